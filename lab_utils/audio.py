@@ -1,0 +1,213 @@
+"""Synthesize piano rolls and MIDI files, play them in a notebook, write WAV and MP3.
+
+The synthesizer is TinySoundFont (the ``tinysoundfont`` wheel) playing a General MIDI
+soundfont: it is self-contained (no system library, unlike FluidSynth's bindings), so it
+installs the same way on Linux, macOS, Windows, Colab and SageMaker, and it renders
+offline into a numpy buffer far faster than real time. The soundfont comes from the system
+(Debian's ``fluid-soundfont-gm``) or from ``LAB_SOUNDFONT``. Without one, a small built-in
+additive synthesizer stands in (plucked keyboards, organ, voices and strings) and says so once.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pretty_midi
+
+from .midi import PianoRoll, read_midi, to_pretty_midi
+
+__all__ = ["SAMPLE_RATE", "find_soundfont", "synthesize", "write_audio", "play", "synthesizer_name"]
+
+SAMPLE_RATE = 44100
+TAIL_SECONDS = 1.5  # room for the last notes to ring out
+PEAK = 0.89  # -1 dBFS: normalized audio never clips
+SOUNDFONT_PATHS = (
+    "/usr/share/sounds/sf2/FluidR3_GM.sf2",
+    "/usr/share/sounds/sf2/default-GM.sf2",
+    "/usr/share/soundfonts/FluidR3_GM.sf2",
+    "/usr/share/soundfonts/default.sf2",
+    "/opt/homebrew/share/soundfonts/default.sf2",
+    "/usr/local/share/soundfonts/default.sf2",
+)
+_warned_fallback = False
+
+
+def find_soundfont() -> Path | None:
+    """The General MIDI soundfont to use: ``LAB_SOUNDFONT`` first, then system locations."""
+    candidates = [os.environ.get("LAB_SOUNDFONT", ""), *SOUNDFONT_PATHS]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    return None
+
+
+def synthesizer_name() -> str:
+    """Which synthesizer ``synthesize`` will use, for notes and notebooks."""
+    soundfont = find_soundfont()
+    if soundfont is not None and _tinysoundfont() is not None:
+        return f"TinySoundFont with {soundfont.name}"
+    return "built-in fallback synthesizer"
+
+
+def _tinysoundfont():
+    try:
+        import tinysoundfont
+    except ImportError:
+        return None
+    return tinysoundfont
+
+
+@lru_cache(maxsize=2)
+def _soundfont_bytes(path: Path) -> bytes:
+    return path.read_bytes()
+
+
+def _as_pretty_midi(music: PianoRoll | pretty_midi.PrettyMIDI | str | os.PathLike) -> pretty_midi.PrettyMIDI:
+    if isinstance(music, pretty_midi.PrettyMIDI):
+        return music
+    if isinstance(music, PianoRoll):
+        return to_pretty_midi(music)
+    return to_pretty_midi(read_midi(music))
+
+
+def synthesize(music: PianoRoll | pretty_midi.PrettyMIDI | str | os.PathLike) -> np.ndarray:
+    """Render music to stereo float32 audio, shape (samples, 2), at ``SAMPLE_RATE``.
+
+    The result is peak-normalized to -1 dBFS and ends with a short tail.
+    """
+    pm = _as_pretty_midi(music)
+    soundfont = find_soundfont()
+    tsf = _tinysoundfont()
+    if soundfont is not None and tsf is not None:
+        audio = _render_soundfont(pm, tsf, soundfont)
+    else:
+        _say_fallback_once()
+        audio = _render_fallback(pm)
+    peak = float(np.abs(audio).max())
+    return (audio * (PEAK / peak) if peak > 0 else audio).astype(np.float32)
+
+
+def _say_fallback_once() -> None:
+    global _warned_fallback
+    if not _warned_fallback:
+        print("audio: no General MIDI soundfont found, using the built-in synthesizer "
+              "(install fluid-soundfont-gm or set LAB_SOUNDFONT to a .sf2 file)", file=sys.stderr)
+        _warned_fallback = True
+
+
+def _events(pm: pretty_midi.PrettyMIDI) -> tuple[list[tuple[int, int, int, int, int]], list[tuple[int, int, bool]]]:
+    """Note events (sample, order, channel, pitch, velocity) and channel programs."""
+    events = []
+    channels = []
+    melodic = [c for c in range(16) if c != 9]
+    for i, inst in enumerate(pm.instruments):
+        channel = 9 if inst.is_drum else melodic[i % len(melodic)]
+        channels.append((channel, inst.program, inst.is_drum))
+        for n in inst.notes:
+            start = round(n.start * SAMPLE_RATE)
+            end = max(start + 1, round(n.end * SAMPLE_RATE))
+            events.append((end, 0, channel, n.pitch, 0))  # note-offs before note-ons at a time
+            events.append((start, 1, channel, n.pitch, n.velocity))
+    return sorted(events), channels
+
+
+def _render_soundfont(pm: pretty_midi.PrettyMIDI, tsf, soundfont: Path) -> np.ndarray:
+    events, channels = _events(pm)
+    synth = tsf.Synth(samplerate=SAMPLE_RATE)
+    sfid = synth.sfload(_soundfont_bytes(soundfont))
+    for channel, program, is_drum in channels:
+        synth.program_select(channel, sfid, 128 if is_drum else 0, 0 if is_drum else program)
+    total = (events[-1][0] if events else 0) + int(TAIL_SECONDS * SAMPLE_RATE)
+    chunks = []
+    now = 0
+    for sample, is_on, channel, pitch, velocity in events:
+        if sample > now:
+            chunks.append(np.frombuffer(synth.generate(sample - now), np.float32).copy())
+            now = sample
+        if is_on:
+            synth.noteon(channel, pitch, velocity)
+        else:
+            synth.noteoff(channel, pitch)
+    chunks.append(np.frombuffer(synth.generate(total - now), np.float32).copy())
+    return np.concatenate(chunks).reshape(-1, 2)
+
+
+# --- the built-in fallback ------------------------------------------------------------------
+
+def _timbre(program: int) -> tuple[np.ndarray, float, bool]:
+    """Harmonic amplitudes, decay rate (1/s) and vibrato for a GM program family."""
+    if program < 8 or 104 <= program < 112:  # pianos, harpsichord, plucked
+        return np.array([1.0, 0.6, 0.45, 0.3, 0.22, 0.15, 0.1, 0.07]), 2.5, False
+    if 16 <= program < 24:  # organs: steady, rich, no decay
+        return np.array([1.0, 0.8, 0.3, 0.5, 0.1, 0.3, 0.05, 0.2]), 0.0, False
+    if 40 <= program < 56:  # strings, ensembles, choir
+        return np.array([1.0, 0.5, 0.33, 0.25, 0.2, 0.16, 0.12, 0.1]), 0.3, True
+    if 88 <= program < 96:  # pads: soft and warm
+        return np.array([1.0, 0.3, 0.1, 0.05]), 0.0, True
+    return np.array([1.0, 0.4, 0.25, 0.12, 0.06]), 0.8, False  # winds and the rest
+
+
+def _render_fallback(pm: pretty_midi.PrettyMIDI) -> np.ndarray:
+    end = pm.get_end_time() if pm.instruments else 0.0
+    total = int((end + TAIL_SECONDS) * SAMPLE_RATE) + 1
+    mono = np.zeros(total, np.float64)
+    attack, release = int(0.01 * SAMPLE_RATE), int(0.12 * SAMPLE_RATE)
+    for inst in pm.instruments:
+        if inst.is_drum:
+            continue
+        harmonics, decay, vibrato = _timbre(inst.program)
+        for n in inst.notes:
+            start = int(n.start * SAMPLE_RATE)
+            length = max(1, int((n.end - n.start) * SAMPLE_RATE))
+            t = np.arange(length + release) / SAMPLE_RATE
+            freq = pretty_midi.note_number_to_hz(n.pitch)
+            phase = 2 * np.pi * freq * t
+            if vibrato:
+                phase += 0.004 * 2 * np.pi * freq / 5.5 * np.sin(2 * np.pi * 5.5 * t)
+            wave = sum(a * np.sin(k * phase) * np.exp(-decay * k * t)
+                       for k, a in enumerate(harmonics, 1) if k * freq < SAMPLE_RATE / 2)
+            envelope = np.ones_like(t)
+            envelope[:attack] = np.linspace(0, 1, attack)[: len(t)]
+            envelope[length:] = np.linspace(1, 0, len(t) - length)
+            piece = wave * envelope * (n.velocity / 127)
+            stop = min(total, start + len(piece))
+            mono[start:stop] += piece[: stop - start]
+    return np.stack([mono, mono], axis=1)
+
+
+# --- files and notebooks --------------------------------------------------------------------
+
+def write_audio(audio: np.ndarray, path: str | os.PathLike) -> Path:
+    """Write audio as WAV (16-bit) or MP3, by the file's suffix; whole or not at all."""
+    import soundfile
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    formats = {".wav": ("WAV", "PCM_16"), ".mp3": ("MP3", "MPEG_LAYER_III")}
+    if suffix not in formats:
+        raise ValueError(f"audio files must end in .wav or .mp3, not {suffix!r}")
+    file_format, subtype = formats[suffix]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        soundfile.write(tmp, np.clip(audio, -1.0, 1.0), SAMPLE_RATE, format=file_format, subtype=subtype)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def play(music: PianoRoll | pretty_midi.PrettyMIDI | np.ndarray | str | os.PathLike):
+    """An audio player for the notebook (Jupyter, Colab and SageMaker alike)."""
+    from IPython.display import Audio
+
+    audio = music if isinstance(music, np.ndarray) else synthesize(music)
+    return Audio(data=audio.T, rate=SAMPLE_RATE, normalize=False)

@@ -1,0 +1,312 @@
+"""MIDI files <-> piano rolls on a 16th-note grid, with onsets kept.
+
+A piano roll here is time x pitch x track, boolean, at ``STEPS_PER_BEAT`` steps per
+quarter note. A boolean roll cannot tell two repeated quarter notes from one half note,
+so every :class:`PianoRoll` carries a second roll of onsets beside the sounding one.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pretty_midi
+
+__all__ = [
+    "STEPS_PER_BEAT",
+    "N_PITCHES",
+    "MidiFileError",
+    "Note",
+    "PianoRoll",
+    "read_midi",
+    "write_midi",
+    "to_pretty_midi",
+    "top_line",
+    "extract_melody",
+    "pitch_name",
+]
+
+STEPS_PER_BEAT = 4
+N_PITCHES = 128
+MELODY_NAME_HINTS = ("melody", "lead", "vocal", "voice", "soprano", "tune", "sing", "flute")
+
+
+class MidiFileError(ValueError):
+    """A MIDI file we cannot use; ``str(error)`` is the one-line reason for the user."""
+
+
+class Note(NamedTuple):
+    """One note on the step grid: onset step, MIDI pitch, length in steps."""
+
+    start: int
+    pitch: int
+    length: int
+
+
+@dataclass
+class PianoRoll:
+    """Tracks of a piece on the 16th-note grid.
+
+    ``sounding[t, p, k]`` is True while pitch ``p`` sounds in track ``k`` at step ``t``;
+    ``onsets[t, p, k]`` is True where such a note starts.
+    """
+
+    sounding: np.ndarray
+    onsets: np.ndarray
+    tempo: float = 100.0
+    time_signature: tuple[int, int] = (4, 4)
+    pickup_steps: int = 0
+    names: list[str] = field(default_factory=list)
+    programs: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.sounding.ndim == 2:
+            self.sounding = self.sounding[:, :, None]
+            self.onsets = self.onsets[:, :, None]
+        self.sounding = self.sounding.astype(bool)
+        self.onsets = self.onsets.astype(bool) & self.sounding
+        k = self.n_tracks
+        self.names = list(self.names) or [f"Track {i + 1}" for i in range(k)]
+        self.programs = list(self.programs) or [0] * k
+
+    @property
+    def n_steps(self) -> int:
+        return self.sounding.shape[0]
+
+    @property
+    def n_tracks(self) -> int:
+        return self.sounding.shape[2]
+
+    @property
+    def steps_per_bar(self) -> int:
+        numerator, denominator = self.time_signature
+        return numerator * STEPS_PER_BEAT * 4 // denominator
+
+    @property
+    def seconds_per_step(self) -> float:
+        return 60.0 / self.tempo / STEPS_PER_BEAT
+
+    @property
+    def seconds(self) -> float:
+        return self.n_steps * self.seconds_per_step
+
+    def notes(self, track: int = 0) -> list[Note]:
+        """The notes of one track, sorted by onset then pitch."""
+        return roll_to_notes(self.sounding[:, :, track], self.onsets[:, :, track])
+
+    @classmethod
+    def from_notes(
+        cls, tracks: list[list[Note]], n_steps: int | None = None, **meta
+    ) -> "PianoRoll":
+        """Build a roll from one note list per track (a later onset cuts a held note)."""
+        end = max((n.start + n.length for notes in tracks for n in notes), default=0)
+        n_steps = end if n_steps is None else n_steps
+        sounding = np.zeros((n_steps, N_PITCHES, len(tracks)), bool)
+        onsets = np.zeros_like(sounding)
+        for k, notes in enumerate(tracks):
+            for note in sorted(notes):
+                if note.start >= n_steps:
+                    continue
+                sounding[note.start : note.start + note.length, note.pitch, k] = True
+                onsets[note.start, note.pitch, k] = True
+        return cls(sounding, onsets, **meta)
+
+    def track(self, k: int) -> "PianoRoll":
+        """A one-track roll holding track ``k``."""
+        return replace(
+            self,
+            sounding=self.sounding[:, :, k : k + 1],
+            onsets=self.onsets[:, :, k : k + 1],
+            names=[self.names[k]],
+            programs=[self.programs[k]],
+        )
+
+
+def roll_to_notes(sounding: np.ndarray, onsets: np.ndarray) -> list[Note]:
+    """Notes of a 2-D (time, pitch) roll: a note starts at an onset or where sound begins."""
+    starts = onsets & sounding
+    starts[0] |= sounding[0]
+    starts[1:] |= sounding[1:] & ~sounding[:-1]
+    notes = []
+    n_steps = sounding.shape[0]
+    for t, p in zip(*np.nonzero(starts)):
+        end = t + 1
+        while end < n_steps and sounding[end, p] and not starts[end, p]:
+            end += 1
+        notes.append(Note(int(t), int(p), int(end - t)))
+    return sorted(notes)
+
+
+def _check_header(path: Path) -> None:
+    if not path.is_file():
+        raise MidiFileError("no such file")
+    head = path.read_bytes()[:4]
+    if not head:
+        raise MidiFileError("empty file")
+    if head != b"MThd":
+        raise MidiFileError("not a MIDI file (no MThd header)")
+
+
+def _main_time_signature(pm: pretty_midi.PrettyMIDI) -> tuple[tuple[int, int], int]:
+    """The piece's meter and the length in steps of a pickup bar written as a short first bar."""
+    changes = sorted(pm.time_signature_changes, key=lambda ts: ts.time)
+    if not changes:
+        return (4, 4), 0
+    first = changes[0]
+    if len(changes) > 1 and first.time == 0:
+        second = changes[1]
+        pickup = round(pm.time_to_tick(second.time) * STEPS_PER_BEAT / pm.resolution)
+        main_bar = second.numerator * STEPS_PER_BEAT * 4 // second.denominator
+        if 0 < pickup < main_bar:
+            return (second.numerator, second.denominator), pickup
+    return (first.numerator, first.denominator), 0
+
+
+def read_midi(path: str | os.PathLike) -> PianoRoll:
+    """Read a type 0 or 1 MIDI file into a :class:`PianoRoll` of its pitched tracks.
+
+    Times are quantized to 16th notes through the file's own ticks, so any tempo map is
+    honoured. Drum tracks are left out. Raises :class:`MidiFileError` for anything unusable.
+    """
+    path = Path(path)
+    _check_header(path)
+    try:
+        pm = pretty_midi.PrettyMIDI(str(path))
+    except Exception as exc:  # mido and pretty_midi raise many kinds for damaged data
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise MidiFileError(f"damaged or truncated MIDI data ({reason})") from None
+    instruments = [inst for inst in pm.instruments if inst.notes]
+    if not instruments:
+        raise MidiFileError("no notes")
+    pitched = [inst for inst in instruments if not inst.is_drum]
+    if not pitched:
+        raise MidiFileError("only drum notes, no melody to use")
+
+    ticks_per_step = pm.resolution / STEPS_PER_BEAT
+    tracks = []
+    for inst in pitched:
+        notes = []
+        for n in inst.notes:
+            start = round(pm.time_to_tick(n.start) / ticks_per_step)
+            end = round(pm.time_to_tick(n.end) / ticks_per_step)
+            notes.append(Note(start, n.pitch, max(1, end - start)))
+        tracks.append(notes)
+    tempo = float(pm.get_tempo_changes()[1][0]) if len(pm.get_tempo_changes()[1]) else 120.0
+    time_signature, pickup = _main_time_signature(pm)
+    return PianoRoll.from_notes(
+        tracks,
+        tempo=round(tempo, 3),
+        time_signature=time_signature,
+        pickup_steps=pickup,
+        names=[inst.name.strip() or pretty_midi.program_to_instrument_name(inst.program)
+               for inst in pitched],
+        programs=[inst.program for inst in pitched],
+    )
+
+
+def _pickup_signature(steps: int) -> tuple[int, int]:
+    """A time signature whose bar lasts ``steps`` 16ths (denominator a power of two)."""
+    bar = Fraction(steps, 16)
+    denominator = max(bar.denominator, 4)
+    return int(bar * denominator), denominator
+
+
+def to_pretty_midi(roll: PianoRoll, velocities: list[int] | None = None) -> pretty_midi.PrettyMIDI:
+    """The roll as a ``PrettyMIDI`` object: tempo, meter, named tracks, GM programs."""
+    pm = pretty_midi.PrettyMIDI(resolution=480, initial_tempo=roll.tempo)
+    numerator, denominator = roll.time_signature
+    main_start = 0.0
+    if roll.pickup_steps:
+        pn, pd = _pickup_signature(roll.pickup_steps)
+        pm.time_signature_changes.append(pretty_midi.TimeSignature(pn, pd, 0.0))
+        main_start = roll.pickup_steps * roll.seconds_per_step
+    pm.time_signature_changes.append(pretty_midi.TimeSignature(numerator, denominator, main_start))
+    step = roll.seconds_per_step
+    for k in range(roll.n_tracks):
+        velocity = velocities[k] if velocities else 80
+        inst = pretty_midi.Instrument(program=roll.programs[k], name=roll.names[k])
+        for note in roll.notes(k):
+            inst.notes.append(pretty_midi.Note(
+                velocity, note.pitch, note.start * step, (note.start + note.length) * step))
+        pm.instruments.append(inst)
+    return pm
+
+
+def write_midi(
+    roll: PianoRoll,
+    path: str | os.PathLike,
+    velocities: list[int] | None = None,
+) -> Path:
+    """Write ``roll`` as a type 1 MIDI file with tempo, meter, track names and GM programs.
+
+    The file appears whole or not at all (written to a temporary name, then renamed).
+    """
+    path = Path(path)
+    pm = to_pretty_midi(roll, velocities)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".mid.part", dir=path.parent)
+    os.close(fd)
+    try:
+        pm.write(tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def top_line(sounding: np.ndarray, onsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The highest sounding pitch at each step of a 2-D roll, as a monophonic roll.
+
+    A new note starts where the top pitch changes or where the top pitch is struck again.
+    """
+    n_steps = sounding.shape[0]
+    any_sound = sounding.any(axis=1)
+    top = N_PITCHES - 1 - np.argmax(sounding[:, ::-1], axis=1)
+    top[~any_sound] = -1
+    line = np.zeros_like(sounding, dtype=bool)
+    starts = np.zeros_like(line)
+    steps = np.nonzero(any_sound)[0]
+    line[steps, top[steps]] = True
+    previous = np.concatenate([[-1], top[:-1]])
+    struck = onsets[np.arange(n_steps), np.maximum(top, 0)] & any_sound
+    new = any_sound & ((top != previous) | struck)
+    starts[np.nonzero(new)[0], top[new]] = True
+    return line, starts
+
+
+def _melody_score(roll: PianoRoll, k: int) -> float:
+    """How much track ``k`` looks like the tune: high, mostly one line, busy, well named."""
+    sounding = roll.sounding[:, :, k]
+    active = sounding.any(axis=1)
+    line, starts = top_line(sounding, roll.onsets[:, :, k])
+    pitches = np.nonzero(line)[1]
+    polyphony = sounding[active].sum(axis=1).mean()
+    share_of_notes = starts.sum() / max(1, max(roll.onsets[:, :, j].sum() for j in range(roll.n_tracks)))
+    score = pitches.mean() + 6.0 * (polyphony < 1.2) + 6.0 * min(1.0, 2 * share_of_notes)
+    if any(hint in roll.names[k].lower() for hint in MELODY_NAME_HINTS):
+        score += 24.0
+    return float(score)
+
+
+def extract_melody(roll: PianoRoll) -> PianoRoll:
+    """The melody of a piece as one monophonic track.
+
+    Chooses the track that looks most like a tune (see ``_melody_score``) and takes its top
+    line, so a track of chords gives the line of its highest notes.
+    """
+    best = max(range(roll.n_tracks), key=lambda k: _melody_score(roll, k))
+    line, starts = top_line(roll.sounding[:, :, best], roll.onsets[:, :, best])
+    return replace(roll, sounding=line[:, :, None], onsets=starts[:, :, None],
+                   names=["Melody"], programs=[roll.programs[best]])
+
+
+def pitch_name(pitch: int) -> str:
+    """Scientific pitch name of a MIDI number, e.g. 60 -> 'C4'."""
+    return pretty_midi.note_number_to_name(int(pitch))

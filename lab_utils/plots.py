@@ -1,0 +1,106 @@
+"""Pictures a beginner reads at a glance: piano rolls and dataset statistics."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import Patch, Rectangle
+
+from .chorales import VOICES, ChoraleDataset
+from .midi import PianoRoll, pitch_name
+
+__all__ = ["VOICE_COLOURS", "plot_pianoroll", "plot_windows", "plot_dataset_stats"]
+
+VOICE_COLOURS = ("#d62728", "#ff7f0e", "#2ca02c", "#1f77b4", "#9467bd", "#8c564b")
+
+
+def plot_pianoroll(roll: PianoRoll, ax: plt.Axes | None = None, title: str | None = None,
+                   margin: int = 2) -> plt.Axes:
+    """Draw every note as a bar, one colour per track, with bar lines and pitch names.
+
+    Repeated notes show as separate bars with a small gap, as a singer would sing them.
+    """
+    if ax is None:
+        width = min(16.0, max(6.0, roll.n_steps / 16))
+        _, ax = plt.subplots(figsize=(width, 4.5))
+    used = np.nonzero(roll.sounding.any(axis=(0, 2)))[0]
+    low, high = (used.min() - margin, used.max() + margin) if len(used) else (55, 80)
+    for k in range(roll.n_tracks):
+        colour = VOICE_COLOURS[k % len(VOICE_COLOURS)]
+        for note in roll.notes(k):
+            ax.add_patch(Rectangle((note.start, note.pitch - 0.4), note.length - 0.25, 0.8,
+                                   facecolor=colour, edgecolor="black", linewidth=0.3, alpha=0.85))
+    for bar_line in range(roll.pickup_steps, roll.n_steps + 1, roll.steps_per_bar):
+        ax.axvline(bar_line, color="grey", linewidth=0.6, alpha=0.6)
+    cs = [p for p in range(low, high + 1) if p % 12 == 0]
+    ticks = cs if len(range(low, high)) > 24 else list(range(low, high + 1, 2))
+    ax.set_yticks(ticks, [pitch_name(p) for p in ticks])
+    ax.set_ylim(low - 0.5, high + 0.5)
+    ax.set_xlim(0, roll.n_steps)
+    bar_ticks = list(range(roll.pickup_steps, roll.n_steps, roll.steps_per_bar))
+    step = max(1, len(bar_ticks) // 16)
+    ax.set_xticks(bar_ticks[::step], [str(i + 1) for i in range(0, len(bar_ticks), step)])
+    ax.set_xlabel("bar")
+    ax.set_ylabel("pitch")
+    ax.legend(handles=[Patch(color=VOICE_COLOURS[k % len(VOICE_COLOURS)], label=roll.names[k])
+                       for k in range(roll.n_tracks)], loc="upper right", fontsize=8, ncol=4)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_windows(windows: np.ndarray, onsets: np.ndarray | None = None, n: int = 4,
+                 title: str = "") -> plt.Figure:
+    """The first ``n`` training windows side by side, as the model sees them."""
+    n = min(n, len(windows))
+    fig, axes = plt.subplots(1, n, figsize=(4 * n, 3.2), squeeze=False)
+    for i, ax in enumerate(axes[0]):
+        sounding = windows[i] > 0 if windows[i].dtype != bool else windows[i]
+        if sounding.ndim == 2:
+            sounding = sounding[:, :, None]
+        starts = onsets[i] if onsets is not None else np.zeros_like(sounding)
+        names = list(VOICES) if sounding.shape[2] == 4 else ["all voices"]
+        roll = PianoRoll(sounding, starts, names=names)
+        plot_pianoroll(roll, ax=ax, title=f"window {i + 1}")
+        if i:
+            ax.get_legend().remove()
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_dataset_stats(dataset: ChoraleDataset) -> plt.Figure:
+    """Voice ranges, keys, lengths and windows per split of the chorale dataset."""
+    fig, axes = plt.subplots(2, 2, figsize=(13, 8))
+    notes = np.concatenate([c.notes for c in dataset.chorales])
+    ax = axes[0, 0]
+    ax.violinplot([notes[notes[:, 0] == v, 2] for v in range(len(VOICES))], showextrema=True)
+    ax.set_xticks(range(1, len(VOICES) + 1), VOICES)
+    ticks = list(range(36, 85, 12))
+    ax.set_yticks(ticks, [pitch_name(p) for p in ticks])
+    ax.set_title("what each voice sings (pitch range)")
+
+    ax = axes[0, 1]
+    keys = Counter(c.key for c in dataset.chorales).most_common(14)
+    ax.barh([k for k, _ in keys][::-1], [n for _, n in keys][::-1],
+            color=["#1f77b4" if "major" in k else "#9467bd" for k, _ in keys][::-1])
+    ax.set_title("most common keys (blue major, purple minor)")
+
+    ax = axes[1, 0]
+    ax.hist([c.bars for c in dataset.chorales], bins=20, color="#2ca02c")
+    ax.set_xlabel("bars (repeats expanded)")
+    ax.set_ylabel("chorales")
+    ax.set_title("how long the chorales are")
+
+    ax = axes[1, 1]
+    splits = ("train", "valid", "test")
+    counts = [dataset.gan_windows(s)[0].shape[0] for s in splits]
+    ax.bar(splits, counts, color=["#2ca02c", "#ff7f0e", "#d62728"])
+    for i, (s, c) in enumerate(zip(splits, counts)):
+        ax.text(i, c, f"{len(dataset.split(s))} chorales\n{c} windows", ha="center", va="bottom")
+    ax.set_ylim(0, max(counts) * 1.25)
+    ax.set_title("2-bar GAN windows per split")
+    fig.tight_layout()
+    return fig

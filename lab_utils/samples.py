@@ -1,0 +1,109 @@
+"""Built-in public-domain melodies, written in a small note language anyone can type.
+
+The language: notes separated by spaces, each a pitch name with octave (``C4``, ``F#4``,
+``Bb3``) or ``R`` for a rest. A note lasts one beat (a quarter note); each trailing ``-``
+adds a beat, ``/`` halves it (``//`` a 16th), ``.`` makes it dotted. Bar lines ``|`` are
+allowed and ignored. ``C4 C4 G4 G4 A4 A4 G4-`` is the start of Twinkle Twinkle.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pretty_midi
+
+from .midi import STEPS_PER_BEAT, Note, PianoRoll
+
+__all__ = ["Melody", "MELODIES", "parse_notes", "melody_roll"]
+
+_TOKEN = re.compile(r"^(?P<pitch>[A-Ga-g][#b]?-?\d|[Rr])(?P<beats>-*)(?P<halves>/*)(?P<dot>\.?)$")
+
+
+@dataclass(frozen=True)
+class Melody:
+    """A named tune: its notes in the note language, meter, pickup and tempo."""
+
+    title: str
+    notes: str
+    time_signature: tuple[int, int] = (4, 4)
+    pickup_steps: int = 0
+    tempo: float = 100.0
+
+
+MELODIES: dict[str, Melody] = {
+    "twinkle": Melody(
+        "Twinkle Twinkle Little Star",
+        "C4 C4 G4 G4 | A4 A4 G4- | F4 F4 E4 E4 | D4 D4 C4- | G4 G4 F4 F4 | E4 E4 D4- | "
+        "G4 G4 F4 F4 | E4 E4 D4- | C4 C4 G4 G4 | A4 A4 G4- | F4 F4 E4 E4 | D4 D4 C4-",
+    ),
+    "ode_to_joy": Melody(
+        "Ode to Joy (Beethoven)",
+        "E4 E4 F4 G4 | G4 F4 E4 D4 | C4 C4 D4 E4 | E4. D4/ D4- | "
+        "E4 E4 F4 G4 | G4 F4 E4 D4 | C4 C4 D4 E4 | D4. C4/ C4-",
+    ),
+    "frere_jacques": Melody(
+        "Frère Jacques",
+        "C4 D4 E4 C4 | C4 D4 E4 C4 | E4 F4 G4- | E4 F4 G4- | "
+        "G4/ A4/ G4/ F4/ E4 C4 | G4/ A4/ G4/ F4/ E4 C4 | C4 G3 C4- | C4 G3 C4-",
+    ),
+    "mary_lamb": Melody(
+        "Mary Had a Little Lamb",
+        "E4 D4 C4 D4 | E4 E4 E4- | D4 D4 D4- | E4 G4 G4- | "
+        "E4 D4 C4 D4 | E4 E4 E4 E4 | D4 D4 E4 D4 | C4---",
+    ),
+    "amazing_grace": Melody(
+        "Amazing Grace",
+        "D4 | G4- B4/ G4/ | B4- A4 | G4- E4 | D4- D4 | G4- B4/ G4/ | B4- A4 | D5-- | D5- "
+        "B4 | D5. B4/ D5/ B4/ | G4- D4 | E4. G4/ G4/ E4/ | D4- D4 | G4- B4/ G4/ | B4- A4 | G4--",
+        time_signature=(3, 4), pickup_steps=4, tempo=80.0,
+    ),
+    "auld_lang_syne": Melody(
+        "Auld Lang Syne",
+        "G3 | C4. C4/ C4 E4 | D4. C4/ D4 E4 | C4. C4/ E4 G4 | A4--- | "
+        "A4. G4/ E4 E4 | C4. C4/ D4 C4 | D4. C4/ A3 G3 | C4--",
+        pickup_steps=4, tempo=90.0,
+    ),
+    "silent_night": Melody(
+        "Silent Night",
+        "G4. A4/ G4 | E4-- | G4. A4/ G4 | E4-- | D5- D5 | B4-- | C5- C5 | G4-- | "
+        "A4- A4 | C5. B4/ A4 | G4. A4/ G4 | E4-- | A4- A4 | C5. B4/ A4 | G4. A4/ G4 | E4-- | "
+        "D5- D5 | F5. D5/ B4 | C5-- | E5-- | C5. G4/ E4 | G4. F4/ D4 | C4--",
+        time_signature=(6, 8), tempo=70.0,
+    ),
+}
+
+
+def parse_notes(text: str) -> list[Note]:
+    """Notes of a melody written in the note language; ValueError names a bad token."""
+    notes, step = [], 0
+    for token in text.replace("|", " ").split():
+        match = _TOKEN.match(token)
+        if match is None:
+            raise ValueError(f"cannot read note {token!r} (write e.g. C4, F#4-, Bb3/, R)")
+        beats = 1 + len(match["beats"])
+        length = beats * STEPS_PER_BEAT / 2 ** len(match["halves"]) * (1.5 if match["dot"] else 1)
+        if length != int(length) or length < 1:
+            raise ValueError(f"note {token!r} is shorter than a 16th or off the 16th grid")
+        if match["pitch"].upper() != "R":
+            name = match["pitch"][0].upper() + match["pitch"][1:]
+            pitch = pretty_midi.note_name_to_number(name)
+            if not 0 <= pitch < 128:
+                raise ValueError(f"note {token!r} is outside the MIDI range")
+            notes.append(Note(step, pitch, int(length)))
+        step += int(length)
+    if not notes:
+        raise ValueError("no notes given")
+    return notes
+
+
+def melody_roll(name_or_text: str, **meta) -> PianoRoll:
+    """A one-track roll of a built-in melody (by name) or of notes typed in the note language."""
+    melody = MELODIES.get(name_or_text)
+    if melody is not None:
+        meta = dict(tempo=melody.tempo, time_signature=melody.time_signature,
+                    pickup_steps=melody.pickup_steps) | meta
+        text = melody.notes
+    else:
+        text = name_or_text
+    return PianoRoll.from_notes([parse_notes(text)], names=["Melody"], programs=[0], **meta)
