@@ -285,7 +285,7 @@ def _parse_chorale(path: Path) -> tuple[dict, np.ndarray] | str:
         "time_signature": list(time_signature),
         "pickup_steps": pickup,
         "n_steps": int((notes[:, 1] + notes[:, 3]).max()),
-        "key": f"{key.tonic.name} {key.mode}",
+        "key": f"{key.tonic.name.replace('-', 'b')} {key.mode}",
     }
     return meta, notes
 
