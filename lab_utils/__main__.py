@@ -78,6 +78,87 @@ def _melody(args: argparse.Namespace) -> int:
     return EXIT_USER_ERROR if failed else 0
 
 
+def _quiet_tensorflow() -> None:
+    """Keep TensorFlow's start-up chatter off the user's terminal."""
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _train(args: argparse.Namespace) -> int:
+    _quiet_tensorflow()
+    from .training import TrainingError, train_gan
+
+    if args.model != "gan":
+        print("error: only the GAN can be trained yet (the AR-CNN comes with its lab)", file=sys.stderr)
+        return EXIT_USER_ERROR
+    try:
+        history = train_gan(args.output, config_name=args.config, iterations=args.iterations,
+                            minutes=args.minutes, resume=args.resume, sample_every=args.sample_every)
+    except TrainingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    last = {k: round(v[-1], 3) for k, v in history.items() if v}
+    print(f"trained to iteration {int(last.get('iteration', 0))}; model in {args.output}/generator; "
+          f"distance to Bach {last.get('distance')}")
+    return 0
+
+
+def _load_harmonizer(checkpoint: str | None):
+    """A function melody -> four voices, from the shipped model or ``checkpoint``."""
+    _quiet_tensorflow()
+    from .gan import generator_folder, load_generator
+    from .harmonize import harmonize
+
+    generator, config, ranges = load_generator(generator_folder(checkpoint))
+    return lambda melody, seed=0: harmonize(melody, generator, config, ranges, seed=seed)
+
+
+def _harmonize(args: argparse.Namespace) -> int:
+    from .midi import MidiFileError, extract_melody, read_midi, write_midi
+
+    outdir = Path(args.output)
+    if outdir.exists() and not outdir.is_dir():
+        print(f"error: {outdir}: not a folder", file=sys.stderr)
+        return EXIT_USER_ERROR
+    try:
+        harmonizer = _load_harmonizer(args.checkpoint)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    failed = False
+    for name, target in _output_paths(args.inputs, outdir).items():
+        try:
+            if isinstance(target, str):
+                raise MidiFileError(target)
+            music = harmonizer(extract_melody(read_midi(name)), seed=args.seed)
+        except MidiFileError as exc:
+            print(f"error: {name}: {exc}", file=sys.stderr)
+            failed = True
+            continue
+        write_midi(music, target)
+        print(f"{name} -> {target} ({music.seconds:.0f} s, 4 voices)")
+    return EXIT_USER_ERROR if failed else 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from .chorales import load_dataset
+    from .evaluate import evaluate_harmonizer, format_table, nan_to_none
+
+    try:
+        harmonizer = _load_harmonizer(args.checkpoint)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    result = evaluate_harmonizer(harmonizer, load_dataset(progress=False))
+    print(format_table(result))
+    target = Path(args.json)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(nan_to_none(result), indent=1))
+    print(f"figures written to {target}")
+    return 0
+
+
 def _compose(args: argparse.Namespace) -> int:
     print("error: compose is not built yet: it needs the GAN and AR-CNN labs (issues 3-5)",
           file=sys.stderr)
@@ -97,6 +178,30 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("inputs", nargs="+", metavar="IN.mid")
     p.add_argument("-o", "--output", required=True, metavar="OUTDIR")
     p.set_defaults(run=_melody)
+
+    p = commands.add_parser("train", help="train a model (the GAN) in a folder")
+    p.add_argument("model", choices=["gan", "arcnn"])
+    p.add_argument("--iterations", type=int, help="iterations in all (critic steps + 1 generator step)")
+    p.add_argument("--minutes", type=float, help="stop after this many minutes")
+    p.add_argument("--config", choices=["default", "reference"], default="default")
+    p.add_argument("--resume", action="store_true", help="continue the run saved in -o")
+    p.add_argument("--sample-every", type=int, default=100, help="iterations between samples/checkpoints")
+    p.add_argument("-o", "--output", required=True, metavar="DIR")
+    p.set_defaults(run=_train)
+
+    p = commands.add_parser("harmonize", help="add alto, tenor and bass to melodies")
+    p.add_argument("inputs", nargs="+", metavar="IN.mid")
+    p.add_argument("-o", "--output", required=True, metavar="OUTDIR")
+    p.add_argument("--model", choices=["gan"], default="gan")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--checkpoint", metavar="DIR", help="a trained model (default: models/gan)")
+    p.set_defaults(run=_harmonize)
+
+    p = commands.add_parser("evaluate", help="musical figures of a model against Bach's")
+    p.add_argument("--model", choices=["gan"], default="gan")
+    p.add_argument("--checkpoint", metavar="DIR", help="a trained model (default: models/gan)")
+    p.add_argument("--json", default="out/evaluate-gan.json", metavar="FILE")
+    p.set_defaults(run=_evaluate)
 
     p = commands.add_parser("compose", help="compose the one-minute challenge track")
     p.set_defaults(run=_compose)

@@ -15,7 +15,7 @@ import numpy as np
 from .midi import STEPS_PER_BEAT, PianoRoll
 
 __all__ = ["FIGURES", "BACH_REFERENCE", "figures", "estimate_key", "distance_to_bach",
-           "reference_from", "summarize"]
+           "reference_from", "summarize", "key_scale", "CHORDS"]
 
 FIGURES = ("in_key", "consonant", "chordal", "parallels", "long_notes", "voices",
            "block_attacks", "offbeat_motion")
@@ -52,6 +52,11 @@ def estimate_key(roll: PianoRoll) -> tuple[int, str]:
     return key.tonic.pitchClass, key.mode
 
 
+def key_scale(tonic: int, mode: str) -> set[int]:
+    """Pitch classes of a key's scale (minor keys with the raised 6th and 7th)."""
+    return {(tonic + i) % 12 for i in (MAJOR if mode == "major" else MINOR)}
+
+
 def _beat_pitches(roll: PianoRoll) -> np.ndarray:
     """Sounding pitch of each voice on each beat, -1 where silent: (beats, voices)."""
     beats = np.arange(roll.pickup_steps % STEPS_PER_BEAT, roll.n_steps, STEPS_PER_BEAT)
@@ -62,8 +67,7 @@ def _beat_pitches(roll: PianoRoll) -> np.ndarray:
 
 def figures(roll: PianoRoll, key: tuple[int, str] | None = None) -> dict[str, float]:
     """The eight figures of a piece whose track 0 is the melody."""
-    tonic, mode = key or estimate_key(roll)
-    scale = {(tonic + i) % 12 for i in (MAJOR if mode == "major" else MINOR)}
+    scale = key_scale(*(key or estimate_key(roll)))
     notes = [n for k in range(roll.n_tracks) for n in roll.notes(k)]
     in_key = np.mean([n.pitch % 12 in scale for n in notes])
     long_notes = np.mean([n.length >= 2 for n in notes])

@@ -1,0 +1,58 @@
+"""Judge a harmonizer: its figures on melodies it never saw, beside Bach's own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from .chorales import ChoraleDataset
+from .metrics import FIGURES, distance_to_bach, figures, reference_from, summarize
+from .midi import PianoRoll
+from .samples import MELODIES, melody_roll
+
+__all__ = ["evaluate_harmonizer", "format_table", "nan_to_none"]
+
+
+def evaluate_harmonizer(harmonizer: Callable[[PianoRoll], PianoRoll], dataset: ChoraleDataset) -> dict:
+    """Figures of ``harmonizer`` on the test split's sopranos and on the built-in tunes.
+
+    Bach's mean and spread come from the same test chorales, so the distance to Bach of his
+    own chorales is the yardstick (about 0.6).
+    """
+    test = dataset.split("test")
+    bach = [figures(c.roll()) for c in test]
+    reference = reference_from(bach)
+    ours = [figures(harmonizer(c.roll().track(0))) for c in test]
+    tunes = [figures(harmonizer(melody_roll(name))) for name in MELODIES]
+    return {
+        "bach_reference": reference,
+        "bach": summarize(bach, reference),
+        "test_melodies": summarize(ours, reference),
+        "unseen_tunes": summarize(tunes, reference),
+        "unseen_tunes_each": {name: dict(values, distance=distance_to_bach(values, reference))
+                              for name, values in zip(MELODIES, tunes)},
+        "n_test_chorales": len(test),
+    }
+
+
+def format_table(result: dict) -> str:
+    """The evaluation as a plain-text table: figure, ours (test, tunes), Bach mean +/- spread."""
+    rows = [f"{'figure':15s} {'test melodies':>14s} {'unseen tunes':>13s} {'Bach':>16s}"]
+    for f in (*FIGURES, "distance"):
+        if f == "distance":
+            bach = f"{result['bach'][f]:.2f}"
+        else:
+            mean, spread = result["bach_reference"][f]
+            bach = f"{mean:.3f} +/- {spread:.3f}"
+        rows.append(f"{f:15s} {result['test_melodies'][f]:14.3f} {result['unseen_tunes'][f]:13.3f} {bach:>16s}")
+    return "\n".join(rows)
+
+
+def nan_to_none(value):
+    """JSON has no NaN: nested NaNs become null."""
+    if isinstance(value, dict):
+        return {k: nan_to_none(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [nan_to_none(v) for v in value]
+    return None if isinstance(value, float) and np.isnan(value) else value

@@ -1,0 +1,201 @@
+"""A melody-conditioned WGAN-GP that adds alto, tenor and bass to a melody.
+
+The generator is a U-Net: the melody goes down through strided convolutions, meets the noise
+at the bottom, and comes back up with skip connections as three voices. The critic sees the
+four voices together and scores how Bach-like they are. One training iteration is
+``critic_steps`` critic updates and one generator update (WGAN-GP, gradient penalty 10).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import layers
+
+from .chorales import GAN_WINDOW_STEPS, VOICES
+
+__all__ = ["GanConfig", "CONFIGS", "build_generator", "build_critic", "HarmonyGAN",
+           "crop", "save_generator", "load_generator"]
+
+
+@dataclass(frozen=True)
+class GanConfig:
+    """Architecture and training hyper-parameters of one GAN."""
+
+    name: str
+    pitch_low: int  # the pitch axis is cropped to [pitch_low, pitch_low + n_pitches)
+    n_pitches: int
+    filters: int  # generator width at the first level, doubled per level
+    critic_filters: int
+    latent_channels: int
+    batch_size: int
+    critic_steps: int
+    learning_rate: float
+    beta_1: float = 0.5
+    beta_2: float = 0.9
+    gradient_penalty: float = 10.0
+    reconstruction: float = 0.0  # weight of an L1 term towards Bach's voices (pix2pix style)
+    transpose: int = 0  # training windows transposed by up to this many semitones
+
+    @property
+    def latent_shape(self) -> tuple[int, int, int]:
+        return (GAN_WINDOW_STEPS // 16, self.n_pitches // 16, self.latent_channels)
+
+
+CONFIGS = {
+    # The DeepComposer sample: 64 filters on 32x128, latent 2x8x512, batch 64, 5 critic steps.
+    "reference": GanConfig("reference", pitch_low=0, n_pitches=128, filters=64, critic_filters=64,
+                           latent_channels=512, batch_size=64, critic_steps=5, learning_rate=1e-3),
+    # Ours: the 4 octaves the chorales use, narrower layers, fewer critic steps, an L1 term.
+    "default": GanConfig("default", pitch_low=36, n_pitches=48, filters=32, critic_filters=32,
+                         latent_channels=64, batch_size=64, critic_steps=2, learning_rate=5e-4,
+                         reconstruction=20.0, transpose=3),
+}
+
+
+def crop(windows: np.ndarray, config: GanConfig) -> np.ndarray:
+    """Cut the pitch axis (axis 2) to the config's range."""
+    return windows[:, :, config.pitch_low : config.pitch_low + config.n_pitches]
+
+
+def build_generator(config: GanConfig) -> keras.Model:
+    """U-Net: melody (32, P, 1) and noise (2, P/16, L) -> alto, tenor, bass (32, P, 3) in [-1, 1]."""
+    melody = keras.Input((GAN_WINDOW_STEPS, config.n_pitches, 1), name="melody")
+    noise = keras.Input(config.latent_shape, name="noise")
+    x, skips = melody, []
+    for level in range(4):
+        x = layers.Conv2D(config.filters * 2**level, 4, strides=2, padding="same")(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.LeakyReLU(0.2)(x)
+        skips.append(x)
+    x = layers.Concatenate()([x, noise])
+    for level in (2, 1, 0):
+        x = layers.Conv2DTranspose(config.filters * 2**level, 4, strides=2, padding="same")(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.ReLU()(x)
+        x = layers.Concatenate()([x, skips[level]])
+    voices = layers.Conv2DTranspose(3, 4, strides=2, padding="same", activation="tanh",
+                                    name="voices")(x)
+    return keras.Model([melody, noise], voices, name="generator")
+
+
+def build_critic(config: GanConfig) -> keras.Model:
+    """Four voices (32, P, 4) -> one score, higher for music more like Bach's."""
+    music = keras.Input((GAN_WINDOW_STEPS, config.n_pitches, 4), name="four_voices")
+    x = music
+    for level in range(4):
+        x = layers.Conv2D(config.critic_filters * 2**level, 4, strides=2, padding="same")(x)
+        x = layers.LeakyReLU(0.2)(x)
+    score = layers.Dense(1)(layers.Flatten()(x))
+    return keras.Model(music, score, name="critic")
+
+
+class HarmonyGAN(keras.Model):
+    """Generator and critic trained together by ``fit``; one step is one iteration."""
+
+    def __init__(self, config: GanConfig, **kwargs):
+        super().__init__(**kwargs)
+        self.config = config
+        self.generator = build_generator(config)
+        self.critic = build_critic(config)
+        self.critic_loss_tracker = keras.metrics.Mean(name="critic_loss")
+        self.generator_loss_tracker = keras.metrics.Mean(name="generator_loss")
+        self.wasserstein_tracker = keras.metrics.Mean(name="wasserstein")
+
+    def compile(self, critic_optimizer: keras.optimizers.Optimizer,
+                generator_optimizer: keras.optimizers.Optimizer) -> None:
+        super().compile()
+        self.critic_optimizer = critic_optimizer
+        self.generator_optimizer = generator_optimizer
+
+    @property
+    def metrics(self) -> list:
+        return [self.critic_loss_tracker, self.generator_loss_tracker, self.wasserstein_tracker]
+
+    def _noise(self, n: int) -> tf.Tensor:
+        return tf.random.normal((n, *self.config.latent_shape))
+
+    def _gradient_penalty(self, real: tf.Tensor, fake: tf.Tensor) -> tf.Tensor:
+        alpha = tf.random.uniform((tf.shape(real)[0], 1, 1, 1))
+        mixed = real + alpha * (fake - real)
+        with tf.GradientTape() as tape:
+            tape.watch(mixed)
+            score = self.critic(mixed, training=True)
+        grads = tape.gradient(score, mixed)
+        norm = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=[1, 2, 3]) + 1e-12)
+        return tf.reduce_mean(tf.square(norm - 1.0))
+
+    def train_step(self, windows: tf.Tensor) -> dict:
+        """``windows``: (critic_steps * batch, 32, P, 4) in {-1, 1}, melody in track 0."""
+        cfg = self.config
+        chunks = tf.split(windows, cfg.critic_steps)
+        for real in chunks:
+            melody = real[..., :1]
+            with tf.GradientTape() as tape:
+                fake = tf.concat([melody, self.generator([melody, self._noise(cfg.batch_size)],
+                                                         training=True)], axis=-1)
+                real_score = tf.reduce_mean(self.critic(real, training=True))
+                fake_score = tf.reduce_mean(self.critic(fake, training=True))
+                penalty = self._gradient_penalty(real, fake)
+                critic_loss = fake_score - real_score + cfg.gradient_penalty * penalty
+            grads = tape.gradient(critic_loss, self.critic.trainable_variables)
+            self.critic_optimizer.apply_gradients(zip(grads, self.critic.trainable_variables))
+        real = chunks[-1]
+        melody = real[..., :1]
+        with tf.GradientTape() as tape:
+            voices = self.generator([melody, self._noise(cfg.batch_size)], training=True)
+            fake_score = tf.reduce_mean(self.critic(tf.concat([melody, voices], -1), training=True))
+            generator_loss = -fake_score
+            if cfg.reconstruction:
+                generator_loss += cfg.reconstruction * tf.reduce_mean(tf.abs(voices - real[..., 1:]))
+        grads = tape.gradient(generator_loss, self.generator.trainable_variables)
+        self.generator_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
+        self.critic_loss_tracker.update_state(critic_loss)
+        self.generator_loss_tracker.update_state(generator_loss)
+        self.wasserstein_tracker.update_state(real_score - fake_score)
+        return {m.name: m.result() for m in self.metrics}
+
+
+def make_optimizers(config: GanConfig) -> tuple[keras.optimizers.Optimizer, keras.optimizers.Optimizer]:
+    """Adam for the critic and the generator, with the config's rate and betas."""
+    return tuple(keras.optimizers.Adam(config.learning_rate, beta_1=config.beta_1, beta_2=config.beta_2)
+                 for _ in range(2))
+
+
+def save_generator(generator: keras.Model, config: GanConfig, voice_ranges: list[tuple[int, int]],
+                   folder: Path) -> None:
+    """The generator's weights and the config needed to rebuild it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    generator.save_weights(folder / "generator.weights.h5")
+    meta = {"config": dataclasses.asdict(config), "voice_ranges": voice_ranges, "voices": list(VOICES)}
+    (folder / "config.json").write_text(json.dumps(meta, indent=1))
+
+
+def load_generator(folder: Path) -> tuple[keras.Model, GanConfig, list[tuple[int, int]]]:
+    """Rebuild a saved generator; returns it with its config and the voice ranges."""
+    meta = json.loads((folder / "config.json").read_text())
+    config = GanConfig(**meta["config"])
+    generator = build_generator(config)
+    generator.load_weights(folder / "generator.weights.h5")
+    return generator, config, [tuple(r) for r in meta["voice_ranges"]]
+
+
+SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "models" / "gan"
+
+
+def generator_folder(path: str | Path | None = None) -> Path:
+    """Where a generator is saved: a model folder, or a training run's ``generator``/``checkpoint``.
+
+    ``None`` means the shipped model. Raises FileNotFoundError with a one-line reason.
+    """
+    base = Path(path) if path is not None else SHIPPED_MODEL
+    for candidate in (base, base / "generator", base / "checkpoint"):
+        if (candidate / "config.json").is_file() and (candidate / "generator.weights.h5").is_file():
+            return candidate
+    raise FileNotFoundError(f"{base}: no GAN model here (expected config.json and generator.weights.h5)")
