@@ -56,8 +56,12 @@ def _output_paths(inputs: list[str], outdir: Path) -> dict[str, Path | str]:
     return outputs
 
 
-def _melody(args: argparse.Namespace) -> int:
-    from .midi import MidiFileError, extract_melody, read_midi, write_midi
+def _for_each_input(args: argparse.Namespace, make, describe) -> int:
+    """Run ``make(melody_roll_of_file)`` on every input; write ``OUTDIR/<name>.mid``.
+
+    A bad input gets one line on stderr and nothing written; the others go on; exit code 2.
+    """
+    from .midi import MidiFileError, read_midi, write_midi
 
     outdir = Path(args.output)
     if outdir.exists() and not outdir.is_dir():
@@ -68,14 +72,20 @@ def _melody(args: argparse.Namespace) -> int:
         try:
             if isinstance(target, str):
                 raise MidiFileError(target)
-            melody = extract_melody(read_midi(name))
+            music = make(read_midi(name))
         except MidiFileError as exc:
             print(f"error: {name}: {exc}", file=sys.stderr)
             failed = True
             continue
-        write_midi(melody, target)
-        print(f"{name} -> {target} ({len(melody.notes())} notes)")
+        write_midi(music, target)
+        print(f"{name} -> {target} ({describe(music)})")
     return EXIT_USER_ERROR if failed else 0
+
+
+def _melody(args: argparse.Namespace) -> int:
+    from .midi import extract_melody
+
+    return _for_each_input(args, extract_melody, lambda m: f"{len(m.notes())} notes")
 
 
 def _quiet_tensorflow() -> None:
@@ -105,50 +115,36 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _load_harmonizer(checkpoint: str | None):
-    """A function melody -> four voices, from the shipped model or ``checkpoint``."""
+    """A function melody -> four voices, from the shipped model or ``checkpoint``; None
+    (after one line on stderr) when there is no model there."""
     _quiet_tensorflow()
     from .gan import generator_folder, load_generator
     from .harmonize import harmonize
 
-    generator, config, ranges = load_generator(generator_folder(checkpoint))
+    try:
+        generator, config, ranges = load_generator(generator_folder(checkpoint))
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
     return lambda melody, seed=0: harmonize(melody, generator, config, ranges, seed=seed)
 
 
 def _harmonize(args: argparse.Namespace) -> int:
-    from .midi import MidiFileError, extract_melody, read_midi, write_midi
+    from .midi import extract_melody
 
-    outdir = Path(args.output)
-    if outdir.exists() and not outdir.is_dir():
-        print(f"error: {outdir}: not a folder", file=sys.stderr)
+    harmonizer = _load_harmonizer(args.checkpoint)
+    if harmonizer is None:
         return EXIT_USER_ERROR
-    try:
-        harmonizer = _load_harmonizer(args.checkpoint)
-    except FileNotFoundError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USER_ERROR
-    failed = False
-    for name, target in _output_paths(args.inputs, outdir).items():
-        try:
-            if isinstance(target, str):
-                raise MidiFileError(target)
-            music = harmonizer(extract_melody(read_midi(name)), seed=args.seed)
-        except MidiFileError as exc:
-            print(f"error: {name}: {exc}", file=sys.stderr)
-            failed = True
-            continue
-        write_midi(music, target)
-        print(f"{name} -> {target} ({music.seconds:.0f} s, 4 voices)")
-    return EXIT_USER_ERROR if failed else 0
+    return _for_each_input(args, lambda roll: harmonizer(extract_melody(roll), seed=args.seed),
+                           lambda music: f"{music.seconds:.0f} s, 4 voices")
 
 
 def _evaluate(args: argparse.Namespace) -> int:
     from .chorales import load_dataset
     from .evaluate import evaluate_harmonizer, format_table, nan_to_none
 
-    try:
-        harmonizer = _load_harmonizer(args.checkpoint)
-    except FileNotFoundError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    harmonizer = _load_harmonizer(args.checkpoint)
+    if harmonizer is None:
         return EXIT_USER_ERROR
     result = evaluate_harmonizer(harmonizer, load_dataset(progress=False))
     print(format_table(result))

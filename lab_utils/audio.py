@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pretty_midi
 
+from .files import atomic_path
 from .midi import PianoRoll, read_midi, to_pretty_midi
 
 __all__ = ["SAMPLE_RATE", "find_soundfont", "synthesize", "write_audio", "play", "synthesizer_name"]
@@ -192,16 +192,8 @@ def write_audio(audio: np.ndarray, path: str | os.PathLike) -> Path:
     if suffix not in formats:
         raise ValueError(f"audio files must end in .wav or .mp3, not {suffix!r}")
     file_format, subtype = formats[suffix]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         soundfile.write(tmp, np.clip(audio, -1.0, 1.0), SAMPLE_RATE, format=file_format, subtype=subtype)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return path
 
 

@@ -12,13 +12,13 @@ import hashlib
 import importlib.util
 import json
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from .files import atomic_path
 from .midi import N_PITCHES, STEPS_PER_BEAT, Note, PianoRoll
 
 __all__ = [
@@ -355,14 +355,14 @@ def _write_cache(
     cache_dir.mkdir(parents=True, exist_ok=True)
     counts = np.array([len(notes) for _, notes in items], dtype=np.int32)
     all_notes = np.concatenate([notes for _, notes in items]).astype(np.int16)
-    fd, tmp = tempfile.mkstemp(suffix=".npz", dir=cache_dir)
-    os.close(fd)
-    np.savez_compressed(tmp, notes=all_notes, counts=counts)
-    os.chmod(tmp, 0o644)
+    with atomic_path(cache_dir / NOTES_FILE) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, notes=all_notes, counts=counts)
+        notes_sha256 = _file_sha256(Path(tmp))
     manifest = {
         "format_version": FORMAT_VERSION,
         "source_hash": dataset.source_hash,
-        "notes_sha256": _file_sha256(Path(tmp)),
+        "notes_sha256": notes_sha256,
         "build_seconds": round(dataset.build_seconds, 1),
         "steps_per_beat": STEPS_PER_BEAT,
         "voices": list(VOICES),
@@ -371,12 +371,8 @@ def _write_cache(
         "chorales": [meta for meta, _ in items],
         "skipped": dataset.skipped,
     }
-    os.replace(tmp, cache_dir / NOTES_FILE)
-    fd, tmp = tempfile.mkstemp(suffix=".json", dir=cache_dir)
-    os.fchmod(fd, 0o644)
-    with os.fdopen(fd, "w") as f:
-        json.dump(manifest, f, indent=1)
-    os.replace(tmp, cache_dir / MANIFEST_FILE)
+    with atomic_path(cache_dir / MANIFEST_FILE) as tmp:
+        Path(tmp).write_text(json.dumps(manifest, indent=1))
 
 
 def _read_cache(cache_dir: Path) -> ChoraleDataset:

@@ -14,13 +14,14 @@ from .samples import MELODIES, melody_roll
 __all__ = ["evaluate_harmonizer", "format_table", "nan_to_none"]
 
 
-def evaluate_harmonizer(harmonizer: Callable[[PianoRoll], PianoRoll], dataset: ChoraleDataset) -> dict:
-    """Figures of ``harmonizer`` on the test split's sopranos and on the built-in tunes.
+def evaluate_harmonizer(harmonizer: Callable[[PianoRoll], PianoRoll], dataset: ChoraleDataset,
+                        split: str = "test") -> dict:
+    """Figures of ``harmonizer`` on a split's sopranos and on the built-in tunes.
 
-    Bach's mean and spread come from the same test chorales, so the distance to Bach of his
-    own chorales is the yardstick (about 0.6).
+    Bach's mean and spread come from the same chorales, so the distance to Bach of his own
+    chorales is the yardstick (about 0.6).
     """
-    test = dataset.split("test")
+    test = dataset.split(split)
     bach = [figures(c.roll()) for c in test]
     reference = reference_from(bach)
     ours = [figures(harmonizer(c.roll().track(0))) for c in test]
@@ -32,13 +33,14 @@ def evaluate_harmonizer(harmonizer: Callable[[PianoRoll], PianoRoll], dataset: C
         "unseen_tunes": summarize(tunes, reference),
         "unseen_tunes_each": {name: dict(values, distance=distance_to_bach(values, reference))
                               for name, values in zip(MELODIES, tunes)},
-        "n_test_chorales": len(test),
+        "split": split,
+        "n_chorales": len(test),
     }
 
 
 def format_table(result: dict) -> str:
     """The evaluation as a plain-text table: figure, ours (test, tunes), Bach mean +/- spread."""
-    rows = [f"{'figure':15s} {'test melodies':>14s} {'unseen tunes':>13s} {'Bach':>16s}"]
+    rows = [f"{'figure':15s} {result['split'] + ' melodies':>14s} {'unseen tunes':>13s} {'Bach':>16s}"]
     for f in (*FIGURES, "distance"):
         if f == "distance":
             bach = f"{result['bach'][f]:.2f}"

@@ -21,7 +21,8 @@ from keras import layers
 from .chorales import GAN_WINDOW_STEPS, VOICES
 
 __all__ = ["GanConfig", "CONFIGS", "build_generator", "build_critic", "HarmonyGAN",
-           "crop", "save_generator", "load_generator"]
+           "crop", "save_generator", "load_generator", "generator_folder", "config_table",
+           "make_optimizers", "SHIPPED_MODEL"]
 
 
 @dataclass(frozen=True)
@@ -199,3 +200,16 @@ def generator_folder(path: str | Path | None = None) -> Path:
         if (candidate / "config.json").is_file() and (candidate / "generator.weights.h5").is_file():
             return candidate
     raise FileNotFoundError(f"{base}: no GAN model here (expected config.json and generator.weights.h5)")
+
+
+def config_table() -> str:
+    """The configs side by side as a Markdown table (with parameter counts), for the notebook."""
+    rows = ["| setting | " + " | ".join(CONFIGS) + " |", "|---|" + "---|" * len(CONFIGS)]
+    for field in dataclasses.fields(GanConfig):
+        if field.name != "name":
+            rows.append(f"| {field.name} | " + " | ".join(str(getattr(c, field.name)) for c in CONFIGS.values()) + " |")
+    rows.append("| latent shape | " + " | ".join(str(c.latent_shape) for c in CONFIGS.values()) + " |")
+    counts = [(build_generator(c).count_params(), build_critic(c).count_params()) for c in CONFIGS.values()]
+    rows.append("| generator parameters | " + " | ".join(f"{g:,}" for g, _ in counts) + " |")
+    rows.append("| critic parameters | " + " | ".join(f"{c:,}" for _, c in counts) + " |")
+    return "\n".join(rows)

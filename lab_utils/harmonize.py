@@ -142,16 +142,18 @@ def _chord_scores(scores: np.ndarray, chords: list[frozenset[int] | None]) -> np
 
 
 def _octave_shift(melody: PianoRoll, soprano_range: tuple[int, int]) -> int:
-    """Semitones (a multiple of 12) that bring the melody's centre into the soprano's range."""
+    """Semitones (a multiple of 12) that bring the melody's centre into the soprano's range.
+
+    Warns when the melody is far from a soprano's range (two octaves or more away) or still
+    reaches beyond it after the move.
+    """
     notes = melody.notes(0)
     centre = np.average([n.pitch for n in notes], weights=[n.length for n in notes])
     shift = 12 * int(round((SOPRANO_CENTRE - centre) / 12))
     low, high = min(n.pitch for n in notes) + shift, max(n.pitch for n in notes) + shift
-    if shift or low < soprano_range[0] - 5 or high > soprano_range[1] + 5:
-        if abs(shift) >= 24 or low < soprano_range[0] - 5 or high > soprano_range[1] + 5:
-            warnings.warn(f"melody moved by {shift:+d} semitones to fit the choir "
-                          f"(it spans {low - shift}-{high - shift}); voices are moved back with it",
-                          stacklevel=3)
+    if abs(shift) >= 24 or low < soprano_range[0] - 5 or high > soprano_range[1] + 5:
+        warnings.warn(f"melody moved by {shift:+d} semitones to fit the choir (it spans "
+                      f"{low - shift}-{high - shift}); the voices move back with it", stacklevel=3)
     return shift
 
 
@@ -218,17 +220,15 @@ def harmonize(melody: PianoRoll, generator: keras.Model, config: GanConfig,
     out_sounding[:, :, 0] = melody.sounding[:, :, 0]
     out_onsets[:, :, 0] = melody.onsets[:, :, 0]
     steps = np.arange(melody.n_steps)
-    restrike = melody_onsets & (np.arange(n_steps) % STEPS_PER_BEAT == 0)  # new syllable on a beat
+    piece = slice(pad, pad + melody.n_steps)
+    restrike = (melody_onsets & (np.arange(n_steps) % STEPS_PER_BEAT == 0))[piece]  # a new syllable
     for v, voice in enumerate(voice_lines, start=1):
-        pitch = voice - shift
-        starts = (pitch >= 0) & ((np.roll(pitch, 1) != pitch) | restrike)
-        starts[0] = pitch[0] >= 0
-        keep = (voice >= 0)[pad : pad + melody.n_steps] & (pitch[pad:pad + melody.n_steps] >= 0) \
-            & (pitch[pad:pad + melody.n_steps] < N_PITCHES)
-        p = pitch[pad : pad + melody.n_steps]
-        out_sounding[steps[keep], p[keep], v] = True
-        s = starts[pad : pad + melody.n_steps] & keep
-        s[0] = keep[0]
-        out_onsets[steps[s], p[s], v] = True
+        part = voice[piece]
+        sings = part >= 0
+        pitch = np.clip(part - shift, 0, N_PITCHES - 1)
+        struck = sings & ((np.roll(part, 1) != part) | restrike)
+        struck[0] = sings[0]
+        out_sounding[steps[sings], pitch[sings], v] = True
+        out_onsets[steps[struck], pitch[struck], v] = True
     return PianoRoll(out_sounding, out_onsets, tempo=melody.tempo, time_signature=melody.time_signature,
                      pickup_steps=melody.pickup_steps, names=list(VOICES), programs=list(CHOIR_PROGRAMS))

@@ -8,7 +8,6 @@ so every :class:`PianoRoll` carries a second roll of onsets beside the sounding 
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
@@ -16,6 +15,8 @@ from typing import NamedTuple
 
 import numpy as np
 import pretty_midi
+
+from .files import atomic_path
 
 __all__ = [
     "STEPS_PER_BEAT",
@@ -248,16 +249,8 @@ def write_midi(
     """
     path = Path(path)
     pm = to_pretty_midi(roll, velocities)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".mid.part", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         pm.write(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return path
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 from collections import Counter
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -11,7 +13,8 @@ from matplotlib.patches import Patch, Rectangle
 from .chorales import VOICES, ChoraleDataset
 from .midi import PianoRoll, pitch_name
 
-__all__ = ["VOICE_COLOURS", "plot_pianoroll", "plot_windows", "plot_dataset_stats"]
+__all__ = ["VOICE_COLOURS", "plot_pianoroll", "plot_windows", "plot_dataset_stats", "read_log",
+           "plot_losses", "plot_figures_vs_bach", "training_animation"]
 
 VOICE_COLOURS = ("#d62728", "#ff7f0e", "#2ca02c", "#1f77b4", "#9467bd", "#8c564b")
 
@@ -104,3 +107,87 @@ def plot_dataset_stats(dataset: ChoraleDataset) -> plt.Figure:
     ax.set_title("2-bar GAN windows per split")
     fig.tight_layout()
     return fig
+
+
+def read_log(path: str | Path) -> dict[str, np.ndarray]:
+    """A training CSV log (Keras CSVLogger) as columns of floats."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    columns = {key: np.array([_number(r[key]) for r in rows]) for key in (rows[0] if rows else {})}
+    return {key: values for key, values in columns.items() if not np.isnan(values).all()}
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:  # CSVLogger writes "NA" for columns it has no value for
+        return float("nan")
+
+
+def _smooth(values: np.ndarray, window: int) -> np.ndarray:
+    if window <= 1 or len(values) < window:
+        return values
+    kernel = np.ones(window) / window
+    return np.convolve(np.pad(values, (window - 1, 0), mode="edge"), kernel, mode="valid")
+
+
+def plot_losses(log: dict[str, np.ndarray], smooth: int = 3) -> plt.Figure:
+    """Critic and generator losses and the Wasserstein estimate against iterations, smoothed."""
+    x = log.get("iteration", np.arange(1, len(log["critic_loss"]) + 1))
+    fig, axes = plt.subplots(1, 3, figsize=(15, 3.8))
+    for ax, key, label in zip(axes, ("critic_loss", "generator_loss", "wasserstein"),
+                              ("critic loss", "generator loss", "Wasserstein estimate (real - fake)")):
+        ax.plot(x, log[key], color="lightgrey", label="raw")
+        ax.plot(x, _smooth(log[key], smooth), color="#1f77b4", label=f"smoothed ({smooth})")
+        ax.set_title(label)
+        ax.set_xlabel("iteration")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_figures_vs_bach(log: dict[str, np.ndarray], reference: dict[str, tuple[float, float]]) -> plt.Figure:
+    """Each musical figure during training, with Bach's mean and spread as a green band."""
+    x = log.get("iteration", np.arange(1, len(log["in_key"]) + 1))
+    names = [name for name in reference if name in log]
+    fig, axes = plt.subplots(2, (len(names) + 2) // 2, figsize=(16, 6.5))
+    for ax, name in zip(axes.flat, [*names, "distance"]):
+        ax.plot(x, log[name], marker=".", color="#d62728")
+        if name == "distance":
+            ax.axhline(1.0, color="green", linestyle="--", label="goal")
+            ax.set_title("distance to Bach (lower is better)")
+        else:
+            mean, spread = reference[name]
+            ax.axhspan(mean - spread, mean + spread, color="green", alpha=0.15)
+            ax.axhline(mean, color="green", label="Bach")
+            ax.set_title(name.replace("_", " "))
+        ax.set_xlabel("iteration")
+    for ax in list(axes.flat)[len(names) + 1:]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def training_animation(samples: str | Path, gif: str | Path, seconds_per_frame: float = 0.6) -> Path:
+    """An animated GIF of the sample piano rolls written during training, one frame each."""
+    from matplotlib.animation import FuncAnimation, PillowWriter
+
+    from .midi import read_midi
+
+    files = sorted(Path(samples).glob("iteration_*.mid"))
+    if not files:
+        raise FileNotFoundError(f"no samples in {samples}")
+    rolls = [read_midi(f) for f in files]
+    fig, ax = plt.subplots(figsize=(10, 4))
+
+    def draw(i: int):
+        ax.clear()
+        plot_pianoroll(rolls[i], ax=ax, title=f"after {files[i].stem.split('_')[1].lstrip('0')} iterations")
+        return []
+
+    animation = FuncAnimation(fig, draw, frames=len(rolls))
+    gif = Path(gif)
+    gif.parent.mkdir(parents=True, exist_ok=True)
+    animation.save(gif, writer=PillowWriter(fps=1 / seconds_per_frame))
+    plt.close(fig)
+    return gif

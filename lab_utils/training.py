@@ -23,7 +23,8 @@ from .harmonize import harmonize
 from .metrics import FIGURES, distance_to_bach, figures
 from .midi import PianoRoll, write_midi
 
-__all__ = ["window_batches", "training_windows", "train_gan", "TrainingError", "LOG_FILE"]
+__all__ = ["window_batches", "training_windows", "train_gan", "TrainingError", "LOG_FILE",
+           "load_checkpoint", "LivePlot"]
 
 LOG_FILE = "log.csv"
 CHECKPOINT = "checkpoint"
@@ -89,6 +90,17 @@ class MusicFigures(keras.callbacks.Callback):
         samples = self.folder / "samples"
         samples.mkdir(parents=True, exist_ok=True)
         write_midi(pieces[0], samples / f"iteration_{iteration:06d}.mid")
+        _save_picture(pieces[0], samples / f"iteration_{iteration:06d}.png", f"after {iteration} iterations")
+
+
+def _save_picture(roll: PianoRoll, path: Path, title: str) -> None:
+    import matplotlib.pyplot as plt
+
+    from .plots import plot_pianoroll
+
+    ax = plot_pianoroll(roll, title=title)
+    ax.figure.savefig(path, dpi=80, bbox_inches="tight")
+    plt.close(ax.figure)
 
 
 class Checkpoint(keras.callbacks.Callback):
@@ -101,6 +113,29 @@ class Checkpoint(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         save_checkpoint(self.gan, self.folder, (epoch + 1) * self.sample_every, self.ranges)
+
+
+class LivePlot(keras.callbacks.Callback):
+    """Redraw the loss and distance curves in the notebook after each chunk."""
+
+    def __init__(self):
+        super().__init__()
+        self.log: dict[str, list[float]] = {}
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        import matplotlib.pyplot as plt
+        from IPython.display import clear_output, display
+
+        from .plots import plot_losses
+
+        for key, value in (logs or {}).items():
+            self.log.setdefault(key, []).append(float(value))
+        clear_output(wait=True)
+        figure = plot_losses({k: np.array(v) for k, v in self.log.items()}, smooth=1)
+        display(figure)
+        plt.close(figure)
+        print(f"iteration {int(self.log['iteration'][-1])}: distance to Bach "
+              f"{self.log['distance'][-1]:.2f} (goal 1.0)")
 
 
 class TimeLimit(keras.callbacks.Callback):
@@ -154,7 +189,8 @@ def load_checkpoint(gan: HarmonyGAN, folder: Path) -> int:
 
 def train_gan(folder: str | Path, config_name: str = "default", iterations: int | None = None,
               minutes: float | None = None, resume: bool = False, sample_every: int = 25,
-              dataset: ChoraleDataset | None = None, verbose: int = 1, seed: int = 0) -> dict:
+              dataset: ChoraleDataset | None = None, verbose: int = 1, seed: int = 0,
+              live_plot: bool = False) -> dict:
     """Train (or resume training) a GAN in ``folder``; returns the Keras history.
 
     Stops after ``iterations`` in all (counting earlier runs when resuming) or ``minutes``,
@@ -191,6 +227,7 @@ def train_gan(folder: str | Path, config_name: str = "default", iterations: int 
         Checkpoint(gan, dataset, folder, sample_every),
         keras.callbacks.CSVLogger(str(folder / LOG_FILE), append=resume),
         TimeLimit(minutes),
+        *([LivePlot()] if live_plot else []),
     ]
     history = gan.fit(batches, steps_per_epoch=sample_every, initial_epoch=start // sample_every,
                       epochs=math.ceil(total / sample_every) if iterations else 10**6,

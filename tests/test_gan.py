@@ -1,0 +1,125 @@
+"""The GAN lab: training end to end, resume, and what harmonize() promises."""
+
+from __future__ import annotations
+
+import csv
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+from conftest import random_melody, run_cli
+from lab_utils.gan import HarmonyGAN, generator_folder, load_generator, make_optimizers
+from lab_utils.harmonize import harmonize
+from lab_utils.metrics import distance_to_bach, figures
+from lab_utils.midi import PianoRoll, read_midi, write_midi
+from lab_utils.samples import MELODIES, melody_roll
+from lab_utils.training import LOG_FILE, TrainingError, load_checkpoint, train_gan
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    generator, config, ranges = load_generator(generator_folder())
+    return lambda melody, seed=0: harmonize(melody, generator, config, ranges, seed=seed)
+
+
+def _iterations(folder) -> list[int]:
+    with open(folder / LOG_FILE) as f:
+        return [int(float(row["iteration"])) for row in csv.DictReader(f)]
+
+
+def test_training_runs_resumes_and_keeps_its_count(tmp_path, dataset):
+    train_gan(tmp_path, iterations=4, sample_every=2, dataset=dataset, verbose=0)
+    with open(tmp_path / LOG_FILE) as f:
+        rows = list(csv.DictReader(f))
+    assert _iterations(tmp_path) == [2, 4]
+    assert float(rows[0]["critic_loss"]) != float(rows[1]["critic_loss"])  # the critic learns
+    assert 0 <= float(rows[1]["in_key"]) <= 1 and float(rows[1]["voices"]) > 3
+    with pytest.raises(TrainingError):  # existing work is never overwritten
+        train_gan(tmp_path, iterations=6, sample_every=2, dataset=dataset, verbose=0)
+    train_gan(tmp_path, iterations=6, sample_every=2, resume=True, dataset=dataset, verbose=0)
+    assert _iterations(tmp_path) == [2, 4, 6]
+    gan = HarmonyGAN(load_generator(tmp_path / "checkpoint")[1])
+    gan.compile(*make_optimizers(gan.config))
+    assert load_checkpoint(gan, tmp_path) == 6
+    assert int(gan.generator_optimizer.iterations) == 6  # optimizer state came back too
+    assert sorted(p.name for p in (tmp_path / "samples").iterdir())[-1] == "iteration_000006.mid"
+
+
+def _check(melody: PianoRoll, music: PianoRoll) -> None:
+    assert music.n_tracks == 4 and music.n_steps == melody.n_steps
+    assert music.notes(0) == melody.notes(0)  # the melody exactly, repeated notes included
+    assert music.sounding.sum(axis=1).max() <= 1  # one pitch per voice per step
+    sings = melody.sounding[:, :, 0].any(axis=1)
+    accompanied = music.sounding[:, :, 1:].any(axis=1).sum(axis=1)
+    assert (accompanied[sings] == 3).mean() > 0.95  # three voices under the whole melody
+
+
+@pytest.mark.parametrize("name", list(MELODIES))
+def test_builtin_tunes_are_kept_and_covered(shipped, name):
+    melody = melody_roll(name)
+    _check(melody, shipped(melody))
+
+
+@pytest.mark.parametrize("meter,bar,pickup", [((3, 4), 12, 4), ((2, 4), 8, 0), ((6, 4), 24, 8), ((4, 4), 16, 2)])
+def test_any_meter_and_pickup(shipped, meter, bar, pickup):
+    notes = random_melody(seed=bar, bar_steps=bar, bars=5, pickup=pickup)
+    melody = PianoRoll.from_notes([notes], time_signature=meter, pickup_steps=pickup)
+    _check(melody, shipped(melody))
+
+
+def test_unseen_tunes_sound_like_bach(shipped):
+    values = [figures(shipped(melody_roll(name))) for name in MELODIES]
+    assert np.mean([v["voices"] for v in values]) >= 3.5
+    assert np.mean([v["parallels"] for v in values]) <= 2.0
+    assert np.mean([distance_to_bach(v) for v in values]) <= 1.0
+
+
+def test_single_note_and_extreme_pitches(shipped):
+    _check(melody_roll("C4"), shipped(melody_roll("C4")))
+    high = melody_roll("C8 D8 E8 C8")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        music = shipped(high)
+    assert any("moved by" in str(w.message) for w in caught)
+    _check(high, music)
+    below = [p for v in (1, 2, 3) for p in np.nonzero(music.sounding[:, :, v].any(axis=0))[0]]
+    assert max(below) < 108
+
+
+def test_ten_minute_melody(shipped):
+    melody = melody_roll(" ".join([MELODIES["twinkle"].notes] * 21))  # 21 x 28.8 s = 10 min
+    assert melody.seconds >= 600
+    _check(melody, shipped(melody))
+
+
+def test_cli_same_seed_same_bytes_and_bad_files(tmp_path):
+    write_midi(melody_roll("ode_to_joy"), tmp_path / "ode.mid")
+    (tmp_path / "bad.mid").write_bytes(b"MThd garbage")
+    first = run_cli("harmonize", str(tmp_path / "ode.mid"), str(tmp_path / "bad.mid"), "-o", str(tmp_path / "a"))
+    second = run_cli("harmonize", str(tmp_path / "ode.mid"), "-o", str(tmp_path / "b"), "--seed", "0")
+    assert first.returncode == 2 and second.returncode == 0, second.stderr
+    assert [l for l in first.stderr.splitlines() if l.startswith("error:")] == \
+        [l for l in first.stderr.splitlines() if "bad.mid" in l and l.startswith("error:")]
+    assert "Traceback" not in first.stderr
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["ode.mid"]
+    assert (tmp_path / "a" / "ode.mid").read_bytes() == (tmp_path / "b" / "ode.mid").read_bytes()
+    assert read_midi(tmp_path / "a" / "ode.mid").n_tracks == 4
+
+
+def test_cli_train_refuses_to_overwrite_and_bad_config(tmp_path):
+    (tmp_path / "checkpoint").mkdir()
+    result = run_cli("train", "gan", "--iterations", "2", "-o", str(tmp_path))
+    assert result.returncode == 2 and result.stderr.startswith("error:") and "--resume" in result.stderr
+    result = run_cli("train", "gan", "--config", "huge", "-o", str(tmp_path / "x"))
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_cli_evaluate_writes_figures(tmp_path):
+    result = run_cli("evaluate", "--json", str(tmp_path / "e.json"))
+    assert result.returncode == 0, result.stderr
+    assert "distance" in result.stdout
+    data = json.loads((tmp_path / "e.json").read_text())
+    assert 0.4 <= data["bach"]["distance"] <= 0.9
+    assert data["unseen_tunes"]["distance"] <= 1.0
