@@ -7,8 +7,25 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's start-up chatter stays off the terminal
+
+
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow with its C++ start-up lines (printed whatever the log level) hidden."""
+    if "tensorflow" in sys.modules:
+        return
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 EXIT_USER_ERROR = 2
 
@@ -88,36 +105,44 @@ def _melody(args: argparse.Namespace) -> int:
     return _for_each_input(args, extract_melody, lambda m: f"{len(m.notes())} notes")
 
 
-def _quiet_tensorflow() -> None:
-    """Keep TensorFlow's start-up chatter off the user's terminal."""
-    import os
-
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-
 def _train(args: argparse.Namespace) -> int:
-    _quiet_tensorflow()
-    from .training import TrainingError, train_gan
+    from .runs import TrainingError, check_run_folder
 
-    if args.model != "gan":
-        print("error: only the GAN can be trained yet (the AR-CNN comes with its lab)", file=sys.stderr)
-        return EXIT_USER_ERROR
     try:
-        history = train_gan(args.output, config_name=args.config, iterations=args.iterations,
-                            minutes=args.minutes, resume=args.resume, sample_every=args.sample_every)
+        check_run_folder(Path(args.output), args.resume, "checkpoint" if args.model == "gan" else "backup")
     except TrainingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
-    last = {k: round(v[-1], 3) for k, v in history.items() if v}
-    print(f"trained to iteration {int(last.get('iteration', 0))}; model in {args.output}/generator; "
-          f"distance to Bach {last.get('distance')}")
+    _import_tensorflow_quietly()
+    from .training import train_arcnn, train_gan
+
+    try:
+        if args.model == "gan":
+            if args.epochs is not None:
+                raise TrainingError("the GAN counts --iterations, not --epochs")
+            history = train_gan(args.output, config_name=args.config, iterations=args.iterations,
+                                minutes=args.minutes, resume=args.resume, sample_every=args.sample_every)
+        else:
+            if args.iterations is not None or args.config != "default":
+                raise TrainingError("the AR-CNN takes --epochs and --minutes (one config)")
+            history = train_arcnn(args.output, epochs=args.epochs, minutes=args.minutes, resume=args.resume)
+    except TrainingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    last = {k: round(v[-1], 4) for k, v in history.items() if v}
+    if args.model == "gan":
+        print(f"trained to iteration {int(last.get('iteration', 0))}; model in {args.output}/generator; "
+              f"distance to Bach {last.get('distance')}")
+    else:
+        print(f"trained {len(history.get('loss', []))} epochs; best model in {args.output}/model; "
+              f"last validation loss {last.get('val_loss')}")
     return 0
 
 
 def _load_harmonizer(checkpoint: str | None):
     """A function melody -> four voices, from the shipped model or ``checkpoint``; None
     (after one line on stderr) when there is no model there."""
-    _quiet_tensorflow()
+    _import_tensorflow_quietly()
     from .gan import generator_folder, load_generator
     from .harmonize import harmonize
 
@@ -137,6 +162,27 @@ def _harmonize(args: argparse.Namespace) -> int:
         return EXIT_USER_ERROR
     return _for_each_input(args, lambda roll: harmonizer(extract_melody(roll), seed=args.seed),
                            lambda music: f"{music.seconds:.0f} s, 4 voices")
+
+
+def _enhance(args: argparse.Namespace) -> int:
+    _import_tensorflow_quietly()
+    from .arcnn import arcnn_folder, enhance, load_arcnn
+
+    try:
+        model, config = load_arcnn(arcnn_folder(args.checkpoint))
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+
+    def run(roll):
+        enhanced, counts = enhance(roll, model, config, iterations=args.iterations,
+                                   max_notes_added=args.max_notes_added, max_removed_pct=args.max_removed_pct,
+                                   temperature=args.temperature, seed=args.seed)
+        run.counts = counts
+        return enhanced
+
+    return _for_each_input(args, run, lambda m: f"{run.counts.added} cells added, "
+                           f"{run.counts.removed} removed in {run.counts.iterations} iterations")
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -161,6 +207,30 @@ def _compose(args: argparse.Namespace) -> int:
     return 1
 
 
+def _at_least(minimum: int):
+    def check(text: str) -> int:
+        value = int(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}")
+        return value
+    check.__name__ = "integer"
+    return check
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be above 0")
+    return value
+
+
+def _percent(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError("must be between 0 and 100")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog="python -m lab_utils", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -175,13 +245,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-o", "--output", required=True, metavar="OUTDIR")
     p.set_defaults(run=_melody)
 
-    p = commands.add_parser("train", help="train a model (the GAN) in a folder")
+    p = commands.add_parser("train", help="train the GAN or the AR-CNN in a folder")
     p.add_argument("model", choices=["gan", "arcnn"])
-    p.add_argument("--iterations", type=int, help="iterations in all (critic steps + 1 generator step)")
-    p.add_argument("--minutes", type=float, help="stop after this many minutes")
+    p.add_argument("--iterations", type=_at_least(1), help="GAN: iterations in all (critic steps + 1 generator step)")
+    p.add_argument("--epochs", type=_at_least(1), help="AR-CNN: epochs in all")
+    p.add_argument("--minutes", type=_positive, help="stop after this many minutes")
     p.add_argument("--config", choices=["default", "reference"], default="default")
     p.add_argument("--resume", action="store_true", help="continue the run saved in -o")
-    p.add_argument("--sample-every", type=int, default=100, help="iterations between samples/checkpoints")
+    p.add_argument("--sample-every", type=_at_least(1), default=100, help="iterations between samples/checkpoints")
     p.add_argument("-o", "--output", required=True, metavar="DIR")
     p.set_defaults(run=_train)
 
@@ -192,6 +263,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--checkpoint", metavar="DIR", help="a trained model (default: models/gan)")
     p.set_defaults(run=_harmonize)
+
+    p = commands.add_parser("enhance", help="add and remove notes like Bach (the AR-CNN)")
+    p.add_argument("inputs", nargs="+", metavar="IN.mid")
+    p.add_argument("-o", "--output", required=True, metavar="OUTDIR")
+    p.add_argument("--iterations", type=_at_least(0), default=100, help="cell flips per 8 bars")
+    p.add_argument("--max-notes-added", type=_at_least(0), default=500, help="16th-note cells to add at most")
+    p.add_argument("--max-removed-pct", type=_percent, default=100.0, help="share of the input's cells to remove at most")
+    p.add_argument("--temperature", type=_positive, default=1.0, help="creative risk")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--checkpoint", metavar="DIR", help="a trained AR-CNN (default: models/arcnn)")
+    p.set_defaults(run=_enhance)
 
     p = commands.add_parser("evaluate", help="musical figures of a model against Bach's")
     p.add_argument("--model", choices=["gan"], default="gan")

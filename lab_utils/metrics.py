@@ -15,7 +15,7 @@ import numpy as np
 from .midi import STEPS_PER_BEAT, PianoRoll
 
 __all__ = ["FIGURES", "BACH_REFERENCE", "figures", "estimate_key", "distance_to_bach",
-           "reference_from", "summarize", "key_scale", "CHORDS"]
+           "reference_from", "summarize", "key_scale", "CHORDS", "enhancement_figures"]
 
 FIGURES = ("in_key", "consonant", "chordal", "parallels", "long_notes", "voices",
            "block_attacks", "offbeat_motion")
@@ -130,3 +130,30 @@ def summarize(pieces: list[dict[str, float]],
     means = {f: float(np.nanmean([p[f] for p in pieces])) for f in FIGURES}
     means["distance"] = float(np.mean([distance_to_bach(p, reference) for p in pieces]))
     return means
+
+
+def enhancement_figures(before: PianoRoll, after: PianoRoll, key: tuple[int, str] | None = None) -> dict[str, float]:
+    """What an enhancement did: notes kept, added and removed, in key, consonant with the melody.
+
+    ``consonant`` is, on each beat where the input sounds, the share of added pitches sounding
+    there that are consonant with the input's top note (the melody).
+    """
+    original = before.sounding.any(axis=2)
+    result = after.sounding.any(axis=2)
+    added = result & ~original
+    scale = key_scale(*(key or estimate_key(before)))
+    notes = [n for n in after.notes(0)]
+    beats = np.arange(before.pickup_steps % STEPS_PER_BEAT, before.n_steps, STEPS_PER_BEAT)
+    pairs = []
+    for t in beats:
+        melody = np.nonzero(original[t])[0]
+        if len(melody):
+            pairs += [(melody.max() - p) % 12 in CONSONANT for p in np.nonzero(added[t])[0]]
+    return {
+        "kept": float((original & result).sum() / max(1, original.sum())),
+        "added_cells": int(added.sum()),
+        "removed_cells": int((original & ~result).sum()),
+        "added_notes": int((added & ~np.vstack([np.zeros((1, added.shape[1]), bool), added[:-1]])).sum()),
+        "in_key": float(np.mean([n.pitch % 12 in scale for n in notes])) if notes else float("nan"),
+        "consonant": float(np.mean(pairs)) if pairs else float("nan"),
+    }

@@ -14,27 +14,19 @@ from .chorales import VOICES, ChoraleDataset
 from .midi import PianoRoll, pitch_name
 
 __all__ = ["VOICE_COLOURS", "plot_pianoroll", "plot_windows", "plot_dataset_stats", "read_log",
-           "plot_losses", "plot_figures_vs_bach", "training_animation"]
+           "plot_losses", "plot_curves", "plot_figures_vs_bach", "training_animation", "plot_enhancement",
+           "plot_corruption"]
 
 VOICE_COLOURS = ("#d62728", "#ff7f0e", "#2ca02c", "#1f77b4", "#9467bd", "#8c564b")
 
 
-def plot_pianoroll(roll: PianoRoll, ax: plt.Axes | None = None, title: str | None = None,
-                   margin: int = 2) -> plt.Axes:
-    """Draw every note as a bar, one colour per track, with bar lines and pitch names.
-
-    Repeated notes show as separate bars with a small gap, as a singer would sing them.
-    """
+def _roll_axes(roll: PianoRoll, ax: plt.Axes | None, margin: int) -> plt.Axes:
+    """Axes sized to the roll's pitches, with bar lines, bar numbers and pitch names."""
     if ax is None:
         width = min(16.0, max(6.0, roll.n_steps / 16))
         _, ax = plt.subplots(figsize=(width, 4.5))
     used = np.nonzero(roll.sounding.any(axis=(0, 2)))[0]
     low, high = (used.min() - margin, used.max() + margin) if len(used) else (55, 80)
-    for k in range(roll.n_tracks):
-        colour = VOICE_COLOURS[k % len(VOICE_COLOURS)]
-        for note in roll.notes(k):
-            ax.add_patch(Rectangle((note.start, note.pitch - 0.4), note.length - 0.25, 0.8,
-                                   facecolor=colour, edgecolor="black", linewidth=0.3, alpha=0.85))
     for bar_line in range(roll.pickup_steps, roll.n_steps + 1, roll.steps_per_bar):
         ax.axvline(bar_line, color="grey", linewidth=0.6, alpha=0.6)
     cs = [p for p in range(low, high + 1) if p % 12 == 0]
@@ -47,8 +39,27 @@ def plot_pianoroll(roll: PianoRoll, ax: plt.Axes | None = None, title: str | Non
     ax.set_xticks(bar_ticks[::step], [str(i + 1) for i in range(0, len(bar_ticks), step)])
     ax.set_xlabel("bar")
     ax.set_ylabel("pitch")
-    ax.legend(handles=[Patch(color=VOICE_COLOURS[k % len(VOICE_COLOURS)], label=roll.names[k])
-                       for k in range(roll.n_tracks)], loc="upper right", fontsize=8, ncol=4)
+    return ax
+
+
+def _draw_notes(ax: plt.Axes, notes, face: str, edge: str = "black", linewidth: float = 0.3) -> None:
+    for note in notes:
+        ax.add_patch(Rectangle((note.start, note.pitch - 0.4), note.length - 0.25, 0.8,
+                               facecolor=face, edgecolor=edge, linewidth=linewidth, alpha=0.85))
+
+
+def plot_pianoroll(roll: PianoRoll, ax: plt.Axes | None = None, title: str | None = None,
+                   margin: int = 2) -> plt.Axes:
+    """Draw every note as a bar, one colour per track, with bar lines and pitch names.
+
+    Repeated notes show as separate bars with a small gap, as a singer would sing them.
+    """
+    ax = _roll_axes(roll, ax, margin)
+    colours = [VOICE_COLOURS[k % len(VOICE_COLOURS)] for k in range(roll.n_tracks)]
+    for k, colour in enumerate(colours):
+        _draw_notes(ax, roll.notes(k), colour)
+    ax.legend(handles=[Patch(color=c, label=name) for c, name in zip(colours, roll.names)],
+              loc="upper right", fontsize=8, ncol=4)
     if title:
         ax.set_title(title)
     return ax
@@ -124,6 +135,13 @@ def _number(text: str) -> float:
         return float("nan")
 
 
+CURVE_TITLES = {
+    "critic_loss": "critic loss", "generator_loss": "generator loss",
+    "wasserstein": "Wasserstein estimate (real - fake)", "distance": "distance to Bach (goal 1.0)",
+    "loss": "training loss (KL)", "val_loss": "validation loss (KL)",
+}
+
+
 def _smooth(values: np.ndarray, window: int) -> np.ndarray:
     if window <= 1 or len(values) < window:
         return values
@@ -131,19 +149,24 @@ def _smooth(values: np.ndarray, window: int) -> np.ndarray:
     return np.convolve(np.pad(values, (window - 1, 0), mode="edge"), kernel, mode="valid")
 
 
-def plot_losses(log: dict[str, np.ndarray], smooth: int = 3) -> plt.Figure:
-    """Critic and generator losses and the Wasserstein estimate against iterations, smoothed."""
-    x = log.get("iteration", np.arange(1, len(log["critic_loss"]) + 1))
-    fig, axes = plt.subplots(1, 3, figsize=(15, 3.8))
-    for ax, key, label in zip(axes, ("critic_loss", "generator_loss", "wasserstein"),
-                              ("critic loss", "generator loss", "Wasserstein estimate (real - fake)")):
+def plot_curves(log: dict[str, np.ndarray], keys: tuple[str, ...], smooth: int = 3) -> plt.Figure:
+    """One panel per logged value against iterations (or epochs), raw and smoothed."""
+    keys = [k for k in keys if k in log]
+    x = log.get("iteration", np.arange(1, len(log[keys[0]]) + 1))
+    fig, axes = plt.subplots(1, len(keys), figsize=(5 * len(keys), 3.8), squeeze=False)
+    for ax, key in zip(axes[0], keys):
         ax.plot(x, log[key], color="lightgrey", label="raw")
         ax.plot(x, _smooth(log[key], smooth), color="#1f77b4", label=f"smoothed ({smooth})")
-        ax.set_title(label)
-        ax.set_xlabel("iteration")
+        ax.set_title(CURVE_TITLES.get(key, key.replace("_", " ")))
+        ax.set_xlabel("iteration" if "iteration" in log else "epoch")
         ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def plot_losses(log: dict[str, np.ndarray], smooth: int = 3) -> plt.Figure:
+    """The GAN's critic and generator losses and Wasserstein estimate, smoothed."""
+    return plot_curves(log, ("critic_loss", "generator_loss", "wasserstein"), smooth)
 
 
 def plot_figures_vs_bach(log: dict[str, np.ndarray], reference: dict[str, tuple[float, float]]) -> plt.Figure:
@@ -191,3 +214,40 @@ def training_animation(samples: str | Path, gif: str | Path, seconds_per_frame: 
     animation.save(gif, writer=PillowWriter(fps=1 / seconds_per_frame))
     plt.close(fig)
     return gif
+
+
+def plot_enhancement(before: PianoRoll, after: PianoRoll, ax: plt.Axes | None = None,
+                     title: str | None = None) -> plt.Axes:
+    """One piano roll: notes kept (blue), added by the model (green), removed (red outline)."""
+    from .midi import roll_to_notes
+
+    original = before.sounding.any(axis=2)
+    result = after.sounding.any(axis=2)
+    struck = before.onsets.any(axis=2) | after.onsets.any(axis=2)
+    both = PianoRoll((original | result)[:, :, None], struck[:, :, None],
+                     time_signature=before.time_signature, pickup_steps=before.pickup_steps)
+    ax = _roll_axes(both, ax, margin=2)
+    layers = (("kept", original & result, "#1f77b4", "black", 0.3),
+              ("added", result & ~original, "#2ca02c", "black", 0.3),
+              ("removed", original & ~result, "none", "#d62728", 1.2))
+    for _, mask, face, edge, width in layers:
+        _draw_notes(ax, roll_to_notes(mask, struck & mask), face, edge, width)
+    ax.legend(handles=[Patch(facecolor=face, edgecolor=edge, label=f"{name} ({int(mask.sum())} cells)")
+                       for name, mask, face, edge, _ in layers], loc="upper right", fontsize=8, ncol=3)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_corruption(clean: np.ndarray, noisy: np.ndarray, n: int = 3, pitch_low: int = 0) -> plt.Figure:
+    """Training pairs: Bach's roll with notes removed (red outline) and stray notes added (green)."""
+    fig, axes = plt.subplots(1, n, figsize=(5.5 * n, 3.6), squeeze=False)
+    for i, ax in enumerate(axes[0]):
+        full = [np.zeros((clean.shape[1], 128), bool) for _ in range(2)]
+        for roll, source in zip(full, (clean[i], noisy[i])):
+            roll[:, pitch_low : pitch_low + source.shape[1]] = source[..., 0] > 0
+        before = PianoRoll(full[0], np.zeros_like(full[0]))
+        after = PianoRoll(full[1], np.zeros_like(full[1]))
+        plot_enhancement(after, before, ax=ax, title=f"example {i + 1}: the model should flip the coloured cells")
+    fig.tight_layout()
+    return fig

@@ -22,18 +22,15 @@ from .gan import CONFIGS, GanConfig, HarmonyGAN, crop, make_optimizers, save_gen
 from .harmonize import harmonize
 from .metrics import FIGURES, distance_to_bach, figures
 from .midi import PianoRoll, write_midi
+from .runs import TrainingError, check_run_folder
 
 __all__ = ["window_batches", "training_windows", "train_gan", "TrainingError", "LOG_FILE",
-           "load_checkpoint", "LivePlot"]
+           "load_checkpoint", "LivePlot", "train_arcnn", "arcnn_rolls"]
 
 LOG_FILE = "log.csv"
 CHECKPOINT = "checkpoint"
 SAMPLE_MELODIES = 6  # validation chorales whose sopranos are harmonized after every chunk
 SAMPLE_BARS = 8
-
-
-class TrainingError(ValueError):
-    """A training request that cannot be carried out (one line for the user)."""
 
 
 def window_batches(windows: np.ndarray, config: GanConfig, seed: int) -> tf.data.Dataset:
@@ -116,26 +113,26 @@ class Checkpoint(keras.callbacks.Callback):
 
 
 class LivePlot(keras.callbacks.Callback):
-    """Redraw the loss and distance curves in the notebook after each chunk."""
+    """Redraw the training curves in the notebook after each chunk (or epoch)."""
 
-    def __init__(self):
+    def __init__(self, keys: tuple[str, ...] = ("critic_loss", "generator_loss", "wasserstein", "distance")):
         super().__init__()
+        self.keys = keys
         self.log: dict[str, list[float]] = {}
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         import matplotlib.pyplot as plt
         from IPython.display import clear_output, display
 
-        from .plots import plot_losses
+        from .plots import plot_curves
 
         for key, value in (logs or {}).items():
             self.log.setdefault(key, []).append(float(value))
         clear_output(wait=True)
-        figure = plot_losses({k: np.array(v) for k, v in self.log.items()}, smooth=1)
+        figure = plot_curves({k: np.array(v) for k, v in self.log.items()}, self.keys, smooth=1)
         display(figure)
         plt.close(figure)
-        print(f"iteration {int(self.log['iteration'][-1])}: distance to Bach "
-              f"{self.log['distance'][-1]:.2f} (goal 1.0)")
+        print(", ".join(f"{k} {self.log[k][-1]:.3f}" for k in self.keys if k in self.log))
 
 
 class TimeLimit(keras.callbacks.Callback):
@@ -201,12 +198,7 @@ def train_gan(folder: str | Path, config_name: str = "default", iterations: int 
         raise TrainingError(f"unknown config {config_name!r} (choose from {', '.join(CONFIGS)})")
     if iterations is None and minutes is None:
         raise TrainingError("say how long to train: --iterations N or --minutes M")
-    has_checkpoint = (folder / CHECKPOINT).exists() or (folder / f"{CHECKPOINT}.old").exists()
-    if has_checkpoint and not resume:
-        raise TrainingError(f"{folder} already holds a training run; add --resume to continue it "
-                            "or choose another folder")
-    if resume and not has_checkpoint:
-        raise TrainingError(f"{folder} holds no checkpoint to resume")
+    check_run_folder(folder, resume, CHECKPOINT)
     if resume:
         saved = json.loads((_checkpoint_path(folder) / "config.json").read_text())["config"]["name"]
         if saved != config_name:
@@ -233,4 +225,49 @@ def train_gan(folder: str | Path, config_name: str = "default", iterations: int 
                       epochs=math.ceil(total / sample_every) if iterations else 10**6,
                       callbacks=callbacks, verbose=verbose)
     save_generator(gan.generator, config, dataset.voice_ranges("train"), folder / "generator")
+    return history.history
+
+
+# --- the AR-CNN ----------------------------------------------------------------------------
+
+def arcnn_rolls(dataset: ChoraleDataset, split: str, config: "ArcnnConfig") -> np.ndarray:
+    """A split's 8-bar merged rolls with the pitch axis cropped to the config's range."""
+    rolls = dataset.arcnn_rolls(split)
+    return rolls[:, :, config.pitch_low : config.pitch_low + config.n_pitches]
+
+
+def train_arcnn(folder: str | Path, epochs: int | None = None, minutes: float | None = None,
+                resume: bool = False, dataset: ChoraleDataset | None = None, verbose: int = 1,
+                seed: int = 0, live_plot: bool = False) -> dict:
+    """Train (or resume) the AR-CNN in ``folder``; the best model on validation is ``folder/model``.
+
+    Stops after ``epochs`` in all or ``minutes``, whichever comes first.
+    """
+    from .arcnn import ARCNN_CONFIGS, CorruptedRolls, build_unet, corrupt, flip_loss, save_arcnn
+
+    folder = Path(folder)
+    backup = folder / "backup"
+    if epochs is None and minutes is None:
+        raise TrainingError("say how long to train: --epochs N or --minutes M")
+    check_run_folder(folder, resume, backup.name)
+    keras.utils.set_random_seed(seed)
+    config = ARCNN_CONFIGS["default"]
+    dataset = dataset or load_dataset(progress=False)
+    valid = arcnn_rolls(dataset, "valid", config)
+    valid_noisy = corrupt(valid, np.random.default_rng(seed + 1), config.max_added_share)
+    model = build_unet(config)
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=flip_loss)
+    folder.mkdir(parents=True, exist_ok=True)
+    save_arcnn(model, config, folder / "model")  # config now, best weights as they come
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(backup)),
+        keras.callbacks.ModelCheckpoint(str(folder / "model" / "arcnn.weights.h5"), monitor="val_loss",
+                                        save_best_only=True, save_weights_only=True),
+        keras.callbacks.CSVLogger(str(folder / LOG_FILE), append=resume),
+        TimeLimit(minutes),
+        *([LivePlot(keys=("loss", "val_loss"))] if live_plot else []),
+    ]
+    history = model.fit(CorruptedRolls(arcnn_rolls(dataset, "train", config), config, seed=seed),
+                        validation_data=(valid_noisy, (valid_noisy != valid).astype(np.float32)),
+                        epochs=epochs or 10**6, callbacks=callbacks, verbose=verbose)
     return history.history
