@@ -13,21 +13,15 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's start-up chatter stays off the terminal
 
+EXIT_USER_ERROR = 2
+
 
 def _import_tensorflow_quietly() -> None:
     """Import TensorFlow with its C++ start-up lines (printed whatever the log level) hidden."""
-    if "tensorflow" in sys.modules:
-        return
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        import tensorflow  # noqa: F401
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
+    from .files import quiet_stderr
 
-EXIT_USER_ERROR = 2
+    with quiet_stderr():
+        import tensorflow  # noqa: F401
 
 
 class _Parser(argparse.ArgumentParser):
@@ -166,10 +160,10 @@ def _harmonize(args: argparse.Namespace) -> int:
 
 def _enhance(args: argparse.Namespace) -> int:
     _import_tensorflow_quietly()
-    from .arcnn import arcnn_folder, enhance, load_arcnn
+    from .arcnn import arcnn_folder, enhance, load_scorer
 
     try:
-        model, config = load_arcnn(arcnn_folder(args.checkpoint))
+        model, config = load_scorer(arcnn_folder(args.checkpoint))
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
@@ -185,19 +179,48 @@ def _enhance(args: argparse.Namespace) -> int:
                            f"{run.counts.removed} removed in {run.counts.iterations} iterations")
 
 
+def _evaluate_arcnn(args: argparse.Namespace) -> int:
+    _import_tensorflow_quietly()
+    from .arcnn import arcnn_folder, enhance, load_scorer
+    from .evaluate import evaluate_enhancer
+
+    try:
+        model, config = load_scorer(arcnn_folder(args.checkpoint))
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    result = evaluate_enhancer(lambda roll, **controls: enhance(roll, model, config, **controls)[0])
+    print(f"{'tune (8 bars)':18s} {'kept':>5s} {'added':>6s} {'in key':>7s} {'consonant':>10s} {'remove-only subset':>19s}")
+    for name, f in result["keep_melody_add_40"].items():
+        print(f"{name:18s} {f['kept']:5.2f} {f['added_cells']:6d} {f['in_key']:7.3f} {f['consonant']:10.3f} "
+              f"{str(result['remove_only'][name]['subset']):>19s}")
+    mean = result["mean_keep_melody_add_40"]
+    print(f"{'mean':18s} {mean['kept']:5.2f} {mean['added_cells']:6.1f} {mean['in_key']:7.3f} {mean['consonant']:10.3f}")
+    _write_json(result, args.json or "out/evaluate-arcnn.json")
+    return 0
+
+
+def _write_json(result: dict, path: str) -> None:
+    from .evaluate import nan_to_none
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(nan_to_none(result), indent=1))
+    print(f"figures written to {target}")
+
+
 def _evaluate(args: argparse.Namespace) -> int:
+    if args.model == "arcnn":
+        return _evaluate_arcnn(args)
     from .chorales import load_dataset
-    from .evaluate import evaluate_harmonizer, format_table, nan_to_none
+    from .evaluate import evaluate_harmonizer, format_table
 
     harmonizer = _load_harmonizer(args.checkpoint)
     if harmonizer is None:
         return EXIT_USER_ERROR
     result = evaluate_harmonizer(harmonizer, load_dataset(progress=False))
     print(format_table(result))
-    target = Path(args.json)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(nan_to_none(result), indent=1))
-    print(f"figures written to {target}")
+    _write_json(result, args.json or "out/evaluate-gan.json")
     return 0
 
 
@@ -276,9 +299,9 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(run=_enhance)
 
     p = commands.add_parser("evaluate", help="musical figures of a model against Bach's")
-    p.add_argument("--model", choices=["gan"], default="gan")
-    p.add_argument("--checkpoint", metavar="DIR", help="a trained model (default: models/gan)")
-    p.add_argument("--json", default="out/evaluate-gan.json", metavar="FILE")
+    p.add_argument("--model", choices=["gan", "arcnn"], default="gan")
+    p.add_argument("--checkpoint", metavar="DIR", help="a trained model (default: models/gan or models/arcnn)")
+    p.add_argument("--json", metavar="FILE", help="where to write the figures (default: out/evaluate-MODEL.json)")
     p.set_defaults(run=_evaluate)
 
     p = commands.add_parser("compose", help="compose the one-minute challenge track")

@@ -15,16 +15,19 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-import keras
+from collections.abc import Callable
+
 import numpy as np
-import tensorflow as tf
-from keras import layers
 
 from .chorales import ARCNN_WINDOW_STEPS
+from .files import quiet_stderr
 from .midi import N_PITCHES, PianoRoll
 
-__all__ = ["ArcnnConfig", "ARCNN_CONFIGS", "build_unet", "flip_loss", "corrupt", "CorruptedRolls",
-           "save_arcnn", "load_arcnn", "arcnn_folder", "SHIPPED_ARCNN", "enhance", "EditCounts"]
+Scorer = Callable[[np.ndarray], np.ndarray]  # window (1, 128, P, 1) -> flip logits (128, P)
+
+__all__ = ["ArcnnConfig", "ARCNN_CONFIGS", "build_unet", "flip_loss", "corrupt",
+           "save_arcnn", "load_arcnn", "arcnn_folder", "SHIPPED_ARCNN", "enhance", "EditCounts",
+           "load_scorer", "scorer", "Scorer"]
 
 SHIPPED_ARCNN = Path(__file__).resolve().parent.parent / "models" / "arcnn"
 
@@ -51,8 +54,11 @@ ARCNN_CONFIGS = {
 }
 
 
-def build_unet(config: ArcnnConfig) -> keras.Model:
-    """Roll (128, P, 1) in {0, 1} -> one logit per cell (128, P, 1)."""
+def build_unet(config: ArcnnConfig):
+    """Roll (128, P, 1) in {0, 1} -> one logit per cell (128, P, 1), a Keras model."""
+    import keras
+    from keras import layers
+
     roll = keras.Input((ARCNN_WINDOW_STEPS, config.n_pitches, 1), name="roll")
     x, skips = roll, []
     for level in range(config.depth):
@@ -72,8 +78,10 @@ def build_unet(config: ArcnnConfig) -> keras.Model:
     return keras.Model(roll, logits, name="arcnn")
 
 
-def flip_loss(flips: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
+def flip_loss(flips, logits):
     """KL(uniform over the cells to flip || softmax over all cells), per roll."""
+    import tensorflow as tf
+
     batch = tf.shape(logits)[0]
     flips = tf.reshape(tf.cast(flips, logits.dtype), (batch, -1))
     log_probs = tf.nn.log_softmax(tf.reshape(logits, (batch, -1)), axis=-1)
@@ -99,33 +107,20 @@ def corrupt(rolls: np.ndarray, rng: np.random.Generator, max_added_share: float)
     return corrupted
 
 
-class CorruptedRolls(keras.utils.PyDataset):
-    """Batches of (corrupted roll, cells to flip), corrupted afresh every epoch."""
-
-    def __init__(self, rolls: np.ndarray, config: ArcnnConfig, seed: int = 0, **kwargs):
-        super().__init__(**kwargs)
-        self.rolls, self.config = rolls, config
-        self.rng = np.random.default_rng(seed)
-        self.order = self.rng.permutation(len(rolls))
-
-    def __len__(self) -> int:
-        return math.ceil(len(self.rolls) / self.config.batch_size)
-
-    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        chosen = self.order[index * self.config.batch_size : (index + 1) * self.config.batch_size]
-        target = self.rolls[chosen]
-        noisy = corrupt(target, self.rng, self.config.max_added_share)
-        return noisy, (noisy != target).astype(np.float32)
-
-    def on_epoch_end(self) -> None:
-        self.order = self.rng.permutation(len(self.rolls))
-
-
-def save_arcnn(model: keras.Model, config: ArcnnConfig, folder: Path) -> None:
-    """Weights and config, enough to rebuild the model."""
+def save_arcnn(model, config: ArcnnConfig, folder: Path, fast_copy: bool = False) -> None:
+    """Weights and config, enough to rebuild the Keras model; with ``fast_copy`` also a
+    TensorFlow Lite copy (``arcnn.tflite``) that enhances without loading Keras."""
     folder.mkdir(parents=True, exist_ok=True)
     model.save_weights(folder / "arcnn.weights.h5")
     (folder / "config.json").write_text(json.dumps({"config": dataclasses.asdict(config)}, indent=1))
+    if fast_copy:
+        import contextlib
+        import io
+
+        import tensorflow as tf
+
+        with quiet_stderr(), contextlib.redirect_stdout(io.StringIO()):  # the converter is chatty
+            (folder / "arcnn.tflite").write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
 
 
 def arcnn_folder(path: str | Path | None = None) -> Path:
@@ -137,12 +132,52 @@ def arcnn_folder(path: str | Path | None = None) -> Path:
     raise FileNotFoundError(f"{base}: no AR-CNN model here (expected config.json and arcnn.weights.h5)")
 
 
-def load_arcnn(folder: Path) -> tuple[keras.Model, ArcnnConfig]:
-    """Rebuild a saved AR-CNN."""
-    config = ArcnnConfig(**json.loads((folder / "config.json").read_text())["config"])
-    model = build_unet(config)
+def load_arcnn(folder: Path):
+    """Rebuild a saved AR-CNN: (Keras model, config)."""
+    model = build_unet(_config(folder))
     model.load_weights(folder / "arcnn.weights.h5")
-    return model, config
+    return model, _config(folder)
+
+
+def _config(folder: Path) -> ArcnnConfig:
+    return ArcnnConfig(**json.loads((folder / "config.json").read_text())["config"])
+
+
+def load_scorer(folder: Path) -> tuple[Scorer, ArcnnConfig]:
+    """The fastest way to score cells from a saved AR-CNN: its TensorFlow Lite copy when
+    there is one (no Keras import, no tracing), else the Keras model."""
+    fast = folder / "arcnn.tflite"
+    if not fast.is_file():
+        model, config = load_arcnn(folder)
+        return scorer(model), config
+    import warnings
+
+    import tensorflow as tf
+
+    with warnings.catch_warnings(), quiet_stderr():
+        warnings.simplefilter("ignore")
+        interpreter = tf.lite.Interpreter(model_path=str(fast), num_threads=2)
+        interpreter.allocate_tensors()
+    source, target = interpreter.get_input_details()[0]["index"], interpreter.get_output_details()[0]["index"]
+
+    def score(window: np.ndarray) -> np.ndarray:
+        interpreter.set_tensor(source, window)
+        interpreter.invoke()
+        return interpreter.get_tensor(target)[0, :, :, 0]
+
+    return score, _config(folder)
+
+
+def scorer(model) -> Scorer:
+    """A Keras AR-CNN as a scorer: its forward pass traced once as a ``tf.function``."""
+    if callable(model) and not hasattr(model, "layers"):
+        return model  # already a scorer
+    if not hasattr(model, "_flip_scorer"):
+        import tensorflow as tf
+
+        forward = tf.function(lambda x: model(x, training=False))
+        model._flip_scorer = lambda window: np.asarray(forward(window))[0, :, :, 0]
+    return model._flip_scorer
 
 
 # --- enhancement --------------------------------------------------------------------------
@@ -150,6 +185,7 @@ def load_arcnn(folder: Path) -> tuple[keras.Model, ArcnnConfig]:
 CHUNK_STEPS = ARCNN_WINDOW_STEPS // 2  # long pieces are edited half a window at a time
 CONTEXT_STEPS = ARCNN_WINDOW_STEPS // 4  # with this much music before the chunk in view
 MERGED_CENTRE = 62  # the merged chorales' pitches centre around D4
+EDITS_PER_PASS = 4  # flips drawn from one forward pass (cells far apart barely interact)
 
 
 @dataclass
@@ -169,6 +205,17 @@ def _allowed(cells: np.ndarray, original: np.ndarray, counts: EditCounts,
     return allowed
 
 
+def _flip(region: np.ndarray, t: int, p: int, from_input: bool, counts: EditCounts) -> None:
+    """Flip one cell and keep the counts of added and removed cells."""
+    was_on = region[t, p] > 0
+    region[t, p] = 0.0 if was_on else 1.0
+    if from_input:
+        counts.removed += 1 if was_on else -1
+    else:
+        counts.added += -1 if was_on else 1
+    counts.iterations += 1
+
+
 def _chunks(n_steps: int) -> list[tuple[int, int, int]]:
     """(window start, chunk start, chunk end) covering ``n_steps``."""
     if n_steps <= ARCNN_WINDOW_STEPS:
@@ -177,10 +224,12 @@ def _chunks(n_steps: int) -> list[tuple[int, int, int]]:
             for start in range(0, n_steps, CHUNK_STEPS)]
 
 
-def enhance(music: PianoRoll, model: keras.Model, config: ArcnnConfig, iterations: int = 100,
+def enhance(music: PianoRoll, model, config: ArcnnConfig, iterations: int = 100,
             max_notes_added: int = 500, max_removed_pct: float = 100.0, temperature: float = 1.0,
-            seed: int = 0, progress=None) -> tuple[PianoRoll, EditCounts]:
+            seed: int = 0, edits_per_pass: int = EDITS_PER_PASS, progress=None) -> tuple[PianoRoll, EditCounts]:
     """Add and remove notes to make ``music`` more Bach-like; returns one merged track.
+
+    ``model`` is a Keras AR-CNN or a scorer from ``load_scorer``.
 
     Each iteration flips one 16th-note cell drawn from softmax(logits / temperature) among the
     cells the controls allow: at most ``max_notes_added`` cells added, at most
@@ -204,35 +253,36 @@ def enhance(music: PianoRoll, model: keras.Model, config: ArcnnConfig, iteration
     original = cells.astype(bool)
     counts = EditCounts()
     max_removed = int(math.floor(max_removed_pct / 100.0 * original.sum()))
-    predict = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+    score = scorer(model)
     window = np.zeros((1, ARCNN_WINDOW_STEPS, config.n_pitches, 1), np.float32)
     chunks = _chunks(music.n_steps)
     for first, start, end in chunks:
         budget = iterations if len(chunks) == 1 else max(1, round(iterations * (end - start) / ARCNN_WINDOW_STEPS))
         share = end / music.n_steps  # the edits allowed so far grow with the music covered
         added_cap, removed_cap = int(max_notes_added * share), int(max_removed * share)
-        for _ in range(budget):
+        done = 0
+        while done < budget:
             last = min(music.n_steps, first + ARCNN_WINDOW_STEPS)
             window[:] = 0
             window[0, : last - first, :, 0] = cells[first:last]
-            logits = np.asarray(predict(window))[0, : last - first, :, 0][start - first : end - first]
+            logits = score(window)[: last - first][start - first : end - first]
             region = cells[start:end]
-            allowed = _allowed(region, original[start:end], counts, added_cap, removed_cap)
-            if not allowed.any():
-                break
-            scaled = np.where(allowed, logits / temperature, -np.inf).reshape(-1)
-            probs = np.exp(scaled - scaled.max())
-            t, p = divmod(int(rng.choice(probs.size, p=probs / probs.sum())), config.n_pitches)
-            was_on = region[t, p] > 0
-            from_input = original[start + t, p]
-            region[t, p] = 0.0 if was_on else 1.0
-            if from_input:
-                counts.removed += 1 if was_on else -1
+            flipped = np.zeros(region.shape, bool)
+            for _ in range(min(edits_per_pass, budget - done)):
+                allowed = _allowed(region, original[start:end], counts, added_cap, removed_cap) & ~flipped
+                if not allowed.any():
+                    break
+                scaled = np.where(allowed, logits / temperature, -np.inf).reshape(-1)
+                probs = np.exp(scaled - scaled.max())
+                t, p = divmod(int(rng.choice(probs.size, p=probs / probs.sum())), config.n_pitches)
+                _flip(region, t, p, original[start + t, p], counts)
+                flipped[t, p] = True
+                done += 1
+                if progress is not None:
+                    progress.update(1)
             else:
-                counts.added += -1 if was_on else 1
-            counts.iterations += 1
-            if progress is not None:
-                progress.update(1)
+                continue
+            break  # no allowed flip left in this chunk
     out = sounding.copy()
     out[:, in_view] = cells[:, offset : offset + in_view.stop - in_view.start] > 0
     previous = np.vstack([np.zeros((1, N_PITCHES), bool), out[:-1]])

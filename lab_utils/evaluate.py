@@ -7,11 +7,11 @@ from collections.abc import Callable
 import numpy as np
 
 from .chorales import ChoraleDataset
-from .metrics import FIGURES, distance_to_bach, figures, reference_from, summarize
+from .metrics import FIGURES, distance_to_bach, enhancement_figures, figures, reference_from, summarize
 from .midi import PianoRoll
 from .samples import MELODIES, melody_roll
 
-__all__ = ["evaluate_harmonizer", "format_table", "nan_to_none"]
+__all__ = ["evaluate_harmonizer", "format_table", "nan_to_none", "evaluate_enhancer", "first_bars"]
 
 
 def evaluate_harmonizer(harmonizer: Callable[[PianoRoll], PianoRoll], dataset: ChoraleDataset,
@@ -58,3 +58,26 @@ def nan_to_none(value):
     if isinstance(value, (list, tuple)):
         return [nan_to_none(v) for v in value]
     return None if isinstance(value, float) and np.isnan(value) else value
+
+
+def first_bars(roll: PianoRoll, bars: int = 8) -> PianoRoll:
+    """The first ``bars`` bars of a roll (after its pickup)."""
+    end = min(roll.n_steps, roll.pickup_steps + bars * roll.steps_per_bar)
+    return PianoRoll(roll.sounding[:end], roll.onsets[:end], tempo=roll.tempo, names=roll.names,
+                     programs=roll.programs, time_signature=roll.time_signature, pickup_steps=roll.pickup_steps)
+
+
+def evaluate_enhancer(enhancer: Callable[..., PianoRoll]) -> dict:
+    """The AR-CNN's figures on the first 8 bars of the built-in tunes, with DeepComposer-like
+    settings: 100 iterations keeping the melody (0 % removal) with at most 40 additions, and
+    removal only (0 additions, up to 100 % removal)."""
+    keep, remove_only = {}, {}
+    for name in MELODIES:
+        before = first_bars(melody_roll(name))
+        keep[name] = enhancement_figures(before, enhancer(before, iterations=100, max_notes_added=40,
+                                                          max_removed_pct=0))
+        after = enhancer(before, iterations=100, max_notes_added=0, max_removed_pct=100)
+        remove_only[name] = dict(enhancement_figures(before, after),
+                                 subset=bool(not (after.sounding.any(axis=2) & ~before.sounding.any(axis=2)).any()))
+    mean = {f: float(np.nanmean([v[f] for v in keep.values()])) for f in ("kept", "added_cells", "in_key", "consonant")}
+    return {"keep_melody_add_40": keep, "remove_only": remove_only, "mean_keep_melody_add_40": mean}

@@ -17,6 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from .arcnn import corrupt
 from .chorales import ChoraleDataset, load_dataset, to_gan_input, transpose_windows
 from .gan import CONFIGS, GanConfig, HarmonyGAN, crop, make_optimizers, save_generator
 from .harmonize import harmonize
@@ -25,7 +26,7 @@ from .midi import PianoRoll, write_midi
 from .runs import TrainingError, check_run_folder
 
 __all__ = ["window_batches", "training_windows", "train_gan", "TrainingError", "LOG_FILE",
-           "load_checkpoint", "LivePlot", "train_arcnn", "arcnn_rolls"]
+           "load_checkpoint", "LivePlot", "train_arcnn", "arcnn_rolls", "CorruptedRolls"]
 
 LOG_FILE = "log.csv"
 CHECKPOINT = "checkpoint"
@@ -236,6 +237,28 @@ def arcnn_rolls(dataset: ChoraleDataset, split: str, config: "ArcnnConfig") -> n
     return rolls[:, :, config.pitch_low : config.pitch_low + config.n_pitches]
 
 
+class CorruptedRolls(keras.utils.PyDataset):
+    """Batches of (corrupted roll, cells to flip), corrupted afresh every epoch."""
+
+    def __init__(self, rolls: np.ndarray, config: "ArcnnConfig", seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.rolls, self.config = rolls, config
+        self.rng = np.random.default_rng(seed)
+        self.order = self.rng.permutation(len(rolls))
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.rolls) / self.config.batch_size)
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        chosen = self.order[index * self.config.batch_size : (index + 1) * self.config.batch_size]
+        target = self.rolls[chosen]
+        noisy = corrupt(target, self.rng, self.config.max_added_share)
+        return noisy, (noisy != target).astype(np.float32)
+
+    def on_epoch_end(self) -> None:
+        self.order = self.rng.permutation(len(self.rolls))
+
+
 def train_arcnn(folder: str | Path, epochs: int | None = None, minutes: float | None = None,
                 resume: bool = False, dataset: ChoraleDataset | None = None, verbose: int = 1,
                 seed: int = 0, live_plot: bool = False) -> dict:
@@ -243,7 +266,7 @@ def train_arcnn(folder: str | Path, epochs: int | None = None, minutes: float | 
 
     Stops after ``epochs`` in all or ``minutes``, whichever comes first.
     """
-    from .arcnn import ARCNN_CONFIGS, CorruptedRolls, build_unet, corrupt, flip_loss, save_arcnn
+    from .arcnn import ARCNN_CONFIGS, build_unet, flip_loss, save_arcnn
 
     folder = Path(folder)
     backup = folder / "backup"
@@ -260,7 +283,7 @@ def train_arcnn(folder: str | Path, epochs: int | None = None, minutes: float | 
     folder.mkdir(parents=True, exist_ok=True)
     save_arcnn(model, config, folder / "model")  # config now, best weights as they come
     callbacks = [
-        keras.callbacks.BackupAndRestore(str(backup)),
+        keras.callbacks.BackupAndRestore(str(backup), delete_checkpoint=False),  # resumable when done too
         keras.callbacks.ModelCheckpoint(str(folder / "model" / "arcnn.weights.h5"), monitor="val_loss",
                                         save_best_only=True, save_weights_only=True),
         keras.callbacks.CSVLogger(str(folder / LOG_FILE), append=resume),
@@ -270,4 +293,7 @@ def train_arcnn(folder: str | Path, epochs: int | None = None, minutes: float | 
     history = model.fit(CorruptedRolls(arcnn_rolls(dataset, "train", config), config, seed=seed),
                         validation_data=(valid_noisy, (valid_noisy != valid).astype(np.float32)),
                         epochs=epochs or 10**6, callbacks=callbacks, verbose=verbose)
+    best = build_unet(config)  # the best weights without the optimizer state: a third the size
+    best.load_weights(folder / "model" / "arcnn.weights.h5")
+    save_arcnn(best, config, folder / "model", fast_copy=True)
     return history.history
