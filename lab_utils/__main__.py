@@ -158,18 +158,27 @@ def _harmonize(args: argparse.Namespace) -> int:
                            lambda music: f"{music.seconds:.0f} s, 4 voices")
 
 
-def _enhance(args: argparse.Namespace) -> int:
+def _load_enhancer(checkpoint: str | None):
+    """A function (roll, **controls) -> (enhanced, counts) from the shipped AR-CNN or
+    ``checkpoint``; None (after one line on stderr) when there is no model there."""
     _import_tensorflow_quietly()
     from .arcnn import arcnn_folder, enhance, load_scorer
 
     try:
-        model, config = load_scorer(arcnn_folder(args.checkpoint))
+        model, config = load_scorer(arcnn_folder(checkpoint))
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return None
+    return lambda roll, **controls: enhance(roll, model, config, **controls)
+
+
+def _enhance(args: argparse.Namespace) -> int:
+    enhancer = _load_enhancer(args.checkpoint)
+    if enhancer is None:
         return EXIT_USER_ERROR
 
     def run(roll):
-        enhanced, counts = enhance(roll, model, config, iterations=args.iterations,
+        enhanced, counts = enhancer(roll, iterations=args.iterations,
                                    max_notes_added=args.max_notes_added, max_removed_pct=args.max_removed_pct,
                                    temperature=args.temperature, seed=args.seed)
         run.counts = counts
@@ -180,16 +189,12 @@ def _enhance(args: argparse.Namespace) -> int:
 
 
 def _evaluate_arcnn(args: argparse.Namespace) -> int:
-    _import_tensorflow_quietly()
-    from .arcnn import arcnn_folder, enhance, load_scorer
     from .evaluate import evaluate_enhancer
 
-    try:
-        model, config = load_scorer(arcnn_folder(args.checkpoint))
-    except FileNotFoundError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    enhancer = _load_enhancer(args.checkpoint)
+    if enhancer is None:
         return EXIT_USER_ERROR
-    result = evaluate_enhancer(lambda roll, **controls: enhance(roll, model, config, **controls)[0])
+    result = evaluate_enhancer(lambda roll, **controls: enhancer(roll, **controls)[0])
     print(f"{'tune (8 bars)':18s} {'kept':>5s} {'added':>6s} {'in key':>7s} {'consonant':>10s} {'remove-only subset':>19s}")
     for name, f in result["keep_melody_add_40"].items():
         print(f"{name:18s} {f['kept']:5.2f} {f['added_cells']:6d} {f['in_key']:7.3f} {f['consonant']:10.3f} "
