@@ -261,10 +261,11 @@ class CorruptedRolls(keras.utils.PyDataset):
 
 def train_arcnn(folder: str | Path, epochs: int | None = None, minutes: float | None = None,
                 resume: bool = False, dataset: ChoraleDataset | None = None, verbose: int = 1,
-                seed: int = 0, live_plot: bool = False) -> dict:
+                seed: int = 0, live_plot: bool = False, limit: int | None = None) -> dict:
     """Train (or resume) the AR-CNN in ``folder``; the best model on validation is ``folder/model``.
 
-    Stops after ``epochs`` in all or ``minutes``, whichever comes first.
+    Stops after ``epochs`` in all or ``minutes``, whichever comes first. ``limit`` keeps only
+    the first training and validation rolls (for quick runs).
     """
     from .arcnn import ARCNN_CONFIGS, build_unet, flip_loss, save_arcnn
 
@@ -276,7 +277,7 @@ def train_arcnn(folder: str | Path, epochs: int | None = None, minutes: float | 
     keras.utils.set_random_seed(seed)
     config = ARCNN_CONFIGS["default"]
     dataset = dataset or load_dataset(progress=False)
-    valid = arcnn_rolls(dataset, "valid", config)
+    valid = arcnn_rolls(dataset, "valid", config)[:limit]
     valid_noisy = corrupt(valid, np.random.default_rng(seed + 1), config.max_added_share)
     model = build_unet(config)
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=flip_loss)
@@ -290,7 +291,7 @@ def train_arcnn(folder: str | Path, epochs: int | None = None, minutes: float | 
         TimeLimit(minutes),
         *([LivePlot(keys=("loss", "val_loss"))] if live_plot else []),
     ]
-    history = model.fit(CorruptedRolls(arcnn_rolls(dataset, "train", config), config, seed=seed),
+    history = model.fit(CorruptedRolls(arcnn_rolls(dataset, "train", config)[:limit], config, seed=seed),
                         validation_data=(valid_noisy, (valid_noisy != valid).astype(np.float32)),
                         epochs=epochs or 10**6, callbacks=callbacks, verbose=verbose)
     best = build_unet(config)  # the best weights without the optimizer state: a third the size

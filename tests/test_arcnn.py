@@ -50,10 +50,10 @@ def test_flip_loss_is_kl_to_the_uniform_over_flips():
 
 
 def test_training_runs_and_resumes(tmp_path, dataset):
-    train_arcnn(tmp_path, epochs=1, dataset=dataset, verbose=0)
+    train_arcnn(tmp_path, epochs=1, dataset=dataset, verbose=0, limit=96)
     with pytest.raises(TrainingError):
-        train_arcnn(tmp_path, epochs=2, dataset=dataset, verbose=0)
-    train_arcnn(tmp_path, epochs=2, resume=True, dataset=dataset, verbose=0)
+        train_arcnn(tmp_path, epochs=2, dataset=dataset, verbose=0, limit=96)
+    train_arcnn(tmp_path, epochs=2, resume=True, dataset=dataset, verbose=0, limit=96)
     with open(tmp_path / LOG_FILE) as f:
         rows = list(csv.DictReader(f))
     assert [int(r["epoch"]) for r in rows] == [0, 1]
