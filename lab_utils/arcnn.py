@@ -201,8 +201,7 @@ def _allowed(cells: np.ndarray, original: np.ndarray, counts: EditCounts,
              max_added: int, max_removed: int) -> np.ndarray:
     """Cells whose flip keeps within the controls."""
     on = cells.astype(bool)
-    allowed = np.where(on, ~original | (counts.removed < max_removed), original | (counts.added < max_added))
-    return allowed
+    return np.where(on, ~original | (counts.removed < max_removed), original | (counts.added < max_added))
 
 
 def _flip(region: np.ndarray, t: int, p: int, from_input: bool, counts: EditCounts) -> None:

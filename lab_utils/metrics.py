@@ -142,7 +142,7 @@ def enhancement_figures(before: PianoRoll, after: PianoRoll, key: tuple[int, str
     result = after.sounding.any(axis=2)
     added = result & ~original
     scale = key_scale(*(key or estimate_key(before)))
-    notes = [n for n in after.notes(0)]
+    notes = after.notes(0)
     beats = np.arange(before.pickup_steps % STEPS_PER_BEAT, before.n_steps, STEPS_PER_BEAT)
     pairs = []
     for t in beats:

@@ -17,7 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .arcnn import corrupt
+from .arcnn import ARCNN_CONFIGS, ArcnnConfig, build_unet, corrupt, flip_loss, save_arcnn
 from .chorales import ChoraleDataset, load_dataset, to_gan_input, transpose_windows
 from .gan import CONFIGS, GanConfig, HarmonyGAN, crop, make_optimizers, save_generator
 from .harmonize import harmonize
@@ -231,7 +231,7 @@ def train_gan(folder: str | Path, config_name: str = "default", iterations: int 
 
 # --- the AR-CNN ----------------------------------------------------------------------------
 
-def arcnn_rolls(dataset: ChoraleDataset, split: str, config: "ArcnnConfig") -> np.ndarray:
+def arcnn_rolls(dataset: ChoraleDataset, split: str, config: ArcnnConfig) -> np.ndarray:
     """A split's 8-bar merged rolls with the pitch axis cropped to the config's range."""
     rolls = dataset.arcnn_rolls(split)
     return rolls[:, :, config.pitch_low : config.pitch_low + config.n_pitches]
@@ -240,7 +240,7 @@ def arcnn_rolls(dataset: ChoraleDataset, split: str, config: "ArcnnConfig") -> n
 class CorruptedRolls(keras.utils.PyDataset):
     """Batches of (corrupted roll, cells to flip), corrupted afresh every epoch."""
 
-    def __init__(self, rolls: np.ndarray, config: "ArcnnConfig", seed: int = 0, **kwargs):
+    def __init__(self, rolls: np.ndarray, config: ArcnnConfig, seed: int = 0, **kwargs):
         super().__init__(**kwargs)
         self.rolls, self.config = rolls, config
         self.rng = np.random.default_rng(seed)
@@ -267,8 +267,6 @@ def train_arcnn(folder: str | Path, epochs: int | None = None, minutes: float | 
     Stops after ``epochs`` in all or ``minutes``, whichever comes first. ``limit`` keeps only
     the first training and validation rolls (for quick runs).
     """
-    from .arcnn import ARCNN_CONFIGS, build_unet, flip_loss, save_arcnn
-
     folder = Path(folder)
     backup = folder / "backup"
     if epochs is None and minutes is None:

@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 from conftest import random_melody, run_cli
-from lab_utils.arcnn import ARCNN_CONFIGS, arcnn_folder, corrupt, enhance, flip_loss, load_arcnn
+from lab_utils.arcnn import arcnn_folder, corrupt, enhance, flip_loss, load_arcnn
 from lab_utils.metrics import enhancement_figures
 from lab_utils.midi import PianoRoll, read_midi, write_midi
 from lab_utils.samples import MELODIES, melody_roll
