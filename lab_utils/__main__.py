@@ -134,18 +134,15 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _load_harmonizer(checkpoint: str | None):
-    """A function melody -> four voices, from the shipped model or ``checkpoint``; None
-    (after one line on stderr) when there is no model there."""
+    """``harmonize.load_harmonizer``, or None after one line on stderr when there is no model."""
     _import_tensorflow_quietly()
-    from .gan import generator_folder, load_generator
-    from .harmonize import harmonize
+    from .harmonize import load_harmonizer
 
     try:
-        generator, config, ranges = load_generator(generator_folder(checkpoint))
+        return load_harmonizer(checkpoint)
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return None
-    return lambda melody, seed=0: harmonize(melody, generator, config, ranges, seed=seed)
 
 
 def _harmonize(args: argparse.Namespace) -> int:
@@ -159,17 +156,15 @@ def _harmonize(args: argparse.Namespace) -> int:
 
 
 def _load_enhancer(checkpoint: str | None):
-    """A function (roll, **controls) -> (enhanced, counts) from the shipped AR-CNN or
-    ``checkpoint``; None (after one line on stderr) when there is no model there."""
+    """``arcnn.load_enhancer``, or None after one line on stderr when there is no model."""
     _import_tensorflow_quietly()
-    from .arcnn import arcnn_folder, enhance, load_scorer
+    from .arcnn import load_enhancer
 
     try:
-        model, config = load_scorer(arcnn_folder(checkpoint))
+        return load_enhancer(checkpoint)
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return None
-    return lambda roll, **controls: enhance(roll, model, config, **controls)
 
 
 def _enhance(args: argparse.Namespace) -> int:
@@ -230,9 +225,35 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _compose(args: argparse.Namespace) -> int:
-    print("error: compose is not built yet: it needs the GAN and AR-CNN labs (issues 3-5)",
-          file=sys.stderr)
-    return 1
+    from .compose import MelodyError, compose, melody_from, upload_metadata, write_composition
+
+    try:
+        melody, title, name = melody_from(args.melody)
+        if Path(args.output).exists() and not Path(args.output).is_dir():
+            raise MelodyError(f"{args.output}: not a folder")
+    except MelodyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    harmonizer, enhancer = _load_harmonizer(args.gan), _load_enhancer(args.arcnn)
+    if harmonizer is None or enhancer is None:
+        return EXIT_USER_ERROR
+    try:
+        piece = compose(melody, harmonizer, enhancer, seconds=args.seconds, seed=args.seed, title=title)
+        metadata = upload_metadata(piece, melody_source=args.melody,
+                                   models={"gan": args.gan or "models/gan", "arcnn": args.arcnn or "models/arcnn"})
+        paths = write_composition(piece, args.output, f"{name}-seed{args.seed}", force=args.force, metadata=metadata)
+    except MelodyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    print(f"composed \"{piece.title}\": {args.seconds:g} s at {piece.parameters['tempo_bpm']} bpm "
+          f"({piece.parameters['form']})")
+    f = metadata["figures"]
+    print(f"four voices: in key {f['in_key']:.2f}, consonant {f['consonant']:.2f}, chordal {f['chordal']:.2f}, "
+          f"parallels {f['parallels']:.1f} per 100 moves")
+    print("files (upload the MP3 with the title, description and tags in the JSON):")
+    for path in paths.values():
+        print(f"  {path}")
+    return 0
 
 
 def _at_least(minimum: int):
@@ -252,11 +273,14 @@ def _positive(text: str) -> float:
     return value
 
 
-def _percent(text: str) -> float:
-    value = float(text)
-    if not 0 <= value <= 100:
-        raise argparse.ArgumentTypeError("must be between 0 and 100")
-    return value
+def _between(low: float, high: float):
+    def check(text: str) -> float:
+        value = float(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low:g} and {high:g}")
+        return value
+    check.__name__ = "number"
+    return check
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -297,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-o", "--output", required=True, metavar="OUTDIR")
     p.add_argument("--iterations", type=_at_least(0), default=100, help="cell flips per 8 bars")
     p.add_argument("--max-notes-added", type=_at_least(0), default=500, help="16th-note cells to add at most")
-    p.add_argument("--max-removed-pct", type=_percent, default=100.0, help="share of the input's cells to remove at most")
+    p.add_argument("--max-removed-pct", type=_between(0, 100), default=100.0, help="share of the input's cells to remove at most")
     p.add_argument("--temperature", type=_positive, default=1.0, help="creative risk")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--checkpoint", metavar="DIR", help="a trained AR-CNN (default: models/arcnn)")
@@ -310,6 +334,14 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(run=_evaluate)
 
     p = commands.add_parser("compose", help="compose the one-minute challenge track")
+    p.add_argument("--melody", default="twinkle", metavar="NAME|PATH",
+                   help="a built-in melody (twinkle, ode_to_joy, ...), a MIDI file, or notes like 'C4 C4 G4 G4 A4 A4 G4-'")
+    p.add_argument("--seconds", type=_between(20, 600), default=60.0, help="length of the audio")
+    p.add_argument("--seed", type=int, default=0, help="another seed, another piece")
+    p.add_argument("-o", "--output", default="out/compose", metavar="DIR")
+    p.add_argument("--force", action="store_true", help="overwrite earlier files of the same name")
+    p.add_argument("--gan", metavar="DIR", help="a trained GAN (default: models/gan)")
+    p.add_argument("--arcnn", metavar="DIR", help="a trained AR-CNN (default: models/arcnn)")
     p.set_defaults(run=_compose)
 
     args = parser.parse_args(argv)

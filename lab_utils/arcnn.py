@@ -27,7 +27,7 @@ Scorer = Callable[[np.ndarray], np.ndarray]  # window (1, 128, P, 1) -> flip log
 
 __all__ = ["ArcnnConfig", "ARCNN_CONFIGS", "build_unet", "flip_loss", "corrupt",
            "save_arcnn", "load_arcnn", "arcnn_folder", "SHIPPED_ARCNN", "enhance", "EditCounts",
-           "load_scorer", "scorer", "Scorer"]
+           "load_scorer", "scorer", "Scorer", "load_enhancer"]
 
 SHIPPED_ARCNN = Path(__file__).resolve().parent.parent / "models" / "arcnn"
 
@@ -289,3 +289,10 @@ def enhance(music: PianoRoll, model, config: ArcnnConfig, iterations: int = 100,
     enhanced = PianoRoll(out, onsets, tempo=music.tempo, time_signature=music.time_signature,
                          pickup_steps=music.pickup_steps, names=["Enhanced"], programs=[music.programs[0]])
     return enhanced, counts
+
+
+def load_enhancer(folder: str | None = None) -> Callable[..., tuple[PianoRoll, EditCounts]]:
+    """A function (roll, **controls of ``enhance``) -> (enhanced, counts), from the shipped
+    AR-CNN or a trained ``folder``. Raises FileNotFoundError where there is no model."""
+    model, config = load_scorer(arcnn_folder(folder))
+    return lambda roll, **controls: enhance(roll, model, config, **controls)

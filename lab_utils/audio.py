@@ -21,7 +21,7 @@ import pretty_midi
 from .files import atomic_path
 from .midi import PianoRoll, read_midi, to_pretty_midi
 
-__all__ = ["SAMPLE_RATE", "find_soundfont", "synthesize", "write_audio", "play", "synthesizer_name"]
+__all__ = ["SAMPLE_RATE", "find_soundfont", "synthesize", "write_audio", "play", "synthesizer_name", "add_reverb"]
 
 SAMPLE_RATE = 44100
 TAIL_SECONDS = 1.5  # room for the last notes to ring out
@@ -203,3 +203,24 @@ def play(music: PianoRoll | pretty_midi.PrettyMIDI | np.ndarray | str | os.PathL
 
     audio = music if isinstance(music, np.ndarray) else synthesize(music)
     return Audio(data=audio.T, rate=SAMPLE_RATE, normalize=False)
+
+
+def add_reverb(audio: np.ndarray, seconds: float = 3.0, decay: float = 2.4, wet: float = 0.28,
+               seed: int = 0) -> np.ndarray:
+    """A hall around stereo audio: convolution with decaying noise (``decay`` s to -60 dB).
+
+    The result is longer by ``seconds`` (the tail) and keeps the input's peak level.
+    """
+    from scipy.signal import fftconvolve
+
+    rng = np.random.default_rng(seed)
+    n = int(seconds * SAMPLE_RATE)
+    envelope = np.exp(-6.9 * np.arange(n) / (decay * SAMPLE_RATE)).astype(np.float32)
+    impulse = rng.standard_normal((n, 2)).astype(np.float32) * envelope[:, None]
+    impulse[: int(0.02 * SAMPLE_RATE)] = 0.0  # 20 ms before the first reflections
+    impulse /= np.sqrt((impulse ** 2).sum(axis=0, keepdims=True))
+    dry = np.pad(audio.astype(np.float32), ((0, n), (0, 0)))
+    tail = fftconvolve(dry, impulse, axes=0)[: len(dry)]
+    mixed = (1 - wet) * dry + wet * tail
+    peak = float(np.abs(mixed).max())
+    return (mixed * (float(np.abs(audio).max()) / peak) if peak > 0 else mixed).astype(np.float32)

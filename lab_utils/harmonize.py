@@ -20,7 +20,7 @@ from .gan import GanConfig
 from .metrics import CHORDS, estimate_key, key_scale
 from .midi import N_PITCHES, STEPS_PER_BEAT, PianoRoll
 
-__all__ = ["harmonize", "decode_voice"]
+__all__ = ["harmonize", "decode_voice", "load_harmonizer"]
 
 SOPRANO_CENTRE = 70  # Bach's sopranos sing around A#4
 CHANGE_COST = 0.35  # price of moving to another pitch, in units of the generator's output
@@ -232,3 +232,14 @@ def harmonize(melody: PianoRoll, generator: keras.Model, config: GanConfig,
         out_onsets[steps[struck], pitch[struck], v] = True
     return PianoRoll(out_sounding, out_onsets, tempo=melody.tempo, time_signature=melody.time_signature,
                      pickup_steps=melody.pickup_steps, names=list(VOICES), programs=list(CHOIR_PROGRAMS))
+
+
+def load_harmonizer(folder: str | None = None):
+    """A function (melody, seed) -> four voices, from the shipped GAN or a trained ``folder``.
+
+    Raises FileNotFoundError (with a one-line reason) where there is no model.
+    """
+    from .gan import generator_folder, load_generator
+
+    generator, config, ranges = load_generator(generator_folder(folder))
+    return lambda melody, seed=0: harmonize(melody, generator, config, ranges, seed=seed)

@@ -42,22 +42,25 @@ def _roll_axes(roll: PianoRoll, ax: plt.Axes | None, margin: int) -> plt.Axes:
     return ax
 
 
-def _draw_notes(ax: plt.Axes, notes, face: str, edge: str = "black", linewidth: float = 0.3) -> None:
+def _draw_notes(ax: plt.Axes, notes, face: str, edge: str = "black", linewidth: float = 0.3,
+                alpha: float = 0.85) -> None:
     for note in notes:
         ax.add_patch(Rectangle((note.start, note.pitch - 0.4), note.length - 0.25, 0.8,
-                               facecolor=face, edgecolor=edge, linewidth=linewidth, alpha=0.85))
+                               facecolor=face, edgecolor=edge, linewidth=linewidth, alpha=alpha))
 
 
 def plot_pianoroll(roll: PianoRoll, ax: plt.Axes | None = None, title: str | None = None,
-                   margin: int = 2) -> plt.Axes:
+                   margin: int = 2, background: int = 0) -> plt.Axes:
     """Draw every note as a bar, one colour per track, with bar lines and pitch names.
 
-    Repeated notes show as separate bars with a small gap, as a singer would sing them.
+    Repeated notes show as separate bars with a small gap, as a singer would sing them. The
+    last ``background`` tracks (an accompaniment) are drawn faint, behind the others.
     """
     ax = _roll_axes(roll, ax, margin)
     colours = [VOICE_COLOURS[k % len(VOICE_COLOURS)] for k in range(roll.n_tracks)]
-    for k, colour in enumerate(colours):
-        _draw_notes(ax, roll.notes(k), colour)
+    order = list(range(roll.n_tracks - background, roll.n_tracks)) + list(range(roll.n_tracks - background))
+    for k in order:
+        _draw_notes(ax, roll.notes(k), colours[k], alpha=0.35 if k >= roll.n_tracks - background else 0.85)
     ax.legend(handles=[Patch(color=c, label=name) for c, name in zip(colours, roll.names)],
               loc="upper right", fontsize=8, ncol=4)
     if title:

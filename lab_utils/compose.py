@@ -1,0 +1,517 @@
+"""The challenge track: a melody becomes a one-minute Bach-meets-space piece.
+
+The form is an intro, the theme harmonized by the GAN, variations whose melody the AR-CNN
+rewrites (it fills the second half of every other bar) harmonized again by the GAN, and a
+held closing chord. It is arranged for a Baroque core (harpsichord tune, strings inside,
+church organ bass) and a space colour (a warm pad and a crystal "starfield" of broken
+chords), with a tempo that slows at phrase ends and at the close, dynamics that swell
+through each phrase, and a long reverberant tail. The four voices stay four MIDI tracks,
+so their figures can be checked against Bach's.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import mido
+import numpy as np
+
+from .metrics import estimate_key, figures, key_scale
+from .midi import STEPS_PER_BEAT, MidiFileError, Note, PianoRoll, extract_melody, read_midi, top_line
+from .samples import MELODIES, melody_roll
+
+__all__ = ["MelodyError", "melody_from", "Section", "Part", "Composition", "plan_form",
+           "vary_melody", "compose", "render_audio", "plot_composition", "write_composition",
+           "output_names", "upload_metadata", "PARTS", "TAG", "TAIL_SECONDS"]
+
+Harmonizer = Callable[[PianoRoll, int], PianoRoll]  # (one-track melody, seed) -> four voices
+Enhancer = Callable[..., tuple[PianoRoll, object]]  # arcnn.enhance with its model bound
+
+TAG = "aug-arch-ml-workshop"
+PREFERRED_TEMPO = 76.0  # quarter notes per minute the form is planned around
+TEMPO_RANGE = (40.0, 140.0)
+INTRO_BARS = 2
+CODA_BARS = 2  # the final chord held under a slowing tempo
+TAIL_SECONDS = 3.5  # after the last note: release and reverb
+PHRASE_BARS = 4
+RESOLUTION = 480  # MIDI ticks per quarter note
+
+# name, General MIDI program, velocity offset
+PARTS = (
+    ("Soprano - Harpsichord", 6, 12),
+    ("Alto - Strings", 48, -10),
+    ("Tenor - Strings", 49, -10),
+    ("Bass - Church Organ", 19, -12),
+    ("Space Pad", 89, 0),
+    ("Starfield - Crystal", 98, 0),
+)
+SECTION_VELOCITY = {"intro": 62, "theme": 74, "variation": 86, "coda": 70}
+
+
+class MelodyError(ValueError):
+    """A melody we cannot use; ``str(error)`` is the one-line reason for the user."""
+
+
+def melody_from(spec: str) -> tuple[PianoRoll, str, str]:
+    """A one-track melody from a built-in name, a MIDI file or typed notes: (roll, title, name)."""
+    if spec in MELODIES:
+        return melody_roll(spec), MELODIES[spec].title, spec
+    path = Path(spec)
+    if path.suffix.lower() in (".mid", ".midi") or path.exists():
+        try:
+            return extract_melody(read_midi(path)), path.stem.replace("_", " "), path.stem
+        except MidiFileError as exc:
+            raise MelodyError(f"{spec}: {exc}") from None
+    try:
+        return melody_roll(spec), "A melody of my own", "my_melody"
+    except ValueError as exc:
+        raise MelodyError(f"melody {spec!r} is not a built-in name ({', '.join(MELODIES)}), a MIDI file "
+                          f"or notes like 'C4 C4 G4 G4 A4 A4 G4-' ({exc})") from None
+
+
+@dataclass(frozen=True)
+class Section:
+    """A stretch of the piece, in whole bars; ``source`` is the melody's bars it plays."""
+
+    name: str
+    start_bar: int
+    bars: int
+    source: tuple[int, int] = (0, 0)
+
+
+@dataclass
+class Part:
+    """One instrument: its notes on the 16th grid, each with a MIDI velocity."""
+
+    name: str
+    program: int
+    notes: list[tuple[Note, int]] = field(default_factory=list)
+
+
+@dataclass
+class Composition:
+    """A composed piece: its parts, form and tempo map, and what made it."""
+
+    title: str
+    description: str
+    parts: list[Part]
+    sections: list[Section]
+    steps_per_bar: int
+    time_signature: tuple[int, int]
+    beat_tempi: np.ndarray  # quarter notes per minute, one per quarter note
+    seed: int
+    parameters: dict
+
+    @property
+    def n_steps(self) -> int:
+        return self.steps_per_bar * sum(s.bars for s in self.sections)
+
+    def roll(self, parts: slice = slice(None)) -> PianoRoll:
+        """The parts (all, or a slice) as one piano roll on the 16th grid."""
+        chosen = self.parts[parts]
+        return PianoRoll.from_notes([[n for n, _ in p.notes] for p in chosen], n_steps=self.n_steps,
+                                    tempo=float(self.beat_tempi[0]), time_signature=self.time_signature,
+                                    names=[p.name for p in chosen], programs=[p.program for p in chosen])
+
+    def voices(self) -> PianoRoll:
+        """The four sung voices (soprano first), the part the figures judge."""
+        return self.roll(slice(0, 4))
+
+    @property
+    def seconds(self) -> float:
+        """Seconds from the first beat to the end of the last note."""
+        return float(np.sum(60.0 / self.beat_tempi))
+
+    def midi(self) -> mido.MidiFile:
+        """A type 1 MIDI file: a tempo track, then one named track per part."""
+        ticks = RESOLUTION // STEPS_PER_BEAT
+        conductor = mido.MidiTrack([mido.MetaMessage("track_name", name=self.title, time=0)])
+        numerator, denominator = self.time_signature
+        conductor.append(mido.MetaMessage("time_signature", numerator=numerator, denominator=denominator, time=0))
+        last, previous = 0, None
+        for beat, bpm in enumerate(self.beat_tempi):
+            tempo = mido.bpm2tempo(float(bpm))
+            if tempo != previous:
+                conductor.append(mido.MetaMessage("set_tempo", tempo=tempo, time=beat * RESOLUTION - last))
+                last, previous = beat * RESOLUTION, tempo
+        file = mido.MidiFile(type=1, ticks_per_beat=RESOLUTION, tracks=[conductor])
+        channels = [c for c in range(16) if c != 9]
+        for k, part in enumerate(self.parts):
+            channel = channels[k % len(channels)]
+            events = []
+            for note, velocity in part.notes:
+                events.append((note.start * ticks, 1, note.pitch, velocity))
+                events.append(((note.start + note.length) * ticks, 0, note.pitch, 0))
+            track = mido.MidiTrack([mido.MetaMessage("track_name", name=part.name, time=0),
+                                    mido.Message("program_change", channel=channel, program=part.program, time=0)])
+            now = 0
+            for tick, is_on, pitch, velocity in sorted(events):
+                kind = "note_on" if is_on else "note_off"
+                track.append(mido.Message(kind, channel=channel, note=pitch, velocity=velocity, time=tick - now))
+                now = tick
+            file.tracks.append(track)
+        return file
+
+    def midi_bytes(self) -> bytes:
+        buffer = io.BytesIO()
+        self.midi().save(file=buffer)
+        return buffer.getvalue()
+
+    def figures(self) -> dict[str, float]:
+        """The musical figures of the four voices (metrics.FIGURES)."""
+        return figures(self.voices())
+
+
+# --- the form ---------------------------------------------------------------------------------
+
+def plan_form(melody_bars: int, beats_per_bar: float, music_seconds: float) -> list[Section]:
+    """Intro, theme, variations and coda in whole bars, filling ``music_seconds`` near 76 bpm.
+
+    Variations always take the melody's last bars, so the piece ends on the tune's own
+    cadence. With time to spare the theme is the whole melody and variations follow; when the
+    tune just fits, its last phrases become the variation; a long tune keeps its first half as
+    the theme and its last bars as the variation.
+    """
+    available = max(2, round(PREFERRED_TEMPO * music_seconds / 60 / beats_per_bar) - INTRO_BARS - CODA_BARS)
+    shortest = min(PHRASE_BARS, melody_bars)
+    if melody_bars + shortest <= available:
+        theme, variations, left = melody_bars, [], available - melody_bars
+        while left >= shortest:
+            variations.append(min(melody_bars, left))
+            left -= variations[-1]
+    elif melody_bars <= available + CODA_BARS:
+        variation = max(1, melody_bars // 2 // PHRASE_BARS * PHRASE_BARS or melody_bars // 2)
+        theme, variations = melody_bars - variation, [variation]
+    else:
+        theme = max(1, round(available / 2 / PHRASE_BARS) * PHRASE_BARS or available // 2)
+        variations = [available - theme]
+    sections = [Section("intro", 0, INTRO_BARS), Section("theme", INTRO_BARS, theme, (0, theme))]
+    for bars in variations:
+        sections.append(Section("variation", sections[-1].start_bar + sections[-1].bars, bars,
+                                (melody_bars - bars, melody_bars)))
+    sections.append(Section("coda", sections[-1].start_bar + sections[-1].bars, CODA_BARS))
+    return sections
+
+
+def _beat_factors(sections: list[Section], beats_per_bar: int) -> np.ndarray:
+    """Relative tempo of each quarter note: spacious intro, breaths at phrase ends, a slowing close."""
+    factors = []
+    for section in sections:
+        beats = section.bars * beats_per_bar
+        if section.name == "intro":
+            factors += [0.9] * beats
+        elif section.name == "coda":
+            factors += list(np.linspace(0.9, 0.55, beats))
+        else:
+            phrase_end = PHRASE_BARS * beats_per_bar
+            factors += [0.93 if (i + 1) % phrase_end == 0 else 1.0 for i in range(beats)]
+    return np.array(factors)
+
+
+# --- the music --------------------------------------------------------------------------------
+
+def _bars(melody: PianoRoll) -> PianoRoll:
+    """The melody padded with rests to whole bars (a pickup becomes the end of a silent bar)."""
+    bar = melody.steps_per_bar
+    front = (bar - melody.pickup_steps % bar) % bar
+    total = front + melody.n_steps
+    total += (-total) % bar
+    sounding = np.zeros((total, *melody.sounding.shape[1:]), bool)
+    onsets = np.zeros_like(sounding)
+    sounding[front : front + melody.n_steps] = melody.sounding
+    onsets[front : front + melody.n_steps] = melody.onsets
+    return replace(melody, sounding=sounding, onsets=onsets, pickup_steps=0)
+
+
+def _slice_bars(melody: PianoRoll, first: int, last: int) -> PianoRoll:
+    bar = melody.steps_per_bar
+    part = slice(first * bar, last * bar)
+    onsets = melody.onsets[part].copy()
+    onsets[0] |= melody.sounding[part][0]  # a note tied over the cut starts again
+    return replace(melody, sounding=melody.sounding[part], onsets=onsets)
+
+
+def _gap_steps(melody: PianoRoll) -> np.ndarray:
+    """Steps the AR-CNN rewrites: the second half of every bar but the last (the cadence)."""
+    bar = melody.steps_per_bar
+    half = max(STEPS_PER_BEAT, (bar // 2) // STEPS_PER_BEAT * STEPS_PER_BEAT)
+    gaps = np.zeros(melody.n_steps, bool)
+    n_bars = melody.n_steps // bar
+    for b in range(max(1, n_bars - 1)):
+        gaps[(b + 1) * bar - half : (b + 1) * bar] = True
+    return gaps
+
+
+def vary_melody(melody: PianoRoll, enhancer: Enhancer, seed: int) -> PianoRoll:
+    """A variation of a whole-bar melody: the AR-CNN fills gaps left in it, in 8th notes.
+
+    The AR-CNN, trained on merged chorales, fills a gap with chords. On each beat the new
+    note is the top of its chord (as Bach's soprano is), on each off-beat 8th the chord tone
+    nearest the note before, so the line moves; only pitches in key and in the melody's
+    range count; where the AR-CNN added nothing usable, the note before is held.
+    """
+    gaps = _gap_steps(melody)
+    holed = replace(melody, sounding=melody.sounding & ~gaps[:, None, None],
+                    onsets=melody.onsets & ~gaps[:, None, None])
+    enhanced, _ = enhancer(holed, iterations=300, max_notes_added=400, max_removed_pct=0.0, seed=seed)
+    added = enhanced.sounding[:, :, 0] & ~holed.sounding[:, :, 0]
+    pitches = [n.pitch for n in melody.notes(0)]
+    scale = key_scale(*estimate_key(melody))
+    usable = np.zeros(added.shape[1], bool)
+    usable[min(pitches) - 2 : max(pitches) + 3] = True
+    usable &= np.isin(np.arange(added.shape[1]) % 12, list(scale))
+    line, starts = top_line(holed.sounding[:, :, 0], holed.onsets[:, :, 0])
+    current = -1
+    for t in range(melody.n_steps):
+        if not gaps[t]:
+            sounding = np.nonzero(line[t])[0]
+            current = int(sounding[0]) if len(sounding) else current
+            continue
+        candidates = np.nonzero(added[t] & usable)[0]
+        if t % 2 == 0 and len(candidates):
+            if t % STEPS_PER_BEAT == 0 or current < 0:
+                chosen = int(candidates.max())
+            else:
+                moves = candidates[candidates != current]
+                chosen = int(moves[np.argmin(np.abs(moves - current))]) if len(moves) else current
+            if chosen != current:
+                starts[t, chosen] = True
+            current = chosen
+        if current >= 0:
+            line[t, current] = True
+            if t > 0 and not line[t - 1, current]:
+                starts[t, current] = True
+    return replace(melody, sounding=line[:, :, None], onsets=starts[:, :, None])
+
+
+def _place(voices: PianoRoll, parts: list[Part], start_step: int, velocity: int, bar: int) -> None:
+    """Add a four-voice section to the first four parts, with swelling phrase dynamics."""
+    phrase = PHRASE_BARS * bar
+    for k in range(4):
+        offset = PARTS[k][2]
+        for note in voices.notes(k):
+            swell = 8 * math.sin(math.pi * (note.start % phrase) / phrase)
+            accent = 4 if note.start % bar == 0 else 0
+            v = int(np.clip(velocity + offset + swell + accent, 20, 120))
+            parts[k].notes.append((Note(note.start + start_step, note.pitch, note.length), v))
+
+
+def _chord_at(parts: list[Part], step: int) -> list[int]:
+    """Pitches the four voices sound at ``step`` (bass first), or the nearest earlier ones."""
+    for t in range(step, -1, -1):
+        pitches = sorted({n.pitch for part in parts[:4] for n, _ in part.notes if n.start <= t < n.start + n.length})
+        if pitches:
+            return pitches
+    return []
+
+
+def _pad(parts: list[Part], sections: list[Section], bar: int, first_chord: list[int]) -> None:
+    """Sustained chords below the tune: bass in octave 2, the other tones in octave 3; one chord
+    per half bar."""
+    pad = parts[4]
+    hold = bar // 2 if (bar // STEPS_PER_BEAT) % 2 == 0 else bar
+    previous: tuple[int, ...] = ()
+    for section in sections:
+        start, end = section.start_bar * bar, (section.start_bar + section.bars) * bar
+        if section.name == "intro":
+            changes = [(start, end, first_chord)]
+        elif section.name == "coda":
+            changes = [(start, end, _chord_at(parts, start - 1))]
+        else:
+            changes = [(t, t + hold, _chord_at(parts, t)) for t in range(start, end, hold)]
+        velocity = SECTION_VELOCITY[section.name] - 14
+        for t, stop, chord in changes:
+            if not chord:
+                continue
+            bass = 36 + (chord[0] - 36) % 12
+            upper = sorted({48 + (p - 48) % 12 for p in chord[1:]})
+            voicing = tuple([bass] + [p for p in upper if p != bass])
+            if voicing == previous and pad.notes:  # the same chord goes on sounding
+                for i in range(len(pad.notes) - len(voicing), len(pad.notes)):
+                    note, v = pad.notes[i]
+                    pad.notes[i] = (note._replace(length=stop - note.start), v)
+                continue
+            pad.notes += [(Note(t, p, stop - t), velocity) for p in voicing]
+            previous = voicing
+
+
+def _starfield(parts: list[Part], sections: list[Section], bar: int, first_chord: list[int]) -> None:
+    """Broken chords high above: 8ths in the intro and variations, a glint per bar in the theme,
+    slowing to quarters in the coda."""
+    stars = parts[5]
+    for section in sections:
+        start, end = section.start_bar * bar, (section.start_bar + section.bars) * bar
+        spacing = {"intro": 2, "variation": 2, "coda": 4, "theme": bar}[section.name]
+        velocity = SECTION_VELOCITY[section.name] - 22
+        for i, t in enumerate(range(start, end, spacing)):
+            chord = first_chord if section.name == "intro" else _chord_at(parts, t if section.name != "coda" else start - 1)
+            tones = sorted({84 + p % 12 for p in chord})
+            if not tones:
+                continue
+            length = min(spacing, STEPS_PER_BEAT, end - t)
+            fade = 1.0 - 0.5 * (t - start) / max(1, end - start) if section.name == "coda" else 1.0
+            stars.notes.append((Note(t, tones[i % len(tones)], length), int(velocity * fade)))
+
+
+def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, seconds: float = 60.0,
+            seed: int = 0, title: str = "", progress: Callable[[str], None] | None = None) -> Composition:
+    """Compose a piece lasting ``seconds`` (audio included) from a one-track melody."""
+    if melody.n_tracks != 1 or not melody.onsets.any():
+        raise MelodyError("the melody must be one track with notes")
+    say = progress or (lambda message: None)
+    whole = _bars(melody)
+    bar = whole.steps_per_bar
+    beats_per_bar = bar // STEPS_PER_BEAT
+    if bar % STEPS_PER_BEAT:
+        raise MelodyError(f"a {whole.time_signature[0]}/{whole.time_signature[1]} bar is not whole quarter notes")
+    music_seconds = seconds - TAIL_SECONDS
+    sections = plan_form(whole.n_steps // bar, beats_per_bar, music_seconds)
+    parts = [Part(name, program) for name, program, _ in PARTS]
+    for number, section in enumerate(sections):
+        if section.name not in ("theme", "variation"):
+            continue
+        tune = _slice_bars(whole, *section.source)
+        if section.name == "variation":
+            say(f"AR-CNN: rewriting bars {section.source[0] + 1}-{section.source[1]} of the melody")
+            tune = vary_melody(tune, enhancer, seed + number)
+        say(f"GAN: harmonizing the {section.name} ({section.bars} bars)")
+        voices = harmonizer(tune, seed + number)
+        _place(voices, parts, section.start_bar * bar, SECTION_VELOCITY[section.name], bar)
+    coda = sections[-1]
+    final_end = (coda.start_bar + coda.bars) * bar
+    last = coda.start_bar * bar - 1
+    for part in parts[:4]:  # the last chord is held through the coda
+        for i, (note, v) in enumerate(part.notes):
+            if note.start <= last < note.start + note.length:
+                part.notes[i] = (note._replace(length=final_end - note.start), v)
+    first_chord = _chord_at(parts, min(n.start for n, _ in parts[0].notes))
+    _pad(parts, sections, bar, first_chord)
+    _starfield(parts, sections, bar, first_chord)
+    for part in parts:
+        part.notes.sort()
+
+    factors = _beat_factors(sections, beats_per_bar)
+    base = 60.0 * float(np.sum(1.0 / factors)) / music_seconds
+    if not TEMPO_RANGE[0] <= base <= TEMPO_RANGE[1]:
+        raise MelodyError(f"cannot fit this melody into {seconds:g} s at a sensible tempo ({base:.0f} bpm)")
+    form = ", ".join(f"{s.name} {s.bars} bars" for s in sections)
+    tune = title or "a melody"
+    description = (
+        f"A Bach-meets-space piece on {tune}: {form}. A GAN trained on Bach's chorales harmonized "
+        f"the theme in four voices; an AR-CNN rewrote the melody of the variation, which the GAN "
+        f"harmonized again. Harpsichord, strings and church organ over a warm space pad and a crystal "
+        f"starfield, about {base:.0f} beats a minute, slowing into a long reverberant close. "
+        f"Composed offline with the open DeepComposer workshop. #{TAG}")
+    composition = Composition(
+        title=f"{tune[0].upper()}{tune[1:]} in Orbit", description=description, parts=parts, sections=sections, steps_per_bar=bar,
+        time_signature=whole.time_signature, beat_tempi=np.round(base * factors, 2), seed=seed,
+        parameters={"seconds": seconds, "tempo_bpm": round(base, 1), "form": form,
+                    "time_signature": list(whole.time_signature),
+                    "instruments": {name: program for name, program, _ in PARTS}})
+    return composition
+
+
+# --- audio, picture and files -----------------------------------------------------------------
+
+def render_audio(composition: Composition) -> np.ndarray:
+    """Stereo audio lasting the requested seconds: synthesized, reverberated, faded, never clipping."""
+    import pretty_midi
+
+    from .audio import PEAK, SAMPLE_RATE, add_reverb, synthesize
+
+    pm = pretty_midi.PrettyMIDI(mido_object=composition.midi())
+    audio = add_reverb(synthesize(pm), seed=composition.seed)
+    n = int(round(composition.parameters["seconds"] * SAMPLE_RATE))
+    audio = np.pad(audio, ((0, max(0, n - len(audio))), (0, 0)))[:n]
+    fade = int(1.0 * SAMPLE_RATE)
+    audio[-fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)[:, None]
+    return (audio * (PEAK / max(float(np.abs(audio).max()), 1e-9))).astype(np.float32)
+
+
+def plot_composition(composition: Composition):
+    """The whole piece as a piano roll, one colour per part, with the sections named."""
+    import matplotlib.pyplot as plt
+
+    from .plots import plot_pianoroll
+
+    roll = composition.roll()
+    fig, ax = plt.subplots(figsize=(16, 6))
+    plot_pianoroll(roll, ax=ax, title=composition.title, background=2)
+    top = ax.get_ylim()[1]
+    for section in composition.sections:
+        start = section.start_bar * composition.steps_per_bar
+        ax.axvline(start, color="black", linewidth=1.2)
+        ax.text(start + 2, top - 2, section.name, fontsize=10, va="top", weight="bold")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), fontsize=9, ncol=6, frameon=False,
+              handles=ax.get_legend().legend_handles)
+    fig.tight_layout()
+    return fig
+
+
+def upload_metadata(composition: Composition, melody_source: str, models: dict[str, str]) -> dict:
+    """What the upload needs (title, description, tags) and what made the piece."""
+    from .audio import synthesizer_name
+
+    return {
+        "title": composition.title,
+        "description": composition.description,
+        "tags": [TAG, "bach", "baroque", "space", "ambient", "generative-ai", "gan", "ar-cnn", "deepcomposer"],
+        "melody": melody_source,
+        "seed": composition.seed,
+        "models": models,
+        "parameters": composition.parameters,
+        "figures": {k: round(v, 4) for k, v in composition.figures().items()},
+        "synthesizer": synthesizer_name(),
+    }
+
+
+SUFFIXES = (".mid", ".wav", ".mp3", ".png", ".json")
+
+
+def output_names(outdir: Path, stem: str, force: bool) -> dict[str, Path]:
+    """Paths for the five files; with existing files and no ``force``, a new stem (-2, -3, ...)."""
+    candidate, number = stem, 1
+    while not force and any((outdir / f"{candidate}{s}").exists() for s in SUFFIXES):
+        number += 1
+        candidate = f"{stem}-{number}"
+    return {s[1:]: outdir / f"{candidate}{s}" for s in SUFFIXES}
+
+
+def write_composition(composition: Composition, outdir: str | Path, stem: str, force: bool = False,
+                      metadata: dict | None = None) -> dict[str, Path]:
+    """Write MIDI, WAV, MP3, PNG and JSON; all appear together or none do."""
+    import matplotlib.pyplot as plt
+
+    from .audio import SAMPLE_RATE, write_audio
+
+    outdir = Path(outdir)
+    if outdir.exists() and not outdir.is_dir():
+        raise MelodyError(f"{outdir}: not a folder")
+    outdir.mkdir(parents=True, exist_ok=True)
+    paths = output_names(outdir, stem, force)
+    audio = render_audio(composition)
+    staging = Path(tempfile.mkdtemp(prefix=".compose-", dir=outdir))
+    try:
+        staged = {kind: staging / path.name for kind, path in paths.items()}
+        staged["mid"].write_bytes(composition.midi_bytes())
+        write_audio(audio, staged["wav"])
+        write_audio(audio, staged["mp3"])
+        fig = plot_composition(composition)
+        fig.savefig(staged["png"], dpi=100, metadata={"Software": None})
+        plt.close(fig)
+        info = dict(metadata or {})
+        info["audio_seconds"] = round(len(audio) / SAMPLE_RATE, 3)
+        info["files"] = {kind: path.name for kind, path in paths.items()}
+        staged["json"].write_text(json.dumps(info, indent=1) + "\n")
+        for kind, path in paths.items():
+            staged[kind].replace(path)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return paths
