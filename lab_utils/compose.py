@@ -24,7 +24,8 @@ import mido
 import numpy as np
 
 from .metrics import estimate_key, figures, key_scale
-from .midi import STEPS_PER_BEAT, MidiFileError, Note, PianoRoll, extract_melody, read_midi, top_line
+from .midi import (STEPS_PER_BEAT, MidiFileError, Note, PianoRoll, extract_melody, read_midi, slice_bars,
+                   top_line, whole_bars)
 from .samples import MELODIES, melody_roll
 
 __all__ = ["MelodyError", "melody_from", "Section", "Part", "Composition", "plan_form",
@@ -217,27 +218,6 @@ def _beat_factors(sections: list[Section], beats_per_bar: int) -> np.ndarray:
 
 # --- the music --------------------------------------------------------------------------------
 
-def _bars(melody: PianoRoll) -> PianoRoll:
-    """The melody padded with rests to whole bars (a pickup becomes the end of a silent bar)."""
-    bar = melody.steps_per_bar
-    front = (bar - melody.pickup_steps % bar) % bar
-    total = front + melody.n_steps
-    total += (-total) % bar
-    sounding = np.zeros((total, *melody.sounding.shape[1:]), bool)
-    onsets = np.zeros_like(sounding)
-    sounding[front : front + melody.n_steps] = melody.sounding
-    onsets[front : front + melody.n_steps] = melody.onsets
-    return replace(melody, sounding=sounding, onsets=onsets, pickup_steps=0)
-
-
-def _slice_bars(melody: PianoRoll, first: int, last: int) -> PianoRoll:
-    bar = melody.steps_per_bar
-    part = slice(first * bar, last * bar)
-    onsets = melody.onsets[part].copy()
-    onsets[0] |= melody.sounding[part][0]  # a note tied over the cut starts again
-    return replace(melody, sounding=melody.sounding[part], onsets=onsets)
-
-
 def _gap_steps(melody: PianoRoll) -> np.ndarray:
     """Steps the AR-CNN rewrites: the second half of every bar but the last (the cadence)."""
     bar = melody.steps_per_bar
@@ -366,7 +346,7 @@ def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, secon
     if melody.n_tracks != 1 or not melody.onsets.any():
         raise MelodyError("the melody must be one track with notes")
     say = progress or (lambda message: None)
-    whole = _bars(melody)
+    whole = whole_bars(melody)
     bar = whole.steps_per_bar
     beats_per_bar = bar // STEPS_PER_BEAT
     if bar % STEPS_PER_BEAT:
@@ -377,7 +357,7 @@ def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, secon
     for number, section in enumerate(sections):
         if section.name not in ("theme", "variation"):
             continue
-        tune = _slice_bars(whole, *section.source)
+        tune = slice_bars(whole, *section.source)
         if section.name == "variation":
             say(f"AR-CNN: rewriting bars {section.source[0] + 1}-{section.source[1]} of the melody")
             tune = vary_melody(tune, enhancer, seed + number)

@@ -29,6 +29,8 @@ __all__ = [
     "to_pretty_midi",
     "top_line",
     "extract_melody",
+    "whole_bars",
+    "slice_bars",
     "pitch_name",
 ]
 
@@ -298,6 +300,28 @@ def extract_melody(roll: PianoRoll) -> PianoRoll:
     line, starts = top_line(roll.sounding[:, :, best], roll.onsets[:, :, best])
     return replace(roll, sounding=line[:, :, None], onsets=starts[:, :, None],
                    names=["Melody"], programs=[roll.programs[best]])
+
+
+def whole_bars(roll: PianoRoll) -> PianoRoll:
+    """A roll padded with rests to whole bars (a pickup becomes the end of a silent bar)."""
+    bar = roll.steps_per_bar
+    front = (bar - roll.pickup_steps % bar) % bar
+    total = front + roll.n_steps
+    total += (-total) % bar
+    sounding = np.zeros((total, *roll.sounding.shape[1:]), bool)
+    onsets = np.zeros_like(sounding)
+    sounding[front : front + roll.n_steps] = roll.sounding
+    onsets[front : front + roll.n_steps] = roll.onsets
+    return replace(roll, sounding=sounding, onsets=onsets, pickup_steps=0)
+
+
+def slice_bars(roll: PianoRoll, first: int, last: int) -> PianoRoll:
+    """Bars ``first`` to ``last`` (excluded) of a roll without pickup (see ``whole_bars``)."""
+    bar = roll.steps_per_bar
+    part = slice(first * bar, last * bar)
+    onsets = roll.onsets[part].copy()
+    onsets[0] |= roll.sounding[part][0]  # a note tied over the cut starts again
+    return replace(roll, sounding=roll.sounding[part], onsets=onsets)
 
 
 def pitch_name(pitch: int) -> str:

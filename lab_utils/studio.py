@@ -1,0 +1,199 @@
+"""The music studio: a small ipywidgets app to make music with the GAN and the AR-CNN.
+
+Choose a melody (a sample, typed notes or an uploaded MIDI file), a model and its controls,
+press Generate: the studio shows the piano roll, plays the audio and offers the files.
+``Studio.generate()`` does what a click does, so notebooks and tests can drive it.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from pathlib import Path
+
+import ipywidgets as widgets
+from .compose import MelodyError, melody_from, output_names
+from .midi import MidiFileError, PianoRoll, extract_melody, read_midi, slice_bars, whole_bars, write_midi
+from .samples import MELODIES
+
+__all__ = ["Studio", "StudioResult", "MODELS", "make_music"]
+
+MODELS = ("GAN", "AR-CNN", "both")
+SOURCES = ("sample", "typed notes", "MIDI upload")
+
+
+@dataclass
+class StudioResult:
+    """What one press of Generate made: the melody, the music and the files written."""
+
+    melody: PianoRoll
+    music: PianoRoll
+    summary: str
+    files: dict[str, Path]
+
+
+def make_music(melody: PianoRoll, model: str, harmonizer, enhancer, seed: int = 0,
+               progress=None, **controls) -> tuple[PianoRoll, PianoRoll, str]:
+    """The GAN's four voices, the AR-CNN's enhancement, or both (the voices, then enhanced).
+
+    Returns the last model's input, its output and a one-line summary. ``controls`` are those
+    of ``arcnn.enhance``; ``progress`` gets ``update(n)`` calls.
+    """
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {MODELS}")
+    music, summary = melody, ""
+    if model in ("GAN", "both"):
+        music = harmonizer(melody, seed)
+        summary = "GAN: alto, tenor and bass added"
+        if progress is not None:
+            progress.update(1)
+    if model in ("AR-CNN", "both"):
+        merged = PianoRoll(music.sounding.any(axis=2, keepdims=True), music.onsets.any(axis=2, keepdims=True),
+                           tempo=music.tempo, time_signature=music.time_signature,
+                           pickup_steps=music.pickup_steps, names=["Music"], programs=[music.programs[0]])
+        music, counts = enhancer(merged, seed=seed, progress=progress, **controls)
+        summary = (summary + "; " if summary else "") + f"AR-CNN: {counts.added} cells added, {counts.removed} removed"
+        return merged, music, summary
+    return melody, music, summary
+
+
+class _WidgetProgress:
+    """An ``update(n)`` interface over an IntProgress bar."""
+
+    def __init__(self, bar: widgets.IntProgress, total: int) -> None:
+        self.bar = bar
+        bar.value, bar.max = 0, max(1, total)
+
+    def update(self, n: int = 1) -> None:
+        self.bar.value = min(self.bar.max, self.bar.value + n)
+
+
+def _download_link(path: Path, mime: str) -> str:
+    data = base64.b64encode(path.read_bytes()).decode()
+    return f'<a download="{path.name}" href="data:{mime};base64,{data}">{path.name}</a>'
+
+
+class Studio:
+    """The studio's widgets and what Generate does. ``display(studio.widget)`` shows it."""
+
+    def __init__(self, harmonizer=None, enhancer=None, outdir: str | Path = "out/studio") -> None:
+        self._harmonizer, self._enhancer = harmonizer, enhancer
+        self.outdir = Path(outdir)
+        style = {"description_width": "110px"}
+        self.source = widgets.ToggleButtons(options=SOURCES, value="sample", description="melody from", style=style)
+        self.sample = widgets.Dropdown(options=[(m.title, key) for key, m in MELODIES.items()], value="twinkle",
+                                       description="sample", style=style)
+        self.typed = widgets.Text(value="C4 C4 G4 G4 A4 A4 G4- F4 F4 E4 E4 D4 D4 C4-", description="notes",
+                                  style=style, layout=widgets.Layout(width="600px"))
+        self.upload = widgets.FileUpload(accept=".mid,.midi", multiple=False, description="MIDI file")
+        self.bars = widgets.IntSlider(value=8, min=1, max=16, description="bars", style=style)
+        self.model = widgets.ToggleButtons(options=MODELS, value="GAN", description="model", style=style)
+        self.seed = widgets.IntText(value=0, description="seed", style=style)
+        self.iterations = widgets.IntSlider(value=100, min=0, max=400, step=10, description="iterations", style=style)
+        self.max_added = widgets.IntSlider(value=60, min=0, max=500, step=10, description="max added", style=style)
+        self.max_removed = widgets.FloatSlider(value=0, min=0, max=100, step=5, description="max removed %", style=style)
+        self.temperature = widgets.FloatSlider(value=1.0, min=0.1, max=3.0, step=0.1, description="creative risk",
+                                               style=style)
+        self.generate_button = widgets.Button(description="Generate", button_style="success", icon="music")
+        self.progress = widgets.IntProgress(value=0, min=0, max=1, description="progress", style=style)
+        self.status = widgets.HTML()
+        self.output = widgets.Output()
+        self.result: StudioResult | None = None
+        self.generate_button.on_click(self._on_click)
+        arcnn_controls = widgets.VBox([self.iterations, self.max_added, self.max_removed, self.temperature])
+        self.widget = widgets.VBox([
+            self.source, self.sample, self.typed, self.upload, self.bars,
+            self.model, self.seed, widgets.HTML("<b>AR-CNN controls</b>"), arcnn_controls,
+            widgets.HBox([self.generate_button, self.progress]), self.status, self.output])
+
+    def melody(self) -> tuple[PianoRoll, str]:
+        """The chosen melody, cut to the first ``bars`` bars, and a name for its files."""
+        if self.source.value == "sample":
+            roll, _, name = melody_from(self.sample.value)
+        elif self.source.value == "typed notes":
+            roll, _, name = melody_from(self.typed.value)
+        else:
+            if not self.upload.value:
+                raise MelodyError("upload a MIDI file first (or choose another source)")
+            upload = self.upload.value[0]
+            path = self.outdir / "uploads" / Path(upload["name"]).name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(bytes(upload["content"]))
+            try:
+                roll, name = extract_melody(read_midi(path)), path.stem
+            except MidiFileError as exc:
+                raise MelodyError(f"{upload['name']}: {exc}") from None
+        whole = whole_bars(roll)
+        bars = min(self.bars.value, whole.n_steps // whole.steps_per_bar)
+        return slice_bars(whole, 0, bars), name
+
+    def _models(self):
+        if self.model.value in ("GAN", "both") and self._harmonizer is None:
+            from .harmonize import load_harmonizer
+
+            self._harmonizer = load_harmonizer()
+        if self.model.value in ("AR-CNN", "both") and self._enhancer is None:
+            from .arcnn import load_enhancer
+
+            self._enhancer = load_enhancer()
+        return self._harmonizer, self._enhancer
+
+    def generate(self, inline: bool = False) -> StudioResult | None:
+        """Make music from the controls' values, write its files, show and play it (in the
+        studio's output area, or with ``inline`` in the calling cell).
+
+        A bad melody shows a one-line message instead and returns None.
+        """
+        import matplotlib.pyplot as plt
+        from IPython.display import HTML, display
+
+        from .audio import SAMPLE_RATE, play, synthesize, write_audio
+        from .plots import plot_enhancement, plot_pianoroll
+
+        self.generate_button.disabled = True
+        try:
+            melody, name = self.melody()
+        except (MelodyError, ValueError) as exc:
+            self.status.value = f"<span style='color:#b00'>{exc}</span>"
+            self.generate_button.disabled = False
+            return None
+        try:
+            model = self.model.value
+            bars = melody.n_steps // melody.steps_per_bar
+            arcnn_steps = round(self.iterations.value * max(1, bars / 8)) if model != "GAN" else 0
+            progress = _WidgetProgress(self.progress, arcnn_steps + (model != "AR-CNN") + 1)
+            self.status.value = f"generating {bars} bars with {model}..."
+            harmonizer, enhancer = self._models()
+            before, music, summary = make_music(
+                melody, model, harmonizer, enhancer, seed=self.seed.value, progress=progress,
+                iterations=self.iterations.value, max_notes_added=self.max_added.value,
+                max_removed_pct=self.max_removed.value, temperature=self.temperature.value)
+            audio = synthesize(music)
+            paths = output_names(self.outdir, f"{name}-{model.lower()}-seed{self.seed.value}", force=False)
+            write_midi(music, paths["mid"])
+            write_audio(audio, paths["mp3"])
+            if model == "GAN":
+                ax = plot_pianoroll(music, title=f"{name}: {summary}")
+            else:
+                ax = plot_enhancement(before, music, title=f"{name}: {summary}")
+            ax.figure.savefig(paths["png"], dpi=100)
+            progress.update(1)
+            self.result = StudioResult(melody, music, summary, {k: paths[k] for k in ("mid", "mp3", "png")})
+            self.status.value = f"{summary} ({len(audio) / SAMPLE_RATE:.0f} s of audio)"
+            links = " · ".join(_download_link(paths[k], mime) for k, mime in
+                               (("mid", "audio/midi"), ("mp3", "audio/mpeg"), ("png", "image/png")))
+            shown = (ax.figure, play(audio), HTML(f"download: {links}"))
+            if inline:
+                display(*shown)
+            else:
+                with self.output:
+                    self.output.clear_output()
+                    display(*shown)
+            plt.close(ax.figure)
+            return self.result
+        finally:
+            self.generate_button.disabled = False
+
+    def _on_click(self, _button) -> None:
+        self.generate()
+

@@ -1,0 +1,156 @@
+"""The challenge track: form, variation, arrangement, files, and the command's contract."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pretty_midi
+import pytest
+import soundfile
+
+from conftest import random_melody, run_cli
+from lab_utils.arcnn import load_enhancer
+from lab_utils.compose import (TAG, MelodyError, _gap_steps, compose, melody_from, plan_form,
+                               render_audio, vary_melody, write_composition)
+from lab_utils.harmonize import load_harmonizer
+from lab_utils.metrics import estimate_key, figures, key_scale
+from lab_utils.midi import PianoRoll, read_midi, write_midi
+from lab_utils.samples import melody_roll
+
+SUFFIXES = ("mid", "wav", "mp3", "png", "json")
+
+
+@pytest.fixture(scope="module")
+def models():
+    return load_harmonizer(), load_enhancer()
+
+
+@pytest.fixture(scope="module")
+def default_track(tmp_path_factory):
+    """``compose`` with its defaults, as ``make compose`` runs it, in a fresh process."""
+    folder = tmp_path_factory.mktemp("compose")
+    result = run_cli("compose", "-o", str(folder))
+    assert result.returncode == 0, result.stderr
+    return folder, result
+
+
+def _check_music(voices: PianoRoll) -> dict[str, float]:
+    values = figures(voices)
+    assert values["in_key"] >= 0.90
+    assert values["consonant"] >= 0.80
+    assert values["chordal"] >= 0.75
+    assert values["parallels"] <= 3.0
+    assert values["voices"] >= 3.5
+    return values
+
+
+def _check_audio(path, seconds: float = 60.0) -> None:
+    audio, rate = soundfile.read(path)
+    assert rate == 44100 and audio.ndim == 2
+    assert abs(len(audio) / rate - seconds) <= 3.0
+    peak = np.abs(audio).max()
+    assert 0.5 < peak < 0.99  # normalized, never clipping
+    loud = [np.sqrt(np.mean(audio[i : i + rate] ** 2)) for i in range(0, len(audio) - rate, rate)]
+    assert np.mean(np.array(loud) > 0.01) > 0.85  # sound nearly all the way through, not silence
+
+
+def test_default_track_writes_every_file(default_track):
+    folder, result = default_track
+    files = {p.suffix[1:]: p for p in folder.iterdir()}
+    assert set(files) == set(SUFFIXES) and all(p.stem == "twinkle-seed0" for p in files.values())
+    assert str(files["mp3"]) in result.stdout  # says where the files are
+    _check_audio(files["wav"])
+    _check_audio(files["mp3"])
+    info = json.loads(files["json"].read_text())
+    assert TAG in info["tags"] and info["title"] and TAG in info["description"]
+    assert info["seed"] == 0 and set(info["models"]) == {"gan", "arcnn"}
+    assert info["audio_seconds"] == 60.0
+    assert files["png"].read_bytes()[:4] == b"\x89PNG"
+
+
+def test_default_track_midi_has_parts_and_bach_like_voices(default_track):
+    folder, _ = default_track
+    music = read_midi(folder / "twinkle-seed0.mid")
+    assert music.n_tracks >= 4 and len(set(music.programs)) >= 4
+    assert music.names[:4] == ["Soprano - Harpsichord", "Alto - Strings", "Tenor - Strings", "Bass - Church Organ"]
+    voices = PianoRoll(music.sounding[:, :, :4], music.onsets[:, :, :4], time_signature=music.time_signature)
+    _check_music(voices)
+    twinkle = [n.pitch for n in melody_roll("twinkle").notes(0)]
+    assert [n.pitch for n in music.notes(0)][: 8] == twinkle[:8]  # the theme is the tune itself
+    tempi = pretty_midi.PrettyMIDI(str(folder / "twinkle-seed0.mid")).get_tempo_changes()[1]
+    assert tempi.min() < 0.7 * tempi.max()  # the close slows down
+
+
+def test_same_seed_same_files_never_overwritten(default_track, tmp_path):
+    folder, _ = default_track
+    again = run_cli("compose", "-o", str(folder))
+    assert again.returncode == 0, again.stderr
+    for suffix in SUFFIXES[:4]:  # the JSON names its own files
+        assert (folder / f"twinkle-seed0-2.{suffix}").read_bytes() == (folder / f"twinkle-seed0.{suffix}").read_bytes()
+    other = run_cli("compose", "--seed", "1", "-o", str(tmp_path), "--force")
+    assert other.returncode == 0, other.stderr
+    assert (tmp_path / "twinkle-seed1.mid").read_bytes() != (folder / "twinkle-seed0.mid").read_bytes()
+
+
+def test_bad_melodies_and_options_follow_the_error_contract(tmp_path):
+    broken = tmp_path / "broken.mid"
+    broken.write_bytes(b"MThd\x00\x00\x00\x06\x00\x01")
+    for args in (["--melody", str(broken)], ["--melody", "no_such_tune"], ["--melody", str(tmp_path / "missing.mid")],
+                 ["--seconds", "5"], ["--melody", "C4 C4 X9"]):
+        result = run_cli("compose", *args, "-o", str(tmp_path / "out"))
+        assert result.returncode == 2, (args, result.stderr)
+        assert result.stderr.count("\n") == 1 and result.stderr.startswith("error:"), result.stderr
+        assert not (tmp_path / "out").exists()  # nothing half-written
+
+
+@pytest.mark.parametrize("bars,beats", [(12, 4), (17, 3), (8, 4), (2, 4), (1, 4), (40, 4), (16, 4), (23, 3)])
+def test_form_fills_the_time_and_ends_on_the_tune(bars, beats):
+    sections = plan_form(bars, beats, 56.5)
+    assert [s.name for s in sections][:2] == ["intro", "theme"] and sections[-1].name == "coda"
+    for before, after in zip(sections, sections[1:]):
+        assert after.start_bar == before.start_bar + before.bars  # no gap, no overlap
+    assert all(s.source[1] == bars for s in sections if s.name == "variation")
+    assert any(s.name == "variation" for s in sections)
+    tempo = sum(s.bars for s in sections) * beats * 60 / 56.5
+    assert 60 <= tempo <= 95
+
+
+def test_variation_keeps_the_tune_outside_its_gaps(models):
+    _, enhancer = models
+    melody = melody_roll("ode_to_joy")
+    variation = vary_melody(melody, enhancer, seed=3)
+    gaps = _gap_steps(melody)
+    assert np.array_equal(variation.sounding[~gaps], melody.sounding[~gaps])
+    assert variation.sounding.sum(axis=1).max() <= 1  # still one line
+    new = variation.sounding[gaps] & ~melody.sounding[gaps]
+    assert new.any()  # the AR-CNN changed something
+    pitches = np.nonzero(variation.sounding[gaps, :, 0])[1]
+    scale = key_scale(*estimate_key(melody))
+    assert all(p % 12 in scale for p in pitches)
+    low, high = min(n.pitch for n in melody.notes(0)), max(n.pitch for n in melody.notes(0))
+    assert low - 2 <= pitches.min() and pitches.max() <= high + 2
+
+
+def test_melody_never_seen_from_a_midi_file(models, dataset, tmp_path):
+    harmonizer, enhancer = models
+    chorale = dataset.split("test")[5]
+    write_midi(chorale.roll(), tmp_path / "chorale.mid")  # its soprano is picked out as the tune
+    melody, title, name = melody_from(str(tmp_path / "chorale.mid"))
+    assert melody.notes(0) == chorale.roll().notes(0) and name == "chorale"
+    piece = compose(melody, harmonizer, enhancer, seconds=45, seed=2, title=title)
+    _check_music(piece.voices())
+    assert abs(piece.seconds - (45 - 3.5)) < 0.05
+    paths = write_composition(piece, tmp_path / "out", name)
+    _check_audio(paths["wav"], seconds=45)
+
+
+def test_typed_notes_in_three_four(models):
+    harmonizer, enhancer = models
+    notes = random_melody(seed=7, bar_steps=12, bars=6, pickup=4)
+    melody = PianoRoll.from_notes([notes], time_signature=(3, 4), pickup_steps=4)
+    piece = compose(melody, harmonizer, enhancer, seconds=60, seed=0)
+    assert piece.voices().n_tracks == 4 and piece.time_signature == (3, 4)
+    assert len(render_audio(piece)) == 60 * 44100
+    with pytest.raises(MelodyError):
+        melody_from("C4 C4 G4 Q")

@@ -1,0 +1,70 @@
+"""The music studio's controls drive real generation, as a click would."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import numpy as np
+import pytest
+
+from lab_utils.arcnn import load_enhancer
+from lab_utils.harmonize import load_harmonizer
+from lab_utils.midi import read_midi, write_midi
+from lab_utils.samples import melody_roll
+from lab_utils.studio import Studio
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory):
+    return Studio(load_harmonizer(), load_enhancer(), outdir=tmp_path_factory.mktemp("studio"))
+
+
+def test_sample_with_the_gan_gives_four_voices_under_the_tune(studio):
+    studio.source.value, studio.sample.value, studio.model.value, studio.bars.value = "sample", "ode_to_joy", "GAN", 4
+    studio.generate_button.click()
+    result = studio.result
+    assert result is not None and result.music.n_tracks == 4
+    assert result.music.n_steps == 4 * 16
+    assert result.music.notes(0) == melody_roll("ode_to_joy").notes(0)[: len(result.music.notes(0))]
+    assert {p.suffix for p in result.files.values()} == {".mid", ".mp3", ".png"}
+    assert all(p.stat().st_size > 0 for p in result.files.values())
+    assert studio.progress.value == studio.progress.max  # the bar ran to its end
+    assert not studio.generate_button.disabled
+
+
+def test_typed_notes_with_the_arcnn_controls(studio):
+    studio.source.value, studio.typed.value, studio.model.value = "typed notes", "C4 E4 G4 C5 | B4 G4 D4-", "AR-CNN"
+    studio.iterations.value, studio.max_added.value, studio.max_removed.value = 60, 20, 0
+    result = studio.generate()
+    melody = result.melody.sounding.any(axis=2)
+    music = result.music.sounding.any(axis=2)
+    assert (music & melody).sum() == melody.sum()  # 0 % removal keeps every note
+    assert 0 < (music & ~melody).sum() <= 20  # at most 20 cells added
+
+
+def _upload(name: str, content: bytes) -> tuple[dict]:
+    """The value a FileUpload widget holds after the browser sent one file."""
+    return ({"name": name, "type": "audio/midi", "size": len(content), "content": memoryview(content),
+             "last_modified": datetime(2026, 1, 1, tzinfo=timezone.utc)},)
+
+
+def test_uploaded_midi_with_both_models(studio, tmp_path):
+    path = tmp_path / "upload.mid"
+    write_midi(melody_roll("frere_jacques"), path)
+    studio.upload.value = _upload("upload.mid", path.read_bytes())
+    studio.source.value, studio.model.value, studio.bars.value = "MIDI upload", "both", 8
+    studio.iterations.value, studio.max_added.value, studio.max_removed.value = 40, 30, 10
+    result = studio.generate()
+    assert result.music.n_tracks == 1 and result.music.n_steps == 8 * 16
+    assert "GAN" in result.summary and "AR-CNN" in result.summary
+    written = read_midi(result.files["mid"])
+    assert np.array_equal(written.sounding.any(axis=2)[: result.music.n_steps], result.music.sounding[:, :, 0])
+
+
+def test_a_bad_melody_is_one_line_not_a_traceback(studio):
+    studio.source.value, studio.typed.value = "typed notes", "C4 C4 H9"
+    assert studio.generate() is None
+    assert "H9" in studio.status.value and "Traceback" not in studio.status.value
+    studio.source.value, studio.upload.value = "MIDI upload", _upload("junk.mid", b"junk")
+    assert studio.generate() is None and "not a MIDI file" in studio.status.value
+    assert not studio.generate_button.disabled
