@@ -283,6 +283,26 @@ def _place(voices: PianoRoll, parts: list[Part], start_step: int, velocity: int,
             parts[k].notes.append((Note(note.start + start_step, note.pitch, note.length), v))
 
 
+def _final_chord(parts: list[Part], end: int, scale: set[int]) -> None:
+    """The closing cadence: a root-position triad on the tune's last note (major unless the
+    key has only the minor third), struck with that note and held to ``end``."""
+    last, velocity = max(parts[0].notes)
+    parts[0].notes[parts[0].notes.index((last, velocity))] = (last._replace(length=end - last.start), velocity)
+    root = last.pitch % 12
+    major = (root + 4) % 12 in scale or (root + 3) % 12 not in scale
+    third = (root + (4 if major else 3)) % 12
+    ceiling = last.pitch
+    for k, pitch_class, lowest in ((1, third, 48), (2, (root + 7) % 12, 41), (3, root, 28)):
+        earlier = [(n._replace(length=min(n.length, last.start - n.start)), v)
+                   for n, v in parts[k].notes if n.start < last.start]
+        previous = earlier[-1][0].pitch if earlier else ceiling - 7
+        choices = [p for p in range(lowest, ceiling + 1) if p % 12 == pitch_class]
+        pitch = min(choices, key=lambda p: abs(p - previous)) if choices else ceiling - (ceiling - pitch_class) % 12
+        offset = PARTS[k][2] - PARTS[0][2]
+        parts[k].notes[:] = earlier + [(Note(last.start, pitch, end - last.start), velocity + offset)]
+        ceiling = pitch
+
+
 def _chord_at(parts: list[Part], step: int) -> list[int]:
     """Pitches the four voices sound at ``step`` (bass first), or the nearest earlier ones."""
     for t in range(step, -1, -1):
@@ -365,12 +385,7 @@ def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, secon
         voices = harmonizer(tune, seed + number)
         _place(voices, parts, section.start_bar * bar, SECTION_VELOCITY[section.name], bar)
     coda = sections[-1]
-    final_end = (coda.start_bar + coda.bars) * bar
-    last = coda.start_bar * bar - 1
-    for part in parts[:4]:  # the last chord is held through the coda
-        for i, (note, v) in enumerate(part.notes):
-            if note.start <= last < note.start + note.length:
-                part.notes[i] = (note._replace(length=final_end - note.start), v)
+    _final_chord(parts, (coda.start_bar + coda.bars) * bar, key_scale(*estimate_key(melody)))
     first_chord = _chord_at(parts, min(n.start for n, _ in parts[0].notes))
     _pad(parts, sections, bar, first_chord)
     _starfield(parts, sections, bar, first_chord)
