@@ -182,8 +182,11 @@ def _render_fallback(pm: pretty_midi.PrettyMIDI) -> np.ndarray:
 
 # --- files and notebooks --------------------------------------------------------------------
 
-def write_audio(audio: np.ndarray, path: str | os.PathLike) -> Path:
-    """Write audio as WAV (16-bit) or MP3, by the file's suffix; whole or not at all."""
+def write_audio(audio: np.ndarray, path: str | os.PathLike, compression: float | None = None) -> Path:
+    """Write audio as WAV (16-bit) or MP3, by the file's suffix; whole or not at all.
+
+    ``compression`` (MP3 only, 0 to 1) trades quality for size: 0.5 is about 100 kbit/s.
+    """
     import soundfile
 
     path = Path(path)
@@ -192,8 +195,9 @@ def write_audio(audio: np.ndarray, path: str | os.PathLike) -> Path:
     if suffix not in formats:
         raise ValueError(f"audio files must end in .wav or .mp3, not {suffix!r}")
     file_format, subtype = formats[suffix]
+    options = {"compression_level": compression} if compression is not None and suffix == ".mp3" else {}
     with atomic_path(path) as tmp:
-        soundfile.write(tmp, np.clip(audio, -1.0, 1.0), SAMPLE_RATE, format=file_format, subtype=subtype)
+        soundfile.write(tmp, np.clip(audio, -1.0, 1.0), SAMPLE_RATE, format=file_format, subtype=subtype, **options)
     return path
 
 

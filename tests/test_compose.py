@@ -14,6 +14,7 @@ from lab_utils.arcnn import load_enhancer
 from lab_utils.compose import (TAG, MelodyError, _gap_steps, compose, melody_from, plan_form,
                                render_audio, vary_melody, write_composition)
 from lab_utils.harmonize import load_harmonizer
+from lab_utils.judging import judge, judging_table
 from lab_utils.metrics import estimate_key, figures, key_scale
 from lab_utils.midi import PianoRoll, read_midi, write_midi
 from lab_utils.samples import melody_roll
@@ -154,3 +155,19 @@ def test_typed_notes_in_three_four(models):
     assert len(render_audio(piece)) == 60 * 44100
     with pytest.raises(MelodyError):
         melody_from("C4 C4 G4 Q")
+
+
+def test_judging_gives_five_criteria_that_can_fail(models):
+    harmonizer, enhancer = models
+    melody = melody_roll("frere_jacques")
+    piece = compose(melody, harmonizer, enhancer, seconds=40, seed=1)
+    audio = render_audio(piece)
+    criteria = judge(piece, len(melody.notes(0)), audio)
+    assert [c.name for c in criteria] == ["Originality", "Rhythm", "Accompaniment and chord progression",
+                                          "Cleanliness of sound", "The feeling it leaves"]
+    assert all(c.met for c in criteria), [(c.name, c.value) for c in criteria]
+    assert 0.6 <= criteria[0].value < 1.0 and criteria[3].value == pytest.approx(-1.0, abs=0.05)
+    flat_and_loud = np.full_like(audio, 0.999)
+    clipped = judge(piece, len(melody.notes(0)), flat_and_loud)
+    assert not clipped[3].met and not clipped[4].met  # clips, and no dynamics at all
+    assert judging_table(criteria).count("\n| **") == 5
