@@ -209,9 +209,34 @@ def _write_json(result: dict, path: str) -> None:
     print(f"figures written to {target}")
 
 
+def _evaluate_compose(args: argparse.Namespace) -> int:
+    from .chorales import load_dataset
+    from .compose import compose
+    from .evaluate import COMPOSE_TARGETS, evaluate_composer
+
+    if args.checkpoint:
+        print("error: --model compose judges the shipped models; it takes no --checkpoint", file=sys.stderr)
+        return EXIT_USER_ERROR
+    harmonizer, enhancer = _load_harmonizer(None), _load_enhancer(None)
+    if harmonizer is None or enhancer is None:
+        return EXIT_USER_ERROR
+    result = evaluate_composer(lambda melody, seed: compose(melody, harmonizer, enhancer, seed=seed).voices(),
+                               load_dataset(progress=False))
+    print(f"{'pieces':22s} " + " ".join(f"{k:>10s}" for k in (*COMPOSE_TARGETS, "voices")) + f" {'meet all':>9s}")
+    for group in ("tunes", "test_sopranos"):
+        mean = result[f"mean_{group}"]
+        print(f"{group + ' (' + str(len(result[group])) + ')':22s} " + " ".join(f"{mean[k]:10.3f}" for k in mean)
+              + f" {result['meet_targets'][group]:9.2f}")
+    print("targets: " + ", ".join(f"{k} {low:g}-{high:g}" for k, (low, high) in COMPOSE_TARGETS.items()))
+    _write_json(result, args.json or "out/evaluate-compose.json")
+    return 0
+
+
 def _evaluate(args: argparse.Namespace) -> int:
     if args.model == "arcnn":
         return _evaluate_arcnn(args)
+    if args.model == "compose":
+        return _evaluate_compose(args)
     from .chorales import load_dataset
     from .evaluate import evaluate_harmonizer, format_table
 
@@ -328,7 +353,8 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(run=_enhance)
 
     p = commands.add_parser("evaluate", help="musical figures of a model against Bach's")
-    p.add_argument("--model", choices=["gan", "arcnn"], default="gan")
+    p.add_argument("--model", choices=["gan", "arcnn", "compose"], default="gan",
+                   help="compose: the challenge track's four voices, shipped models")
     p.add_argument("--checkpoint", metavar="DIR", help="a trained model (default: models/gan or models/arcnn)")
     p.add_argument("--json", metavar="FILE", help="where to write the figures (default: out/evaluate-MODEL.json)")
     p.set_defaults(run=_evaluate)

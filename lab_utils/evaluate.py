@@ -11,7 +11,8 @@ from .metrics import FIGURES, distance_to_bach, enhancement_figures, figures, re
 from .midi import PianoRoll
 from .samples import MELODIES, melody_roll
 
-__all__ = ["evaluate_harmonizer", "format_table", "nan_to_none", "evaluate_enhancer", "first_bars"]
+__all__ = ["evaluate_harmonizer", "format_table", "nan_to_none", "evaluate_enhancer", "first_bars",
+           "evaluate_composer", "COMPOSE_TARGETS"]
 
 
 def evaluate_harmonizer(harmonizer: Callable[[PianoRoll], PianoRoll], dataset: ChoraleDataset,
@@ -81,3 +82,28 @@ def evaluate_enhancer(enhancer: Callable[..., PianoRoll]) -> dict:
                                  subset=bool(not (after.sounding.any(axis=2) & ~before.sounding.any(axis=2)).any()))
     mean = {f: float(np.nanmean([v[f] for v in keep.values()])) for f in ("kept", "added_cells", "in_key", "consonant")}
     return {"keep_melody_add_40": keep, "remove_only": remove_only, "mean_keep_melody_add_40": mean}
+
+
+COMPOSE_TARGETS = {"in_key": (0.90, 1.0), "consonant": (0.80, 1.0), "chordal": (0.75, 1.0), "parallels": (0.0, 3.0)}
+
+
+def evaluate_composer(composer: Callable[[PianoRoll, int], PianoRoll], dataset: ChoraleDataset,
+                      seeds: tuple[int, ...] = (0, 1, 2), n_unseen: int = 10) -> dict:
+    """Figures of the challenge track's four voices (``composer(melody, seed)`` returns them) on
+    the built-in tunes with several seeds and on sopranos of the test split, and the share of
+    pieces that meet every target of ``COMPOSE_TARGETS``."""
+    def meets(values: dict[str, float]) -> bool:
+        return all(low <= values[f] <= high for f, (low, high) in COMPOSE_TARGETS.items())
+
+    pieces = {f"{name} seed {seed}": figures(composer(melody_roll(name), seed)) for name in MELODIES for seed in seeds}
+    unseen = {c.id: figures(composer(c.roll().track(0), 0)) for c in dataset.split("test")[:n_unseen]}
+    keys = (*COMPOSE_TARGETS, "voices")
+    return {
+        "tunes": {name: {k: v[k] for k in keys} for name, v in pieces.items()},
+        "test_sopranos": {name: {k: v[k] for k in keys} for name, v in unseen.items()},
+        "mean_tunes": {k: float(np.mean([v[k] for v in pieces.values()])) for k in keys},
+        "mean_test_sopranos": {k: float(np.mean([v[k] for v in unseen.values()])) for k in keys},
+        "meet_targets": {"tunes": float(np.mean([meets(v) for v in pieces.values()])),
+                         "test_sopranos": float(np.mean([meets(v) for v in unseen.values()]))},
+        "targets": COMPOSE_TARGETS,
+    }

@@ -14,6 +14,7 @@ from lab_utils.arcnn import load_enhancer
 from lab_utils.compose import (TAG, MelodyError, _gap_steps, compose, melody_from, plan_form,
                                render_audio, vary_melody, write_composition)
 from lab_utils.harmonize import load_harmonizer
+from lab_utils.evaluate import evaluate_composer
 from lab_utils.judging import judge, judging_table
 from lab_utils.metrics import estimate_key, figures, key_scale
 from lab_utils.midi import PianoRoll, read_midi, write_midi
@@ -171,3 +172,12 @@ def test_judging_gives_five_criteria_that_can_fail(models):
     clipped = judge(piece, len(melody.notes(0)), flat_and_loud)
     assert not clipped[3].met and not clipped[4].met  # clips, and no dynamics at all
     assert judging_table(criteria).count("\n| **") == 5
+
+
+def test_evaluation_of_the_composer_meets_the_targets(models, dataset):
+    harmonizer, enhancer = models
+    result = evaluate_composer(lambda melody, seed: compose(melody, harmonizer, enhancer, seed=seed).voices(),
+                               dataset, seeds=(0,), n_unseen=3)
+    assert len(result["tunes"]) == 7 and len(result["test_sopranos"]) == 3
+    assert result["meet_targets"]["tunes"] >= 6 / 7
+    assert result["mean_test_sopranos"]["in_key"] >= 0.9 and result["mean_test_sopranos"]["parallels"] <= 3.0
