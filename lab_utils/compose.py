@@ -374,14 +374,19 @@ def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, secon
     music_seconds = seconds - TAIL_SECONDS
     sections = plan_form(whole.n_steps // bar, beats_per_bar, music_seconds)
     parts = [Part(name, program) for name, program, _ in PARTS]
+    copied = 0  # the input melody's notes the piece plays unchanged
     for number, section in enumerate(sections):
         if section.name not in ("theme", "variation"):
             continue
         tune = slice_bars(whole, *section.source)
+        if not tune.onsets.any():
+            continue  # a stretch of rests stays silent
+        original = set(tune.notes(0))
         if section.name == "variation":
             say(f"AR-CNN: rewriting bars {section.source[0] + 1}-{section.source[1]} of the melody")
             tune = vary_melody(tune, enhancer, seed + number)
         say(f"GAN: harmonizing the {section.name} ({section.bars} bars)")
+        copied += len(original & set(tune.notes(0)))
         voices = harmonizer(tune, seed + number)
         _place(voices, parts, section.start_bar * bar, SECTION_VELOCITY[section.name], bar)
     coda = sections[-1]
@@ -407,7 +412,7 @@ def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, secon
     composition = Composition(
         title=f"{tune[0].upper()}{tune[1:]} in Orbit", description=description, parts=parts, sections=sections, steps_per_bar=bar,
         time_signature=whole.time_signature, beat_tempi=np.round(base * factors, 2), seed=seed,
-        parameters={"seconds": seconds, "tempo_bpm": round(base, 1), "form": form,
+        parameters={"seconds": seconds, "tempo_bpm": round(base, 1), "form": form, "melody_notes_copied": copied,
                     "time_signature": list(whole.time_signature),
                     "instruments": {name: program for name, program, _ in PARTS}})
     return composition

@@ -37,19 +37,19 @@ def _loudness_db(audio: np.ndarray) -> np.ndarray:
     return 20 * np.log10(np.sqrt((frames ** 2).mean(axis=(1, 2))) + 1e-9)
 
 
-def judge(piece: Composition, melody_notes: int, audio: np.ndarray) -> list[Criterion]:
-    """The five criteria for a composed piece, its input melody's note count and its audio."""
+def judge(piece: Composition, audio: np.ndarray) -> list[Criterion]:
+    """The five criteria for a composed piece and its audio."""
     voices = piece.voices()
     values = figures(voices)
     bach = {k: mean for k, (mean, _) in BACH_REFERENCE.items()}
-    written = 1.0 - melody_notes / max(1, sum(len(voices.notes(k)) for k in range(4)))
+    written = 1.0 - piece.parameters["melody_notes_copied"] / max(1, sum(len(voices.notes(k)) for k in range(4)))
     peak_db = float(20 * np.log10(float(np.abs(audio).max()) + 1e-9))
     levels = _loudness_db(audio)[:-4]  # leave out the fading tail
     dynamics = float(np.percentile(levels, 95) - np.percentile(levels, 5))
     tonic, _ = estimate_key(voices)
     final_bass = voices.notes(3)[-1].pitch % 12 if voices.notes(3) else -1
     return [
-        Criterion("Originality", "share of the voices' notes the models wrote", written, "at least 0.60",
+        Criterion("Originality", "share of the voices' notes the models wrote (not copied from your tune)", written, "at least 0.60",
                   written >= 0.6, "Could you sing the tune back? What did the variation add that the theme did not have?"),
         Criterion("Rhythm", "share of off-beat 8ths that move (Bach: %.2f)" % bach["offbeat_motion"],
                   values["offbeat_motion"], "0.35 to 0.85", 0.35 <= values["offbeat_motion"] <= 0.85,

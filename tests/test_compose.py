@@ -163,13 +163,13 @@ def test_judging_gives_five_criteria_that_can_fail(models):
     melody = melody_roll("frere_jacques")
     piece = compose(melody, harmonizer, enhancer, seconds=40, seed=1)
     audio = render_audio(piece)
-    criteria = judge(piece, len(melody.notes(0)), audio)
+    criteria = judge(piece, audio)
     assert [c.name for c in criteria] == ["Originality", "Rhythm", "Accompaniment and chord progression",
                                           "Cleanliness of sound", "The feeling it leaves"]
     assert all(c.met for c in criteria), [(c.name, c.value) for c in criteria]
     assert 0.6 <= criteria[0].value < 1.0 and criteria[3].value == pytest.approx(-1.0, abs=0.05)
     flat_and_loud = np.full_like(audio, 0.999)
-    clipped = judge(piece, len(melody.notes(0)), flat_and_loud)
+    clipped = judge(piece, flat_and_loud)
     assert not clipped[3].met and not clipped[4].met  # clips, and no dynamics at all
     assert judging_table(criteria).count("\n| **") == 5
 
