@@ -32,10 +32,8 @@ def main(repeats: int) -> None:
             composed.append(timed([sys.executable, "-m", "lab_utils", "compose", "-o", folder, "--force"], env))
     print(f"whole processes, {os.cpu_count()} cores, {repeats} runs each, alternating")
     print(f"{'command':44s} {'median s':>9s}  runs")
-    print(f"{'bare: python -c \"import tensorflow\"':44s} {statistics.median(bare):9.2f}  "
-          + " ".join(f"{s:.2f}" for s in bare))
-    print(f"{'ours: python -m lab_utils compose':44s} {statistics.median(composed):9.2f}  "
-          + " ".join(f"{s:.2f}" for s in composed))
+    for name, runs in (('bare: python -c "import tensorflow"', bare), ("ours: python -m lab_utils compose", composed)):
+        print(f"{name:44s} {statistics.median(runs):9.2f}  " + " ".join(f"{s:.2f}" for s in runs))
     print(f"ratio: {statistics.median(composed) / statistics.median(bare):.2f}x (goal <= 4x)")
 
 

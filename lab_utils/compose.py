@@ -17,6 +17,7 @@ import math
 import shutil
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -500,16 +501,18 @@ def write_composition(composition: Composition, outdir: str | Path, stem: str, f
     staging = Path(tempfile.mkdtemp(prefix=".compose-", dir=outdir))
     try:
         staged = {kind: staging / path.name for kind, path in paths.items()}
-        staged["mid"].write_bytes(composition.midi_bytes())
-        write_audio(audio, staged["wav"])
-        write_audio(audio, staged["mp3"])
-        fig = plot_composition(composition)
-        fig.savefig(staged["png"], dpi=100, metadata={"Software": None})
-        plt.close(fig)
-        info = dict(metadata or {})
-        info["audio_seconds"] = round(len(audio) / SAMPLE_RATE, 3)
-        info["files"] = {kind: path.name for kind, path in paths.items()}
-        staged["json"].write_text(json.dumps(info, indent=1) + "\n")
+        with ThreadPoolExecutor(max_workers=1) as pool:  # the MP3 encoder runs beside the rest
+            mp3 = pool.submit(write_audio, audio, staged["mp3"])
+            staged["mid"].write_bytes(composition.midi_bytes())
+            write_audio(audio, staged["wav"])
+            fig = plot_composition(composition)
+            fig.savefig(staged["png"], dpi=100, metadata={"Software": None})
+            plt.close(fig)
+            info = dict(metadata or {})
+            info["audio_seconds"] = round(len(audio) / SAMPLE_RATE, 3)
+            info["files"] = {kind: path.name for kind, path in paths.items()}
+            staged["json"].write_text(json.dumps(info, indent=1) + "\n")
+            mp3.result()
         for kind, path in paths.items():
             staged[kind].replace(path)
     finally:
