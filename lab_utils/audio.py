@@ -100,19 +100,24 @@ def _say_fallback_once() -> None:
         _warned_fallback = True
 
 
+CONTROL, NOTE_OFF, NOTE_ON = 0, 1, 2  # the order of events at the same sample
+
+
 def _events(pm: pretty_midi.PrettyMIDI) -> tuple[list[tuple[int, int, int, int, int]], list[tuple[int, int, bool]]]:
-    """Note events (sample, order, channel, pitch, velocity) and channel programs."""
+    """Events (sample, kind, channel, pitch or controller, velocity or value) and channel programs."""
     events = []
     channels = []
     melodic = [c for c in range(16) if c != 9]
     for i, inst in enumerate(pm.instruments):
         channel = 9 if inst.is_drum else melodic[i % len(melodic)]
         channels.append((channel, inst.program, inst.is_drum))
+        for cc in inst.control_changes:  # e.g. channel volume (7) for the mix
+            events.append((round(cc.time * SAMPLE_RATE), CONTROL, channel, cc.number, cc.value))
         for n in inst.notes:
             start = round(n.start * SAMPLE_RATE)
             end = max(start + 1, round(n.end * SAMPLE_RATE))
-            events.append((end, 0, channel, n.pitch, 0))  # note-offs before note-ons at a time
-            events.append((start, 1, channel, n.pitch, n.velocity))
+            events.append((end, NOTE_OFF, channel, n.pitch, 0))
+            events.append((start, NOTE_ON, channel, n.pitch, n.velocity))
     return sorted(events), channels
 
 
@@ -125,14 +130,16 @@ def _render_soundfont(pm: pretty_midi.PrettyMIDI, tsf, soundfont: Path) -> np.nd
     total = (events[-1][0] if events else 0) + int(TAIL_SECONDS * SAMPLE_RATE)
     chunks = []
     now = 0
-    for sample, is_on, channel, pitch, velocity in events:
+    for sample, kind, channel, number, value in events:
         if sample > now:
             chunks.append(np.frombuffer(synth.generate(sample - now), np.float32).copy())
             now = sample
-        if is_on:
-            synth.noteon(channel, pitch, velocity)
+        if kind == NOTE_ON:
+            synth.noteon(channel, number, value)
+        elif kind == NOTE_OFF:
+            synth.noteoff(channel, number)
         else:
-            synth.noteoff(channel, pitch)
+            synth.control_change(channel, number, value)
     chunks.append(np.frombuffer(synth.generate(total - now), np.float32).copy())
     return np.concatenate(chunks).reshape(-1, 2)
 
@@ -161,6 +168,7 @@ def _render_fallback(pm: pretty_midi.PrettyMIDI) -> np.ndarray:
         if inst.is_drum:
             continue
         harmonics, decay, vibrato = _timbre(inst.program)
+        volume = next((cc.value for cc in inst.control_changes if cc.number == 7), 127) / 127
         for n in inst.notes:
             start = int(n.start * SAMPLE_RATE)
             length = max(1, int((n.end - n.start) * SAMPLE_RATE))
@@ -174,7 +182,7 @@ def _render_fallback(pm: pretty_midi.PrettyMIDI) -> np.ndarray:
             envelope = np.ones_like(t)
             envelope[:attack] = np.linspace(0, 1, attack)[: len(t)]
             envelope[length:] = np.linspace(1, 0, len(t) - length)
-            piece = wave * envelope * (n.velocity / 127)
+            piece = wave * envelope * (n.velocity / 127) * volume
             stop = min(total, start + len(piece))
             mono[start:stop] += piece[: stop - start]
     return np.stack([mono, mono], axis=1)

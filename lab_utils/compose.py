@@ -45,14 +45,14 @@ TAIL_SECONDS = 3.5  # after the last note: release and reverb
 PHRASE_BARS = 4
 RESOLUTION = 480  # MIDI ticks per quarter note
 
-# name, General MIDI program, velocity offset
+# name, General MIDI program, velocity offset, channel volume (the mix: the tune above the rest)
 PARTS = (
-    ("Soprano - Harpsichord", 6, 12),
-    ("Alto - Strings", 48, -10),
-    ("Tenor - Strings", 49, -10),
-    ("Bass - Church Organ", 19, -12),
-    ("Space Pad", 89, 0),
-    ("Starfield - Crystal", 98, 0),
+    ("Soprano - Harpsichord", 6, 12, 127),
+    ("Alto - Strings", 48, -10, 117),
+    ("Tenor - Strings", 49, -10, 105),
+    ("Bass - Church Organ", 19, -12, 107),
+    ("Space Pad", 89, 0, 110),
+    ("Starfield - Crystal", 98, 0, 127),
 )
 SECTION_VELOCITY = {"intro": 62, "theme": 74, "variation": 86, "coda": 70}
 
@@ -94,6 +94,7 @@ class Part:
 
     name: str
     program: int
+    volume: int = 127  # MIDI channel volume: the part's place in the mix
     notes: list[tuple[Note, int]] = field(default_factory=list)
 
 
@@ -152,7 +153,8 @@ class Composition:
                 events.append((note.start * ticks, 1, note.pitch, velocity))
                 events.append(((note.start + note.length) * ticks, 0, note.pitch, 0))
             track = mido.MidiTrack([mido.MetaMessage("track_name", name=part.name, time=0),
-                                    mido.Message("program_change", channel=channel, program=part.program, time=0)])
+                                    mido.Message("program_change", channel=channel, program=part.program, time=0),
+                                    mido.Message("control_change", channel=channel, control=7, value=part.volume, time=0)])
             now = 0
             for tick, is_on, pitch, velocity in sorted(events):
                 kind = "note_on" if is_on else "note_off"
@@ -350,7 +352,7 @@ def _starfield(parts: list[Part], sections: list[Section], bar: int, first_chord
     for section in sections:
         start, end = section.start_bar * bar, (section.start_bar + section.bars) * bar
         spacing = {"intro": 2, "variation": 2, "coda": 4, "theme": bar}[section.name]
-        velocity = SECTION_VELOCITY[section.name] - 22
+        velocity = SECTION_VELOCITY[section.name] + 6
         for i, t in enumerate(range(start, end, spacing)):
             chord = first_chord if section.name == "intro" else _chord_at(parts, t if section.name != "coda" else start - 1)
             tones = sorted({84 + p % 12 for p in chord})
@@ -374,7 +376,7 @@ def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, secon
         raise MelodyError(f"a {whole.time_signature[0]}/{whole.time_signature[1]} bar is not whole quarter notes")
     music_seconds = seconds - TAIL_SECONDS
     sections = plan_form(whole.n_steps // bar, beats_per_bar, music_seconds)
-    parts = [Part(name, program) for name, program, _ in PARTS]
+    parts = [Part(name, program, volume) for name, program, _, volume in PARTS]
     copied = 0  # the input melody's notes the piece plays unchanged
     for number, section in enumerate(sections):
         if section.name not in ("theme", "variation"):
@@ -415,7 +417,7 @@ def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, secon
         time_signature=whole.time_signature, beat_tempi=np.round(base * factors, 2), seed=seed,
         parameters={"seconds": seconds, "tempo_bpm": round(base, 1), "form": form, "melody_notes_copied": copied,
                     "time_signature": list(whole.time_signature),
-                    "instruments": {name: program for name, program, _ in PARTS}})
+                    "instruments": {name: program for name, program, _, _ in PARTS}})
     return composition
 
 
