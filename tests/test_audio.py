@@ -56,3 +56,25 @@ def test_write_audio(tmp_path, suffix):
 def test_play_gives_a_notebook_player():
     player = audio.play(melody_roll("C4 E4 G4"))
     assert player._repr_html_().startswith("<audio") or "audio" in player._repr_html_()
+
+
+@pytest.mark.parametrize("renderer", ["soundfont", "fallback"])
+def test_channel_volume_sets_a_part_in_the_mix(renderer, monkeypatch):
+    if renderer == "soundfont" and audio.find_soundfont() is None:
+        pytest.skip("no General MIDI soundfont installed")
+    if renderer == "fallback":
+        monkeypatch.setattr(audio, "find_soundfont", lambda: None)
+    import pretty_midi
+
+    ratios = []
+    for volume in (127, 64):
+        pm = audio.to_pretty_midi(melody_roll("A4---", tempo=60.0))  # 440 Hz for 4 s
+        pm.instruments[0].control_changes.append(pretty_midi.ControlChange(7, volume, 0.0))
+        bass = pretty_midi.Instrument(program=0, name="bass at full volume")
+        bass.notes.append(pretty_midi.Note(80, 45, 0.0, 4.0))  # 110 Hz
+        pm.instruments.append(bass)
+        sound = audio.synthesize(pm)[: audio.SAMPLE_RATE, 0]
+        spectrum = np.abs(np.fft.rfft(sound))
+        freqs = np.fft.rfftfreq(len(sound), 1 / audio.SAMPLE_RATE)
+        ratios.append(spectrum[np.abs(freqs - 440) < 3].max() / spectrum[np.abs(freqs - 110) < 3].max())
+    assert ratios[1] < 0.7 * ratios[0]  # the A4 part is quieter beside the bass at volume 64
