@@ -217,26 +217,14 @@ def play(music: PianoRoll | pretty_midi.PrettyMIDI | np.ndarray | str | os.PathL
     return Audio(data=audio.T, rate=SAMPLE_RATE, normalize=False)
 
 
-def _fft_length(n: int) -> int:
-    """The smallest 2^a 3^b 5^c at least ``n``: FFTs of such lengths are fast."""
-    best = 1 << (n - 1).bit_length()
-    power5 = 1
-    while power5 < best:
-        power35 = power5
-        while power35 < best:
-            length = power35 << max(0, (n - 1) // power35).bit_length()  # times the power of 2 that reaches n
-            best = min(best, length)
-            power35 *= 3
-        power5 *= 5
-    return best
-
-
 def add_reverb(audio: np.ndarray, seconds: float = 3.0, decay: float = 2.4, wet: float = 0.28,
                seed: int = 0) -> np.ndarray:
     """A hall around stereo audio: convolution with decaying noise (``decay`` s to -60 dB).
 
     The result is longer by ``seconds`` (the tail) and keeps the input's peak level.
     """
+    from scipy.fft import next_fast_len
+
     rng = np.random.default_rng(seed)
     n = int(seconds * SAMPLE_RATE)
     envelope = np.exp(-6.9 * np.arange(n) / (decay * SAMPLE_RATE)).astype(np.float32)
@@ -244,7 +232,7 @@ def add_reverb(audio: np.ndarray, seconds: float = 3.0, decay: float = 2.4, wet:
     impulse[: min(int(0.02 * SAMPLE_RATE), n // 2)] = 0.0  # 20 ms before the first reflections
     impulse /= np.sqrt((impulse ** 2).sum(axis=0, keepdims=True))
     dry = np.pad(audio.astype(np.float32), ((0, n), (0, 0)))
-    size = _fft_length(len(dry) + n)
+    size = next_fast_len(len(dry) + n, real=True)
     tail = np.fft.irfft(np.fft.rfft(dry, size, axis=0) * np.fft.rfft(impulse, size, axis=0), size, axis=0)[: len(dry)]
     mixed = (1 - wet) * dry + wet * tail
     peak = float(np.abs(mixed).max())

@@ -405,20 +405,20 @@ def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, secon
     if not TEMPO_RANGE[0] <= base <= TEMPO_RANGE[1]:
         raise MelodyError(f"cannot fit this melody into {seconds:g} s at a sensible tempo ({base:.0f} bpm)")
     form = ", ".join(f"{s.name} {s.bars} bars" for s in sections)
-    tune = title or "a melody"
+    tune_name = title or "a melody"
     description = (
-        f"A Bach-meets-space piece on {tune}: {form}. A GAN trained on Bach's chorales harmonized "
+        f"A Bach-meets-space piece on {tune_name}: {form}. A GAN trained on Bach's chorales harmonized "
         f"the theme in four voices; an AR-CNN rewrote the melody of the variation, which the GAN "
         f"harmonized again. Harpsichord, strings and church organ over a warm space pad and a crystal "
         f"starfield, about {base:.0f} beats a minute, slowing into a long reverberant close. "
         f"Composed offline with the open DeepComposer workshop. #{TAG}")
-    composition = Composition(
-        title=f"{tune[0].upper()}{tune[1:]} in Orbit", description=description, parts=parts, sections=sections, steps_per_bar=bar,
-        time_signature=whole.time_signature, beat_tempi=np.round(base * factors, 2), seed=seed,
+    return Composition(
+        title=f"{tune_name[0].upper()}{tune_name[1:]} in Orbit", description=description, parts=parts,
+        sections=sections, steps_per_bar=bar, time_signature=whole.time_signature,
+        beat_tempi=np.round(base * factors, 2), seed=seed,
         parameters={"seconds": seconds, "tempo_bpm": round(base, 1), "form": form, "melody_notes_copied": copied,
                     "time_signature": list(whole.time_signature),
                     "instruments": {name: program for name, program, _, _ in PARTS}})
-    return composition
 
 
 # --- audio, picture and files -----------------------------------------------------------------

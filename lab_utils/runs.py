@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["TrainingError", "check_run_folder"]
+__all__ = ["TrainingError", "check_run_folder", "finished_run"]
 
 
 class TrainingError(ValueError):
@@ -19,3 +19,8 @@ def check_run_folder(folder: Path, resume: bool, marker: str) -> None:
                             "or choose another folder")
     if resume and not has_run:
         raise TrainingError(f"{folder} holds no run to resume")
+
+
+def finished_run(folder: Path) -> str | None:
+    """``folder`` if a training run has logged there (a learner's own model), else None."""
+    return str(folder) if (folder / "log.csv").exists() else None

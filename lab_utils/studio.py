@@ -13,7 +13,7 @@ from pathlib import Path
 
 import ipywidgets as widgets
 from .compose import MelodyError, melody_from, output_names
-from .midi import MidiFileError, PianoRoll, extract_melody, read_midi, slice_bars, whole_bars, write_midi
+from .midi import PianoRoll, slice_bars, whole_bars, write_midi
 from .samples import MELODIES
 
 __all__ = ["Studio", "StudioResult", "MODELS", "make_music"]
@@ -48,12 +48,10 @@ def make_music(melody: PianoRoll, model: str, harmonizer, enhancer, seed: int = 
         if progress is not None:
             progress.update(1)
     if model in ("AR-CNN", "both"):
-        merged = PianoRoll(music.sounding.any(axis=2, keepdims=True), music.onsets.any(axis=2, keepdims=True),
-                           tempo=music.tempo, time_signature=music.time_signature,
-                           pickup_steps=music.pickup_steps, names=["Music"], programs=[music.programs[0]])
-        music, counts = enhancer(merged, seed=seed, progress=progress, **controls)
+        before = music  # the AR-CNN merges the voices into one track itself
+        music, counts = enhancer(before, seed=seed, progress=progress, **controls)
         summary = (summary + "; " if summary else "") + f"AR-CNN: {counts.added} cells added, {counts.removed} removed"
-        return merged, music, summary
+        return before, music, summary
     return melody, music, summary
 
 
@@ -119,10 +117,7 @@ class Studio:
             path = self.outdir / "uploads" / Path(upload["name"]).name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(bytes(upload["content"]))
-            try:
-                roll, name = extract_melody(read_midi(path)), path.stem
-            except MidiFileError as exc:
-                raise MelodyError(f"{upload['name']}: {exc}") from None
+            roll, _, name = melody_from(str(path))
         whole = whole_bars(roll)
         bars = min(self.bars.value, whole.n_steps // whole.steps_per_bar)
         return slice_bars(whole, 0, bars), name
@@ -152,12 +147,11 @@ class Studio:
 
         self.generate_button.disabled = True
         try:
-            melody, name = self.melody()
-        except (MelodyError, ValueError) as exc:
-            self.status.value = f"<span style='color:#b00'>{exc}</span>"
-            self.generate_button.disabled = False
-            return None
-        try:
+            try:
+                melody, name = self.melody()
+            except MelodyError as exc:
+                self.status.value = f"<span style='color:#b00'>{exc}</span>"
+                return None
             model = self.model.value
             bars = melody.n_steps // melody.steps_per_bar
             arcnn_steps = round(self.iterations.value * max(1, bars / 8)) if model != "GAN" else 0
