@@ -2,143 +2,35 @@
 
 The melody is moved by octaves into the soprano's range, cut into overlapping 2-bar windows
 on the bar lines (one bar apart), and the generator's outputs are averaged where windows
-overlap, so one bar flows into the next. Each voice is then decoded as one line (at most one
-pitch per step) by a Viterbi search that prefers the generator's loudest pitches, moves on
-8th-note positions only, avoids big leaps and stays below the voice above it. Track 0 of the
-result is the input melody, untouched.
+overlap, so one bar flows into the next. That average is the evidence: how much the GAN wants
+each pitch in each voice. ``voice_leading.decode_voices`` then chooses alto, tenor and bass
+together, a chord and its voicing per beat, weighing the evidence against how Bach leads
+voices; on the off-beat 8th a voice holds, passes or skips to another chord tone. Track 0 of the result is the
+input melody, untouched.
 """
 
 from __future__ import annotations
 
+import functools
 import warnings
+from dataclasses import dataclass
+from pathlib import Path
 
 import keras
 import numpy as np
 
 from .chorales import CHOIR_PROGRAMS, GAN_WINDOW_STEPS, VOICES
-from .gan import GanConfig
-from .metrics import CHORDS, estimate_key, key_scale
+from .gan import SHIPPED_MODEL, GanConfig
+from .metrics import estimate_key, key_scale
 from .midi import N_PITCHES, STEPS_PER_BEAT, PianoRoll
+from .voice_leading import DECODER_FILE, Decoder, add_offbeat_motion, add_ornaments, decode_voices, melody_steps_on, load_decoder
 
-__all__ = ["harmonize", "decode_voice", "load_harmonizer"]
+__all__ = ["harmonize", "Evidence", "generator_evidence", "voices_from", "phrase_ends", "load_harmonizer",
+           "decoder_for"]
 
 SOPRANO_CENTRE = 70  # Bach's sopranos sing around A#4
-CHANGE_COST = 0.35  # price of moving to another pitch, in units of the generator's output
-LEAP_COST = 0.06  # extra price per semitone of a leap
-MAX_LEAP = 9
-CHORD_BONUS = 1.0  # how firmly voices keep to the beat's chord tones
-KEY_PENALTY = 0.5  # price of a note outside the key
-UNISON_COST = 0.3  # price of singing the same pitch as the voice above
-PARALLEL_COST = 3.0  # price of a parallel fifth or octave with a voice already decoded
 BATCH = 64  # windows per generator call: memory stays bounded for any length
-
-
-def _parallel_cost(pitches: np.ndarray, from_pitches: np.ndarray, others: list[np.ndarray],
-                   t: int) -> np.ndarray | float:
-    """[to, from] cost of moves that make parallel fifths or octaves with ``others``.
-
-    On a beat, motion is judged from the previous beat (``from_pitches``: where each path was
-    then), as a listener hears it; elsewhere from the step before.
-    """
-    cost = 0.0
-    previous = t - STEPS_PER_BEAT if t % STEPS_PER_BEAT == 0 and t >= STEPS_PER_BEAT else t - 1
-    for other in others:
-        before, after = other[previous], other[t]
-        if before < 0 or after < 0 or before == after:
-            continue
-        interval_before = (from_pitches[None, :] - before) % 12
-        interval_after = (pitches[:, None] - after) % 12
-        same_way = np.sign(pitches[:, None] - from_pitches[None, :]) == np.sign(after - before)
-        cost = cost + PARALLEL_COST * ((interval_before == interval_after)
-                                       & np.isin(interval_after, (0, 7)) & same_way)
-    return cost
-
-
-def decode_voice(scores: np.ndarray, low: int, high: int, ceiling: np.ndarray,
-                 singing: np.ndarray, others: list[np.ndarray] = ()) -> np.ndarray:
-    """The best single line through ``scores`` (T, 128): a pitch per step, -1 for rests.
-
-    ``ceiling[t]`` is the highest pitch allowed at step t (the voice above; unisons allowed),
-    ``singing[t]`` says whether the choir sings there; pitches change only on even steps
-    (8th-note positions); moves in parallel fifths or octaves with ``others`` cost extra.
-    """
-    n_steps = scores.shape[0]
-    pitches = np.arange(low, high + 1)
-    n = len(pitches)
-    leap = np.abs(pitches[:, None] - pitches[None, :])
-    move = np.where(leap == 0, 0.0, CHANGE_COST + LEAP_COST * leap)
-    move[leap > MAX_LEAP] = np.inf
-    value = np.full(n, -np.inf)
-    back = np.zeros((n_steps, n), dtype=np.int32)
-    for t in range(n_steps):
-        emit = scores[t, low : high + 1].astype(np.float64)
-        allowed = pitches <= ceiling[t]
-        if singing[t] and allowed.any():  # (a melody too low for this voice: ignore the ceiling)
-            emit = np.where(allowed, emit - UNISON_COST * (pitches == ceiling[t]), -np.inf)
-        elif not singing[t]:
-            emit = np.zeros(n)
-        if t == 0:
-            back[t] = np.arange(n)
-            value = emit.copy()
-            beat_pitch = pitches.copy()
-            continue
-        if t % 2 == 0:  # a new pitch may start on an 8th-note position
-            on_beat = t % STEPS_PER_BEAT == 0
-            from_pitches = beat_pitch if on_beat else pitches
-            total = value[None, :] - move - _parallel_cost(pitches, from_pitches, others, t)
-            back[t] = np.argmax(total, axis=1)  # total is [to, from]
-            value = total[np.arange(n), back[t]] + emit
-            beat_pitch = pitches.copy() if on_beat else beat_pitch[back[t]]
-        else:
-            back[t] = np.arange(n)
-            value = value + emit
-        if not np.isfinite(value).any():  # no allowed path (the ceiling jumped): start afresh
-            back[t] = np.arange(n)
-            value = emit.copy()
-            beat_pitch = pitches.copy()
-    line = np.empty(n_steps, dtype=np.int64)
-    state = int(np.argmax(value)) if np.isfinite(value).any() else 0
-    for t in range(n_steps - 1, -1, -1):
-        line[t] = pitches[state]
-        state = back[t, state]
-    return np.where(singing, line, -1)
-
-
-def beat_chords(scores: np.ndarray, line: np.ndarray, scale: set[int]) -> list[frozenset[int] | None]:
-    """The chord of each beat: the in-key triad or seventh the generator's voices lean to most.
-
-    ``scores`` (T, 128, 3) is the generator's output, ``line`` the melody (-1 for rests). A
-    chord must hold the melody's pitch class where the melody sings on the beat.
-    """
-    chords = [c for c in CHORDS if c <= scale]
-    chord_masks = np.array([[pc in c for pc in range(12)] for c in chords], dtype=np.float64)
-    sizes = chord_masks.sum(axis=1)
-    per_beat: list[frozenset[int] | None] = []
-    for start in range(0, len(line), STEPS_PER_BEAT):
-        block = scores[start : start + STEPS_PER_BEAT // 2].mean(axis=0)  # (128, 3)
-        strength = np.full(12, -1.0)
-        for pc in range(12):
-            strength[pc] = block[pc::12].max(axis=0).sum()  # how much the voices want this pc
-        fit = chord_masks @ (strength + 3.0) / np.sqrt(sizes)  # shift: scores lie in [-1, 1] per voice
-        melody = line[start]
-        if melody >= 0:
-            fit = np.where(chord_masks[:, melody % 12] > 0, fit, -np.inf)
-        per_beat.append(chords[int(np.argmax(fit))] if np.isfinite(fit).any() else None)
-    return per_beat
-
-
-def _chord_scores(scores: np.ndarray, chords: list[frozenset[int] | None]) -> np.ndarray:
-    """Scores with chord tones raised and other notes lowered on the first half of each beat."""
-    out = scores.copy()
-    pcs = np.arange(N_PITCHES) % 12
-    for beat, chord in enumerate(chords):
-        if chord is None:
-            continue
-        inside = np.isin(pcs, list(chord))
-        start = beat * STEPS_PER_BEAT
-        span = out[start : start + STEPS_PER_BEAT // 2]
-        span += np.where(inside, CHORD_BONUS, -CHORD_BONUS)[None, :, None]
-    return out
+PHRASE_END_STEPS = 2 * STEPS_PER_BEAT  # a melody note this long (or before a rest) ends a phrase
 
 
 def _octave_shift(melody: PianoRoll, soprano_range: tuple[int, int]) -> int:
@@ -183,14 +75,24 @@ def _generator_scores(generator: keras.Model, config: GanConfig, melody_line: np
     return total
 
 
-def harmonize(melody: PianoRoll, generator: keras.Model, config: GanConfig,
-              voice_ranges: list[tuple[int, int]], seed: int = 0) -> PianoRoll:
-    """Four voices for a one-track melody of any length and meter: the melody stays track 0."""
+@dataclass
+class Evidence:
+    """What the generator says about one melody, ready to decode."""
+
+    line: np.ndarray  # (T,) the melody's top pitch per step, moved and padded to whole bars; -1 rests
+    scores: np.ndarray  # (T, 128, 3) the generator's averaged output for alto, tenor, bass
+    pad: int  # steps added before the melody so bar lines fall on multiples of the bar
+    shift: int  # semitones the melody was moved by
+    key: tuple[int, str]  # tonic pitch class and mode, from the melody
+
+
+def generator_evidence(melody: PianoRoll, generator: keras.Model, config: GanConfig,
+                       voice_ranges: list[tuple[int, int]], seed: int = 0) -> Evidence:
+    """Run the generator over a one-track melody of any length and meter."""
     if melody.n_tracks != 1:
         raise ValueError("harmonize takes a one-track melody (see midi.extract_melody)")
     if not melody.onsets.any():
         raise ValueError("the melody has no notes")
-    rng = np.random.default_rng(seed)
     shift = _octave_shift(melody, voice_ranges[0])
     bar = melody.steps_per_bar
     pad = (bar - melody.pickup_steps % bar) % bar  # bar lines fall on multiples of the bar
@@ -200,38 +102,107 @@ def harmonize(melody: PianoRoll, generator: keras.Model, config: GanConfig,
     top = N_PITCHES - 1 - np.argmax(melody.sounding[:, ::-1, 0], axis=1)
     sounding = melody.sounding[:, :, 0].any(axis=1)
     line[pad : pad + melody.n_steps] = np.where(sounding, np.clip(top + shift, 0, N_PITCHES - 1), -1)
+    scores = _generator_scores(generator, config, line, bar, np.random.default_rng(seed))
+    return Evidence(line, scores, pad, shift, estimate_key(melody))
 
-    scores = _generator_scores(generator, config, line, bar, rng)
-    scale = key_scale(*estimate_key(melody))
-    scores = _chord_scores(scores, beat_chords(scores, line, scale))
-    scores -= KEY_PENALTY * ~np.isin(np.arange(N_PITCHES) % 12, list(scale))[None, :, None]
-    singing = line >= 0
-    melody_onsets = np.zeros(n_steps, bool)
-    melody_onsets[pad : pad + melody.n_steps] = melody.onsets[:, :, 0].any(axis=1)
-    ceiling = np.where(singing, line, N_PITCHES)
-    voice_lines = []
-    for v, (low, high) in enumerate(voice_ranges[1:]):
-        voice = decode_voice(scores[:, :, v], low, high, ceiling, singing, [line, *voice_lines])
-        voice_lines.append(voice)
-        ceiling = np.where(voice >= 0, voice, ceiling)
 
+def phrase_ends(melody: PianoRoll, pad: int, tonic: int) -> tuple[dict[int, str], int | None]:
+    """Beats (counted from the padded start) where a cadence is wanted, and the final beat.
+
+    A phrase ends on a note of at least ``PHRASE_END_STEPS`` or one followed by a rest: on the
+    tonic it asks for a root-position tonic ('full'), on the 2nd or 7th degree for V ('half').
+    The final beat is the last note's, where that note is the tonic (else None).
+    """
+    notes = melody.notes(0)
+    ends: dict[int, str] = {}
+    for note, following in zip(notes, [*notes[1:], None]):
+        ending = following is None or following.start > note.start + note.length
+        if not ending and note.length < PHRASE_END_STEPS:
+            continue
+        degree = (note.pitch - tonic) % 12
+        kind = "full" if degree == 0 else "half" if degree in (2, 11) else None
+        if kind:
+            ends[(pad + note.start) // STEPS_PER_BEAT] = kind
+    last = notes[-1]
+    final = (pad + last.start) // STEPS_PER_BEAT if last.pitch % 12 == tonic else None
+    return ends, final
+
+
+def voices_from(melody: PianoRoll, evidence: Evidence, voice_ranges: list[tuple[int, int]],
+                decoder: Decoder, seed: int = 0) -> PianoRoll:
+    """Four voices from the generator's evidence: the melody stays track 0.
+
+    ``seed`` draws the off-beat moves (the generator's noise was drawn with the evidence).
+    """
+    line, n_steps = evidence.line, len(evidence.line)
+    beat_starts = np.arange(0, n_steps, STEPS_PER_BEAT)
+    in_beat = line[: len(beat_starts) * STEPS_PER_BEAT].reshape(len(beat_starts), STEPS_PER_BEAT)
+    first_sung = np.argmax(in_beat >= 0, axis=1)
+    beat_melody = in_beat[np.arange(len(beat_starts)), first_sung]  # -1 where the whole beat rests
+    beat_evidence = evidence.scores[: len(beat_starts) * STEPS_PER_BEAT].reshape(
+        len(beat_starts), STEPS_PER_BEAT, N_PITCHES, 3)[:, : STEPS_PER_BEAT // 2].mean(axis=1)
+    ends, final = phrase_ends(melody, evidence.pad, evidence.key[0])
+    sung = np.zeros((n_steps, N_PITCHES), bool)
+    sung[np.nonzero(line >= 0)[0], line[line >= 0]] = True
+    resolves = melody_steps_on(sung, 0)
+    on_beats = decode_voices(beat_melody, resolves, beat_evidence, voice_ranges, evidence.key, decoder, ends, final)
+    offbeat_evidence = evidence.scores[: len(beat_starts) * STEPS_PER_BEAT].reshape(
+        len(beat_starts), STEPS_PER_BEAT, N_PITCHES, 3)[:, STEPS_PER_BEAT // 2 :].mean(axis=1)
+    off_beats = add_offbeat_motion(on_beats, offbeat_evidence, beat_melody, in_beat[:, STEPS_PER_BEAT // 2],
+                                   key_scale(*evidence.key), decoder, np.random.default_rng([seed, 1]))
+    if final is not None:
+        off_beats[final:] = on_beats[final:]  # the final chord is held still
+    grid, tied = add_ornaments(on_beats, off_beats, in_beat, key_scale(*evidence.key), decoder.stats,
+                               np.random.default_rng([seed, 2]))
+    if final is not None:
+        grid[final:], tied[final:] = on_beats[final:, None, :], False
+    voice_lines = grid.reshape(-1, 3)[:n_steps]
+    tied_steps = np.zeros((n_steps, 3), bool)
+    tied_steps[beat_starts] = tied
+
+    pad = evidence.pad
     out_sounding = np.zeros((melody.n_steps, N_PITCHES, 4), bool)
     out_onsets = np.zeros_like(out_sounding)
     out_sounding[:, :, 0] = melody.sounding[:, :, 0]
     out_onsets[:, :, 0] = melody.onsets[:, :, 0]
     steps = np.arange(melody.n_steps)
     piece = slice(pad, pad + melody.n_steps)
+    melody_onsets = np.zeros(n_steps, bool)
+    melody_onsets[piece] = melody.onsets[:, :, 0].any(axis=1)
     restrike = (melody_onsets & (np.arange(n_steps) % STEPS_PER_BEAT == 0))[piece]  # a new syllable
-    for v, voice in enumerate(voice_lines, start=1):
-        part = voice[piece]
+    singing = (line >= 0)[piece]
+    for v in range(3):
+        part = np.where(singing, voice_lines[piece, v], -1)
         sings = part >= 0
-        pitch = np.clip(part - shift, 0, N_PITCHES - 1)
-        struck = sings & ((np.roll(part, 1) != part) | restrike)
+        pitch = np.clip(part - evidence.shift, 0, N_PITCHES - 1)
+        struck = sings & ((np.roll(part, 1) != part) | (restrike & ~tied_steps[piece, v]))
         struck[0] = sings[0]
-        out_sounding[steps[sings], pitch[sings], v] = True
-        out_onsets[steps[struck], pitch[struck], v] = True
+        out_sounding[steps[sings], pitch[sings], v + 1] = True
+        out_onsets[steps[struck], pitch[struck], v + 1] = True
     return PianoRoll(out_sounding, out_onsets, tempo=melody.tempo, time_signature=melody.time_signature,
                      pickup_steps=melody.pickup_steps, names=list(VOICES), programs=list(CHOIR_PROGRAMS))
+
+
+def decoder_for(folder: Path | None = None) -> Decoder:
+    """The decoder saved beside a generator, else the shipped model's."""
+    if folder is not None and (folder / DECODER_FILE).is_file():
+        return load_decoder(folder)
+    return _shipped_decoder()
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped_decoder() -> Decoder:
+    return load_decoder(SHIPPED_MODEL)
+
+
+def harmonize(melody: PianoRoll, generator: keras.Model, config: GanConfig,
+              voice_ranges: list[tuple[int, int]], seed: int = 0, decoder: Decoder | None = None) -> PianoRoll:
+    """Four voices for a one-track melody of any length and meter: the melody stays track 0.
+
+    ``decoder`` defaults to the shipped model's (``models/gan/decoder.json``).
+    """
+    evidence = generator_evidence(melody, generator, config, voice_ranges, seed)
+    return voices_from(melody, evidence, voice_ranges, decoder or decoder_for(), seed)
 
 
 def load_harmonizer(folder: str | None = None):
@@ -241,5 +212,7 @@ def load_harmonizer(folder: str | None = None):
     """
     from .gan import generator_folder, load_generator
 
-    generator, config, ranges = load_generator(generator_folder(folder))
-    return lambda melody, seed=0: harmonize(melody, generator, config, ranges, seed=seed)
+    found = generator_folder(folder)
+    generator, config, ranges = load_generator(found)
+    decoder = decoder_for(found)
+    return lambda melody, seed=0: harmonize(melody, generator, config, ranges, seed=seed, decoder=decoder)

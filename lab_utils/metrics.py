@@ -15,7 +15,8 @@ import numpy as np
 from .midi import STEPS_PER_BEAT, PianoRoll
 
 __all__ = ["FIGURES", "BACH_REFERENCE", "figures", "estimate_key", "distance_to_bach",
-           "reference_from", "summarize", "key_scale", "CHORDS", "enhancement_figures"]
+           "reference_from", "summarize", "key_scale", "CHORDS", "enhancement_figures", "beat_pitches",
+           "TEACHER_FIGURES", "voice_leading_faults", "beat_table"]
 
 FIGURES = ("in_key", "consonant", "chordal", "parallels", "long_notes", "voices",
            "block_attacks", "offbeat_motion")
@@ -57,7 +58,7 @@ def key_scale(tonic: int, mode: str) -> set[int]:
     return {(tonic + i) % 12 for i in (MAJOR if mode == "major" else MINOR)}
 
 
-def _beat_pitches(roll: PianoRoll) -> np.ndarray:
+def beat_pitches(roll: PianoRoll) -> np.ndarray:
     """Sounding pitch of each voice on each beat, -1 where silent: (beats, voices)."""
     beats = np.arange(roll.pickup_steps % STEPS_PER_BEAT, roll.n_steps, STEPS_PER_BEAT)
     sounding = roll.sounding[beats]  # (beats, 128, voices)
@@ -72,7 +73,7 @@ def figures(roll: PianoRoll, key: tuple[int, str] | None = None) -> dict[str, fl
     in_key = np.mean([n.pitch % 12 in scale for n in notes])
     long_notes = np.mean([n.length >= 2 for n in notes])
 
-    beats = _beat_pitches(roll)
+    beats = beat_pitches(roll)
     melody, accompaniment = beats[:, 0], beats[:, 1:]
     pairs = [(m, a) for m, row in zip(melody, accompaniment) if m >= 0 for a in row if a >= 0]
     consonant = np.mean([(m - a) % 12 in CONSONANT for m, a in pairs]) if pairs else np.nan
@@ -85,10 +86,10 @@ def figures(roll: PianoRoll, key: tuple[int, str] | None = None) -> dict[str, fl
     for i, j in combinations(range(roll.n_tracks), 2):
         a, b = beats[:, i], beats[:, j]
         both = (a[:-1] >= 0) & (b[:-1] >= 0) & (a[1:] >= 0) & (b[1:] >= 0)
-        moved = both & ((a[:-1] != a[1:]) | (b[:-1] != b[1:]))
+        moved = both & (a[:-1] != a[1:]) & (b[:-1] != b[1:])  # parallel motion needs both to move
         before, after = (a[:-1] - b[:-1]) % 12, (a[1:] - b[1:]) % 12
         similar = np.sign(a[1:] - a[:-1]) == np.sign(b[1:] - b[:-1])
-        perfect = moved & similar & (before == after) & np.isin(after, (0, 7)) & (a[:-1] != a[1:])
+        perfect = moved & similar & (before == after) & np.isin(after, (0, 7))
         moves += int(moved.sum())
         parallels += int(perfect.sum())
 
@@ -157,3 +158,60 @@ def enhancement_figures(before: PianoRoll, after: PianoRoll, key: tuple[int, str
         "in_key": float(np.mean([n.pitch % 12 in scale for n in notes])) if notes else float("nan"),
         "consonant": float(np.mean(pairs)) if pairs else float("nan"),
     }
+
+
+TEACHER_FIGURES = ("crossings", "bass_still", "tonic_ending")
+
+
+def voice_leading_faults(roll: PianoRoll, key: tuple[int, str] | None = None) -> dict[str, float]:
+    """What a harmony teacher checks beside the eight figures, on a four-voice piece.
+
+    ``crossings``: share of beats where a lower voice sounds above a higher one.
+    ``bass_still``: share of beat-to-beat moves with at least two upper voices changing pitch
+    where the bass keeps its pitch. ``tonic_ending``: 1 where a melody that ends on its tonic
+    ends over a root-position tonic triad, 0 where it does not, NaN where the melody ends elsewhere.
+    The key is the melody's own unless ``key`` is given.
+    """
+    tonic, _mode = key or estimate_key(roll.track(0))
+    beats = beat_pitches(roll)
+    full = (beats >= 0).all(axis=1)
+    crossings = float(np.mean((np.diff(beats[full], axis=1) > 0).any(axis=1))) if full.any() else np.nan
+    both = full[:-1] & full[1:]
+    moved = (beats[1:, :3] != beats[:-1, :3]).sum(axis=1) >= 2
+    under = both & moved
+    bass_still = float(np.mean(beats[1:, 3][under] == beats[:-1, 3][under])) if under.any() else np.nan
+    melody = roll.notes(0)
+    tonic_ending = np.nan
+    if melody and melody[-1].pitch % 12 == tonic:
+        last = roll.sounding[melody[-1].start]  # (128, voices)
+        bass = np.nonzero(last[:, -1])[0]
+        pcs = {int(p) % 12 for p in np.nonzero(last.any(axis=1))[0]}
+        triads = ({tonic, (tonic + 4) % 12, (tonic + 7) % 12}, {tonic, (tonic + 3) % 12, (tonic + 7) % 12})
+        tonic_ending = float(len(bass) > 0 and bass[0] % 12 == tonic and any(pcs <= t for t in triads))
+    return {"crossings": crossings, "bass_still": bass_still, "tonic_ending": tonic_ending}
+
+
+def beat_table(roll: PianoRoll) -> str:
+    """The voices 8th by 8th as pitch names, as a harmony teacher reads them.
+
+    A row per 8th note: ``3.2`` is bar 3, beat 2, ``3.2&`` the 8th after it; ``.`` marks a
+    pitch held from the row above, ``-`` silence.
+    """
+    from .midi import pitch_name
+
+    half = STEPS_PER_BEAT // 2
+    steps = np.arange(roll.pickup_steps % half, roll.n_steps, half)
+    sounding = roll.sounding[steps]
+    top = 127 - np.argmax(sounding[:, ::-1, :], axis=1)
+    rows = np.where(sounding.any(axis=1), top, -1)
+    struck = roll.onsets[steps[:, None], top, np.arange(roll.n_tracks)[None, :]]
+    per_bar = roll.steps_per_bar // half
+    pickup = roll.pickup_steps // half
+    lines = ["bar.beat " + " ".join(f"{n[:5]:>6s}" for n in roll.names)]
+    for i, (row, new) in enumerate(zip(rows, struck)):
+        bar, eighth = divmod(i - pickup, per_bar)
+        label = f"{bar + 1}.{eighth // 2 + 1}" + ("&" if eighth % 2 else "")
+        cells = ["-" if p < 0 else pitch_name(int(p)) if n or i == 0 or rows[i - 1, k] != p else "."
+                 for k, (p, n) in enumerate(zip(row, new))]
+        lines.append(f"{label:8s} " + " ".join(f"{c:>6s}" for c in cells))
+    return "\n".join(lines)
