@@ -179,23 +179,23 @@ def _enhance(args: argparse.Namespace) -> int:
         run.counts = counts
         return enhanced
 
-    return _for_each_input(args, run, lambda m: f"{run.counts.added} cells added, "
-                           f"{run.counts.removed} removed in {run.counts.iterations} iterations")
+    return _for_each_input(args, run, lambda m: f"{run.counts.added} notes added, "
+                           f"{run.counts.removed} removed or shortened in {run.counts.iterations} iterations")
 
 
 def _evaluate_arcnn(args: argparse.Namespace) -> int:
-    from .evaluate import evaluate_enhancer
+    from .chorales import load_dataset
+    from .evaluate import ENHANCE_FIGURES, evaluate_enhancer
 
     enhancer = _load_enhancer(args.checkpoint)
     if enhancer is None:
         return EXIT_USER_ERROR
-    result = evaluate_enhancer(lambda roll, **controls: enhancer(roll, **controls)[0])
-    print(f"{'tune (8 bars)':18s} {'kept':>5s} {'added':>6s} {'in key':>7s} {'consonant':>10s} {'remove-only subset':>19s}")
-    for name, f in result["keep_melody_add_40"].items():
-        print(f"{name:18s} {f['kept']:5.2f} {f['added_cells']:6d} {f['in_key']:7.3f} {f['consonant']:10.3f} "
-              f"{str(result['remove_only'][name]['subset']):>19s}")
-    mean = result["mean_keep_melody_add_40"]
-    print(f"{'mean':18s} {mean['kept']:5.2f} {mean['added_cells']:6.1f} {mean['in_key']:7.3f} {mean['consonant']:10.3f}")
+    result = evaluate_enhancer(lambda roll, **controls: enhancer(roll, **controls)[0], load_dataset(progress=False))
+    print("First 8 bars, 100 iterations, 0 % removal, at most 40 notes added (means per melody):")
+    print(f"{'melodies':16s} " + " ".join(f"{f:>11s}" for f in ENHANCE_FIGURES) + f" {'remove-only subset':>19s}")
+    for name, means in result["sets"].items():
+        print(f"{name:16s} " + " ".join(f"{means[f]:11.3f}" for f in ENHANCE_FIGURES)
+              + f" {result['remove_only_subset'][name]:19.2f}")
     _write_json(result, args.json or "out/evaluate-arcnn.json")
     return 0
 
@@ -238,13 +238,20 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.model == "compose":
         return _evaluate_compose(args)
     from .chorales import load_dataset
-    from .evaluate import evaluate_harmonizer, format_table
+    from .evaluate import ablation, ablation_table, evaluate_harmonizer, format_table
 
     harmonizer = _load_harmonizer(args.checkpoint)
     if harmonizer is None:
         return EXIT_USER_ERROR
-    result = evaluate_harmonizer(harmonizer, load_dataset(progress=False))
+    dataset = load_dataset(progress=False)
+    result = evaluate_harmonizer(harmonizer, dataset)
     print(format_table(result))
+    from .harmonize import load_harmonizer
+
+    result["ablation"] = ablation({"untrained generator": load_harmonizer(args.checkpoint, untrained=True),
+                                   "trained generator": harmonizer}, dataset)
+    print(f"\nThe same decoder on the {result['split']} sopranos, untrained and trained generator, and Bach:")
+    print(ablation_table(result["ablation"]))
     _write_json(result, args.json or "out/evaluate-gan.json")
     return 0
 
@@ -345,8 +352,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("inputs", nargs="+", metavar="IN.mid")
     p.add_argument("-o", "--output", required=True, metavar="OUTDIR")
     p.add_argument("--iterations", type=_at_least(0), default=100, help="cell flips per 8 bars")
-    p.add_argument("--max-notes-added", type=_at_least(0), default=500, help="16th-note cells to add at most")
-    p.add_argument("--max-removed-pct", type=_between(0, 100), default=100.0, help="share of the input's cells to remove at most")
+    p.add_argument("--max-notes-added", type=_at_least(0), default=500, help="notes to add at most (each at least an 8th)")
+    p.add_argument("--max-removed-pct", type=_between(0, 100), default=100.0, help="percent of the input's notes to remove or shorten at most")
     p.add_argument("--temperature", type=_positive, default=1.0, help="creative risk")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--checkpoint", metavar="DIR", help="a trained AR-CNN (default: models/arcnn)")

@@ -3,8 +3,8 @@
 Training shows it a chorale (8 bars, all voices merged in one track) with notes removed and
 stray notes added, and asks for a probability over all cells; the loss is the KL divergence
 between that softmax and the uniform distribution over the cells that differ from Bach's.
-``enhance`` then flips one cell per iteration, drawn from the temperature softmax, within
-DeepComposer's four controls.
+``enhance`` then draws one cell per iteration from the temperature softmax and makes the note
+edit it stands for (``note_edits``: notes of at least an 8th), within DeepComposer's four controls.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import numpy as np
 from .chorales import ARCNN_WINDOW_STEPS
 from .files import quiet_stderr
 from .midi import N_PITCHES, PianoRoll
+from .note_edits import EIGHTH, EditableNotes, EditCounts
 
 Scorer = Callable[[np.ndarray], np.ndarray]  # window (1, 128, P, 1) -> flip logits (128, P)
 
@@ -184,34 +185,8 @@ def scorer(model) -> Scorer:
 CHUNK_STEPS = ARCNN_WINDOW_STEPS // 2  # long pieces are edited half a window at a time
 CONTEXT_STEPS = ARCNN_WINDOW_STEPS // 4  # with this much music before the chunk in view
 MERGED_CENTRE = 62  # the merged chorales' pitches centre around D4
-EDITS_PER_PASS = 4  # flips drawn from one forward pass (cells far apart barely interact)
-
-
-@dataclass
-class EditCounts:
-    """How far an enhancement has moved from its input, in 16th-note cells."""
-
-    added: int = 0
-    removed: int = 0
-    iterations: int = 0
-
-
-def _allowed(cells: np.ndarray, original: np.ndarray, counts: EditCounts,
-             max_added: int, max_removed: int) -> np.ndarray:
-    """Cells whose flip keeps within the controls."""
-    on = cells.astype(bool)
-    return np.where(on, ~original | (counts.removed < max_removed), original | (counts.added < max_added))
-
-
-def _flip(region: np.ndarray, t: int, p: int, from_input: bool, counts: EditCounts) -> None:
-    """Flip one cell and keep the counts of added and removed cells."""
-    was_on = region[t, p] > 0
-    region[t, p] = 0.0 if was_on else 1.0
-    if from_input:
-        counts.removed += 1 if was_on else -1
-    else:
-        counts.added += -1 if was_on else 1
-    counts.iterations += 1
+EDITS_PER_PASS = 4  # edits drawn from one forward pass (notes far apart barely interact)
+ADD_REACH = 12  # semitones beyond the music's lowest and highest pitch where notes may be added
 
 
 def _chunks(n_steps: int) -> list[tuple[int, int, int]]:
@@ -225,35 +200,39 @@ def _chunks(n_steps: int) -> list[tuple[int, int, int]]:
 def enhance(music: PianoRoll, model, config: ArcnnConfig, iterations: int = 100,
             max_notes_added: int = 500, max_removed_pct: float = 100.0, temperature: float = 1.0,
             seed: int = 0, edits_per_pass: int = EDITS_PER_PASS, progress=None) -> tuple[PianoRoll, EditCounts]:
-    """Add and remove notes to make ``music`` more Bach-like; returns one merged track.
+    """Add and remove notes to make ``music`` more Bach-like.
 
     ``model`` is a Keras AR-CNN or a scorer from ``load_scorer``.
 
-    Each iteration flips one 16th-note cell drawn from softmax(logits / temperature) among the
-    cells the controls allow: at most ``max_notes_added`` cells added, at most
-    ``max_removed_pct`` percent of the input's cells removed. It stops early when no flip is
-    allowed. ``iterations`` is per 8 bars: longer pieces are edited in chunks with context.
+    Each iteration draws one cell from softmax(logits / temperature) among the cells whose
+    edit the controls allow, and makes the note edit it stands for (``note_edits``): at most
+    ``max_notes_added`` notes added, at most ``max_removed_pct`` percent of the input's notes
+    removed or shortened. It stops early when no edit is allowed. ``iterations`` is per 8 bars:
+    longer pieces are edited in chunks with context. A one-track input comes back as one track;
+    a piece of several voices keeps them, with the added notes (between beats only, so the
+    voice leading on the beats stays as it was) in one more track.
     """
     if temperature <= 0:
         raise ValueError("temperature must be above 0")
     rng = np.random.default_rng(seed)
     sounding = music.sounding.any(axis=2)
-    struck = music.onsets.any(axis=2)
     pitches = np.nonzero(sounding.any(axis=0))[0]
     centre = pitches.mean() if len(pitches) else MERGED_CENTRE
     shift = 12 * int(round((MERGED_CENTRE - centre) / 12))
     low = config.pitch_low - shift
-    high = low + config.n_pitches
-    in_view = slice(max(low, 0), min(high, N_PITCHES))
-    cells = np.zeros((music.n_steps, config.n_pitches), np.float32)
-    offset = max(low, 0) - low
-    cells[:, offset : offset + in_view.stop - in_view.start] = sounding[:, in_view]
-    original = cells.astype(bool)
-    counts = EditCounts()
-    max_removed = int(math.floor(max_removed_pct / 100.0 * original.sum()))
+    voices = music.n_tracks > 1
+    edits = EditableNotes.from_roll(music, low, config.n_pitches, off_beats_only=voices)
+    columns = np.arange(config.n_pitches) + low
+    near = np.zeros(config.n_pitches, bool)  # new notes stay within an octave of the music
+    if len(pitches):
+        near = (columns >= max(pitches.min() - ADD_REACH, 0)) & (columns <= min(pitches.max() + ADD_REACH, N_PITCHES - 1))
+    n_input = sum(len(music.notes(k)) for k in range(music.n_tracks))
+    max_removed = int(math.floor(max_removed_pct / 100.0 * n_input))
+    added_track = music.n_tracks if voices else 0
     score = scorer(model)
     window = np.zeros((1, ARCNN_WINDOW_STEPS, config.n_pitches, 1), np.float32)
     chunks = _chunks(music.n_steps)
+    counts = edits.counts
     for first, start, end in chunks:
         budget = iterations if len(chunks) == 1 else max(1, round(iterations * (end - start) / ARCNN_WINDOW_STEPS))
         share = end / music.n_steps  # the edits allowed so far grow with the music covered
@@ -262,31 +241,35 @@ def enhance(music: PianoRoll, model, config: ArcnnConfig, iterations: int = 100,
         while done < budget:
             last = min(music.n_steps, first + ARCNN_WINDOW_STEPS)
             window[:] = 0
-            window[0, : last - first, :, 0] = cells[first:last]
+            window[0, : last - first, :, 0] = edits.cells[first:last]
             logits = score(window)[: last - first][start - first : end - first]
-            region = cells[start:end]
-            flipped = np.zeros(region.shape, bool)
+            touched = np.zeros(logits.shape, bool)
             for _ in range(min(edits_per_pass, budget - done)):
-                allowed = _allowed(region, original[start:end], counts, added_cap, removed_cap) & ~flipped
+                allowed = edits.allowed(start, end, near, counts.added < added_cap,
+                                        counts.removed < removed_cap) & ~touched
                 if not allowed.any():
                     break
                 scaled = np.where(allowed, logits / temperature, -np.inf).reshape(-1)
                 probs = np.exp(scaled - scaled.max())
                 t, p = divmod(int(rng.choice(probs.size, p=probs / probs.sum())), config.n_pitches)
-                _flip(region, t, p, original[start + t, p], counts)
-                flipped[t, p] = True
+                edits.flip(start + t, p, added_track)
+                touched[max(0, t - EIGHTH) : t + EIGHTH + 1, p] = True
                 done += 1
                 if progress is not None:
                     progress.update(1)
             else:
                 continue
-            break  # no allowed flip left in this chunk
-    out = sounding.copy()
-    out[:, in_view] = cells[:, offset : offset + in_view.stop - in_view.start] > 0
-    previous = np.vstack([np.zeros((1, N_PITCHES), bool), out[:-1]])
-    onsets = out & (~previous | (struck & sounding))
-    enhanced = PianoRoll(out, onsets, tempo=music.tempo, time_signature=music.time_signature,
-                         pickup_steps=music.pickup_steps, names=["Enhanced"], programs=[music.programs[0]])
+            break  # no allowed edit left in this chunk
+    tracks = edits.tracks(music.n_tracks + voices, low)
+    for k in range(music.n_tracks):  # notes beyond the model's pitches are kept as they were
+        tracks[k] += [n for n in music.notes(k) if not low <= n.pitch < low + config.n_pitches]
+    names = [*music.names, "AR-CNN"] if voices else ["Enhanced"]
+    programs = [*music.programs, music.programs[0]] if voices else [music.programs[0]]
+    if not voices:
+        tracks = [sorted(tracks[0])]
+    enhanced = PianoRoll.from_notes(tracks, n_steps=music.n_steps, tempo=music.tempo,
+                                    time_signature=music.time_signature, pickup_steps=music.pickup_steps,
+                                    names=names, programs=programs)
     return enhanced, counts
 
 

@@ -7,49 +7,87 @@ from collections.abc import Callable
 import numpy as np
 
 from .chorales import ChoraleDataset
-from .metrics import FIGURES, distance_to_bach, enhancement_figures, figures, reference_from, summarize
+from .metrics import (FIGURES, TEACHER_FIGURES, distance_to_bach, enhancement_figures, figures, reference_from,
+                      summarize, voice_leading_faults)
 from .midi import PianoRoll
-from .samples import MELODIES, melody_roll
+from .samples import MELODIES, RANDOM_TUNES, melody_roll, random_tune
 
-__all__ = ["evaluate_harmonizer", "format_table", "nan_to_none", "evaluate_enhancer", "first_bars",
+__all__ = ["ENHANCE_FIGURES", "evaluate_harmonizer", "format_table", "unseen_sets", "ablation", "ablation_table", "nan_to_none", "evaluate_enhancer", "first_bars",
            "evaluate_composer", "COMPOSE_TARGETS"]
+
+
+def _teacher(pieces: list[PianoRoll]) -> dict[str, float]:
+    values = [voice_leading_faults(p) for p in pieces]
+    return {f: float(np.nanmean([v[f] for v in values])) if any(not np.isnan(v[f]) for v in values) else float("nan")
+            for f in TEACHER_FIGURES}
+
+
+def unseen_sets(dataset: ChoraleDataset, split: str = "test") -> dict[str, list[PianoRoll]]:
+    """Melodies the models never saw: a split's sopranos, the built-in tunes, random tunes in 3/4 and 6/8."""
+    return {
+        f"{split} melodies": [c.roll().track(0) for c in dataset.split(split)],
+        "unseen tunes": [melody_roll(name) for name in MELODIES],
+        "random tunes": [random_tune(seed, meter) for meter, seeds in RANDOM_TUNES.items() for seed in seeds],
+    }
 
 
 def evaluate_harmonizer(harmonizer: Callable[[PianoRoll], PianoRoll], dataset: ChoraleDataset,
                         split: str = "test") -> dict:
-    """Figures of ``harmonizer`` on a split's sopranos and on the built-in tunes.
+    """Figures of ``harmonizer`` on melodies it never saw (``unseen_sets``), beside Bach's own.
 
-    Bach's mean and spread come from the same chorales, so the distance to Bach of his own
-    chorales is the yardstick (about 0.6).
+    Bach's mean and spread come from the split's chorales, so the distance to Bach of his own
+    chorales is the yardstick (about 0.6). Beside the eight figures, the teacher's checks of
+    ``metrics.voice_leading_faults``.
     """
-    test = dataset.split(split)
-    bach = [figures(c.roll()) for c in test]
+    chorales = [c.roll() for c in dataset.split(split)]
+    bach = [figures(c) for c in chorales]
     reference = reference_from(bach)
-    ours = [figures(harmonizer(c.roll().track(0))) for c in test]
+    result = {"bach_reference": reference, "bach": summarize(bach, reference) | _teacher(chorales),
+              "split": split, "n_chorales": len(chorales), "sets": {}}
+    for name, melodies in unseen_sets(dataset, split).items():
+        music = [harmonizer(m) for m in melodies]
+        result["sets"][name] = summarize([figures(p) for p in music], reference) | _teacher(music)
     tunes = [figures(harmonizer(melody_roll(name))) for name in MELODIES]
-    return {
-        "bach_reference": reference,
-        "bach": summarize(bach, reference),
-        "test_melodies": summarize(ours, reference),
-        "unseen_tunes": summarize(tunes, reference),
-        "unseen_tunes_each": {name: dict(values, distance=distance_to_bach(values, reference))
-                              for name, values in zip(MELODIES, tunes)},
-        "split": split,
-        "n_chorales": len(test),
-    }
+    result["unseen_tunes_each"] = {name: dict(values, distance=distance_to_bach(values, reference))
+                                   for name, values in zip(MELODIES, tunes)}
+    return result
 
 
 def format_table(result: dict) -> str:
-    """The evaluation as a plain-text table: figure, ours (test, tunes), Bach mean +/- spread."""
-    rows = [f"{'figure':15s} {result['split'] + ' melodies':>14s} {'unseen tunes':>13s} {'Bach':>16s}"]
-    for f in (*FIGURES, "distance"):
-        if f == "distance":
-            bach = f"{result['bach'][f]:.2f}"
-        else:
+    """The evaluation as a plain-text table: each figure on each unseen set, Bach mean +/- spread."""
+    sets = list(result["sets"])
+    rows = [f"{'figure':15s} " + " ".join(f"{name:>15s}" for name in sets) + f" {'Bach':>16s}"]
+    for f in (*FIGURES, "distance", *TEACHER_FIGURES):
+        if f in result["bach_reference"]:
             mean, spread = result["bach_reference"][f]
             bach = f"{mean:.3f} +/- {spread:.3f}"
-        rows.append(f"{f:15s} {result['test_melodies'][f]:14.3f} {result['unseen_tunes'][f]:13.3f} {bach:>16s}")
+        else:
+            bach = f"{result['bach'][f]:.3f}"
+        rows.append(f"{f:15s} " + " ".join(f"{result['sets'][name][f]:15.3f}" for name in sets) + f" {bach:>16s}")
     return "\n".join(rows)
+
+
+def ablation(generators: dict[str, Callable[[PianoRoll], PianoRoll]], dataset: ChoraleDataset,
+             split: str = "test", n_chorales: int | None = None) -> dict[str, dict[str, float]]:
+    """The same decoder over different generators (e.g. untrained and trained) on a split's
+    sopranos (the first ``n_chorales``, or all), and Bach's own chorales: how much of the music
+    the GAN brings."""
+    chorales = [c.roll() for c in dataset.split(split)[:n_chorales]]
+    reference = reference_from([figures(c) for c in chorales])
+    rows = {}
+    for name, harmonizer in generators.items():
+        music = [harmonizer(c.track(0)) for c in chorales]
+        rows[name] = summarize([figures(p) for p in music], reference) | _teacher(music)
+    rows["Bach"] = summarize([figures(c) for c in chorales], reference) | _teacher(chorales)
+    return rows
+
+
+def ablation_table(rows: dict[str, dict[str, float]]) -> str:
+    """Markdown: one column per generator (and Bach), one row per figure."""
+    lines = ["| figure | " + " | ".join(rows) + " |", "|---|" + "---|" * len(rows)]
+    for f in (*FIGURES, "distance", *TEACHER_FIGURES):
+        lines.append(f"| {f} | " + " | ".join(f"{r[f]:.3f}" for r in rows.values()) + " |")
+    return "\n".join(lines)
 
 
 def nan_to_none(value):
@@ -68,20 +106,25 @@ def first_bars(roll: PianoRoll, bars: int = 8) -> PianoRoll:
                      programs=roll.programs, time_signature=roll.time_signature, pickup_steps=roll.pickup_steps)
 
 
-def evaluate_enhancer(enhancer: Callable[..., PianoRoll]) -> dict:
-    """The AR-CNN's figures on the first 8 bars of the built-in tunes, with DeepComposer-like
-    settings: 100 iterations keeping the melody (0 % removal) with at most 40 additions, and
-    removal only (0 additions, up to 100 % removal)."""
-    keep, remove_only = {}, {}
-    for name in MELODIES:
-        before = first_bars(melody_roll(name))
-        keep[name] = enhancement_figures(before, enhancer(before, iterations=100, max_notes_added=40,
-                                                          max_removed_pct=0))
-        after = enhancer(before, iterations=100, max_notes_added=0, max_removed_pct=100)
-        remove_only[name] = dict(enhancement_figures(before, after),
-                                 subset=bool(not (after.sounding.any(axis=2) & ~before.sounding.any(axis=2)).any()))
-    mean = {f: float(np.nanmean([v[f] for v in keep.values()])) for f in ("kept", "added_cells", "in_key", "consonant")}
-    return {"keep_melody_add_40": keep, "remove_only": remove_only, "mean_keep_melody_add_40": mean}
+ENHANCE_FIGURES = ("kept", "added_notes", "fragments", "far", "in_key", "consonant")
+
+
+def evaluate_enhancer(enhancer: Callable[..., PianoRoll], dataset: ChoraleDataset) -> dict:
+    """The AR-CNN's figures on the first 8 bars of melodies it never saw (``unseen_sets``), with
+    DeepComposer-like settings: 100 iterations keeping the melody (0 % removal) with at most 40
+    notes added, and removal only (0 additions, up to 100 % of the notes removed)."""
+    result = {"sets": {}, "remove_only_subset": {}}
+    for name, melodies in unseen_sets(dataset).items():
+        keep, subset = [], []
+        for melody in melodies:
+            before = first_bars(melody)
+            keep.append(enhancement_figures(before, enhancer(before, iterations=100, max_notes_added=40,
+                                                             max_removed_pct=0)))
+            after = enhancer(before, iterations=100, max_notes_added=0, max_removed_pct=100)
+            subset.append(not (after.sounding.any(axis=2) & ~before.sounding.any(axis=2)).any())
+        result["sets"][name] = {f: float(np.nanmean([k[f] for k in keep])) for f in ENHANCE_FIGURES}
+        result["remove_only_subset"][name] = float(np.mean(subset))
+    return result
 
 
 COMPOSE_TARGETS = {"in_key": (0.90, 1.0), "consonant": (0.80, 1.0), "chordal": (0.75, 1.0), "parallels": (0.0, 3.0)}

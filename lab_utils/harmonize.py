@@ -205,14 +205,19 @@ def harmonize(melody: PianoRoll, generator: keras.Model, config: GanConfig,
     return voices_from(melody, evidence, voice_ranges, decoder or decoder_for(), seed)
 
 
-def load_harmonizer(folder: str | None = None):
+def load_harmonizer(folder: str | None = None, untrained: bool = False):
     """A function (melody, seed) -> four voices, from the shipped GAN or a trained ``folder``.
 
+    ``untrained`` keeps the architecture and the decoder but starts the generator's weights
+    afresh (seeded): the ablation that shows what training brings.
     Raises FileNotFoundError (with a one-line reason) where there is no model.
     """
-    from .gan import generator_folder, load_generator
+    from .gan import build_generator, generator_folder, load_generator
 
     found = generator_folder(folder)
     generator, config, ranges = load_generator(found)
+    if untrained:
+        keras.utils.set_random_seed(0)
+        generator = build_generator(config)
     decoder = decoder_for(found)
     return lambda melody, seed=0: harmonize(melody, generator, config, ranges, seed=seed, decoder=decoder)

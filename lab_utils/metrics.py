@@ -134,33 +134,42 @@ def summarize(pieces: list[dict[str, float]],
 
 
 def enhancement_figures(before: PianoRoll, after: PianoRoll, key: tuple[int, str] | None = None) -> dict[str, float]:
-    """What an enhancement did: notes kept, added and removed, in key, consonant with the melody.
+    """What an enhancement did, in notes: kept, added, removed, shortened, and how the added
+    notes sound (in key, consonant with the melody, fragments, far from the music).
 
-    ``consonant`` is, on each beat where the input sounds, the share of added pitches sounding
-    there that are consonant with the input's top note (the melody).
+    A note is known by its onset and pitch. ``consonant`` is, on each beat where the input
+    sounds, the share of added pitches sounding there that are consonant with the input's top
+    note (the melody). ``fragments`` is the share of added notes shorter than an 8th; ``far``
+    the share of added notes more than a fifth from every pitch the input sounds at their onset.
     """
+    def by_onset(roll: PianoRoll) -> dict[tuple[int, int], int]:
+        return {(n.start, n.pitch): n.length for k in range(roll.n_tracks) for n in roll.notes(k)}
+
+    old, new = by_onset(before), by_onset(after)
+    added = [(start, pitch, length) for (start, pitch), length in new.items() if (start, pitch) not in old]
+    removed = [onset for onset in old if onset not in new]
+    shortened = [onset for onset, length in old.items() if onset in new and new[onset] < length]
     original = before.sounding.any(axis=2)
-    result = after.sounding.any(axis=2)
-    added = result & ~original
+    added_cells = after.sounding.any(axis=2) & ~original
     scale = key_scale(*(key or estimate_key(before)))
-    notes = after.notes(0)
     beats = np.arange(before.pickup_steps % STEPS_PER_BEAT, before.n_steps, STEPS_PER_BEAT)
     pairs = []
     for t in beats:
         melody = np.nonzero(original[t])[0]
         if len(melody):
-            pairs += [(melody.max() - p) % 12 in CONSONANT for p in np.nonzero(added[t])[0]]
+            pairs += [(melody.max() - p) % 12 in CONSONANT for p in np.nonzero(added_cells[t])[0]]
+    far = [not any(abs(pitch - p) <= 7 for p in np.nonzero(original[start])[0]) for start, pitch, _ in added]
     return {
-        "kept": float((original & result).sum() / max(1, original.sum())),
-        "added_cells": int(added.sum()),
-        "removed_cells": int((original & ~result).sum()),
-        "added_notes": int((added & ~np.vstack([np.zeros((1, added.shape[1]), bool), added[:-1]])).sum()),
-        "in_key": float(np.mean([n.pitch % 12 in scale for n in notes])) if notes else float("nan"),
+        "kept": float(np.mean([onset in new and new[onset] == length for onset, length in old.items()])) if old else 1.0,
+        "added_notes": len(added), "removed_notes": len(removed), "shortened_notes": len(shortened),
+        "fragments": float(np.mean([length < 2 for *_, length in added])) if added else 0.0,
+        "far": float(np.mean(far)) if far else 0.0,
+        "in_key": float(np.mean([pitch % 12 in scale for _, pitch, _ in added])) if added else float("nan"),
         "consonant": float(np.mean(pairs)) if pairs else float("nan"),
     }
 
 
-TEACHER_FIGURES = ("crossings", "bass_still", "tonic_ending")
+TEACHER_FIGURES = ("crossings", "bass_still", "bass_steps", "tonic_ending")
 
 
 def voice_leading_faults(roll: PianoRoll, key: tuple[int, str] | None = None) -> dict[str, float]:
@@ -168,7 +177,8 @@ def voice_leading_faults(roll: PianoRoll, key: tuple[int, str] | None = None) ->
 
     ``crossings``: share of beats where a lower voice sounds above a higher one.
     ``bass_still``: share of beat-to-beat moves with at least two upper voices changing pitch
-    where the bass keeps its pitch. ``tonic_ending``: 1 where a melody that ends on its tonic
+    where the bass keeps its pitch. ``bass_steps``: share of the bass's changes of pitch from
+    beat to beat that are steps (a 2nd). ``tonic_ending``: 1 where a melody that ends on its tonic
     ends over a root-position tonic triad, 0 where it does not, NaN where the melody ends elsewhere.
     The key is the melody's own unless ``key`` is given.
     """
@@ -180,6 +190,8 @@ def voice_leading_faults(roll: PianoRoll, key: tuple[int, str] | None = None) ->
     moved = (beats[1:, :3] != beats[:-1, :3]).sum(axis=1) >= 2
     under = both & moved
     bass_still = float(np.mean(beats[1:, 3][under] == beats[:-1, 3][under])) if under.any() else np.nan
+    bass_moves = np.abs(beats[1:, 3] - beats[:-1, 3])[both & (beats[1:, 3] != beats[:-1, 3])]
+    bass_steps = float(np.mean(bass_moves <= 2)) if len(bass_moves) else np.nan
     melody = roll.notes(0)
     tonic_ending = np.nan
     if melody and melody[-1].pitch % 12 == tonic:
@@ -188,7 +200,7 @@ def voice_leading_faults(roll: PianoRoll, key: tuple[int, str] | None = None) ->
         pcs = {int(p) % 12 for p in np.nonzero(last.any(axis=1))[0]}
         triads = ({tonic, (tonic + 4) % 12, (tonic + 7) % 12}, {tonic, (tonic + 3) % 12, (tonic + 7) % 12})
         tonic_ending = float(len(bass) > 0 and bass[0] % 12 == tonic and any(pcs <= t for t in triads))
-    return {"crossings": crossings, "bass_still": bass_still, "tonic_ending": tonic_ending}
+    return {"crossings": crossings, "bass_still": bass_still, "bass_steps": bass_steps, "tonic_ending": tonic_ending}
 
 
 def beat_table(roll: PianoRoll) -> str:

@@ -221,7 +221,7 @@ def training_animation(samples: str | Path, gif: str | Path, seconds_per_frame: 
 
 def plot_enhancement(before: PianoRoll, after: PianoRoll, ax: plt.Axes | None = None,
                      title: str | None = None) -> plt.Axes:
-    """One piano roll: notes kept (blue), added by the model (green), removed (red outline)."""
+    """One piano roll: notes kept (blue), added by the model (green), removed or cut (red outline)."""
     from .midi import roll_to_notes
 
     original = before.sounding.any(axis=2)
@@ -233,10 +233,12 @@ def plot_enhancement(before: PianoRoll, after: PianoRoll, ax: plt.Axes | None = 
     layers = (("kept", original & result, "#1f77b4", "black", 0.3),
               ("added", result & ~original, "#2ca02c", "black", 0.3),
               ("removed", original & ~result, "none", "#d62728", 1.2))
-    for _, mask, face, edge, width in layers:
-        _draw_notes(ax, roll_to_notes(mask, struck & mask), face, edge, width)
-    ax.legend(handles=[Patch(facecolor=face, edgecolor=edge, label=f"{name} ({int(mask.sum())} cells)")
-                       for name, mask, face, edge, _ in layers], loc="upper right", fontsize=8, ncol=3)
+    handles = []
+    for name, mask, face, edge, width in layers:
+        notes = roll_to_notes(mask, struck & mask)
+        _draw_notes(ax, notes, face, edge, width)
+        handles.append(Patch(facecolor=face, edgecolor=edge, label=f"{name} ({len(notes)} notes)"))
+    ax.legend(handles=handles, loc="upper right", fontsize=8, ncol=3)
     if title:
         ax.set_title(title)
     return ax

@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import pretty_midi
 
 from .midi import STEPS_PER_BEAT, Note, PianoRoll
 
-__all__ = ["Melody", "MELODIES", "parse_notes", "melody_roll"]
+__all__ = ["Melody", "MELODIES", "parse_notes", "melody_roll", "random_tune", "RANDOM_TUNES"]
 
 _TOKEN = re.compile(r"^(?P<pitch>[A-Ga-g][#b]?-?\d|[Rr])(?P<beats>-*)(?P<halves>/*)(?P<dot>\.?)$")
 
@@ -107,3 +108,33 @@ def melody_roll(name_or_text: str, **meta) -> PianoRoll:
     else:
         text = name_or_text
     return PianoRoll.from_notes([parse_notes(text)], names=["Melody"], programs=[0], **meta)
+
+
+# Meters of the random tunes ``evaluate`` judges beside the built-in ones: (meter, seeds)
+RANDOM_TUNES = {(3, 4): (1, 2, 3), (6, 8): (4, 5, 6)}
+_RHYTHMS = {  # one bar of note lengths in 16ths, per meter
+    (3, 4): ((4, 4, 4), (8, 4), (4, 8), (6, 2, 4), (4, 2, 2, 4), (12,)),
+    (6, 8): ((6, 6), (4, 2, 6), (6, 4, 2), (2, 2, 2, 6), (12,)),
+}
+
+
+def random_tune(seed: int, time_signature: tuple[int, int] = (3, 4), bars: int = 8) -> PianoRoll:
+    """A singable random tune no model has seen: a walk, mostly by step, through a major or minor
+    scale in a random key, with one bar's rhythm from a small stock per bar, ending on its
+    tonic with a long note. For judging on melodies beyond the built-in ones."""
+    rng = np.random.default_rng(seed)
+    tonic = 60 + int(rng.integers(-3, 5))
+    scale = (0, 2, 4, 5, 7, 9, 11) if rng.random() < 0.6 else (0, 2, 3, 5, 7, 8, 11)
+    step, degree, notes = 0, int(rng.choice([0, 2, 4])), []  # degree: scale steps above the tonic
+    rhythms = _RHYTHMS[time_signature]
+    for bar in range(bars):
+        lengths = rhythms[-1] if bar == bars - 1 else rhythms[int(rng.integers(len(rhythms) - 1))]
+        for k, length in enumerate(lengths):
+            if bar == bars - 1 and k == len(lengths) - 1:
+                degree = 7 if degree > 3 else 0  # home to the nearer tonic
+            else:
+                degree = int(np.clip(degree + rng.choice([-2, -1, -1, 0, 1, 1, 2, 3]), -3, 9))
+            notes.append(Note(step, tonic + 12 * (degree // 7) + scale[degree % 7], length))
+            step += length
+    return PianoRoll.from_notes([notes], names=["Melody"], programs=[0], time_signature=time_signature,
+                                tempo=90.0)

@@ -50,7 +50,7 @@ def make_music(melody: PianoRoll, model: str, harmonizer, enhancer, seed: int = 
     if model in ("AR-CNN", "both"):
         before = music  # the AR-CNN merges the voices into one track itself
         music, counts = enhancer(before, seed=seed, progress=progress, **controls)
-        summary = (summary + "; " if summary else "") + f"AR-CNN: {counts.added} cells added, {counts.removed} removed"
+        summary = (summary + "; " if summary else "") + f"AR-CNN: {counts.added} notes added, {counts.removed} removed or shortened"
         return before, music, summary
     return melody, music, summary
 

@@ -20,10 +20,11 @@ import tensorflow as tf
 from .arcnn import ARCNN_CONFIGS, ArcnnConfig, build_unet, corrupt, flip_loss, save_arcnn
 from .chorales import ChoraleDataset, load_dataset, to_gan_input, transpose_windows
 from .gan import CONFIGS, GanConfig, HarmonyGAN, crop, make_optimizers, save_generator
-from .harmonize import harmonize
+from .harmonize import decoder_for, harmonize
 from .metrics import FIGURES, distance_to_bach, figures
 from .midi import PianoRoll, write_midi
 from .runs import TrainingError, check_run_folder
+from .voice_leading import Decoder, count_voice_leading, save_decoder
 
 __all__ = ["window_batches", "training_windows", "train_gan", "TrainingError", "LOG_FILE",
            "load_checkpoint", "LivePlot", "train_arcnn", "arcnn_rolls", "CorruptedRolls"]
@@ -69,16 +70,17 @@ def sample_melodies(dataset: ChoraleDataset, n: int = SAMPLE_MELODIES) -> list[t
 class MusicFigures(keras.callbacks.Callback):
     """After each chunk: harmonize validation melodies, log their figures, keep a sample."""
 
-    def __init__(self, gan: HarmonyGAN, dataset: ChoraleDataset, folder: Path, sample_every: int):
+    def __init__(self, gan: HarmonyGAN, dataset: ChoraleDataset, folder: Path, sample_every: int,
+                 decoder: Decoder):
         super().__init__()
-        self.gan, self.folder, self.sample_every = gan, folder, sample_every
+        self.gan, self.folder, self.sample_every, self.decoder = gan, folder, sample_every, decoder
         self.melodies = sample_melodies(dataset)
         self.ranges = dataset.voice_ranges("train")
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = logs if logs is not None else {}
         iteration = (epoch + 1) * self.sample_every
-        pieces = [harmonize(m, self.gan.generator, self.gan.config, self.ranges, seed=0)
+        pieces = [harmonize(m, self.gan.generator, self.gan.config, self.ranges, seed=0, decoder=self.decoder)
                   for m, _ in self.melodies]
         values = [figures(p) for p in pieces]
         for f in FIGURES:
@@ -192,7 +194,9 @@ def train_gan(folder: str | Path, config_name: str = "default", iterations: int 
     """Train (or resume training) a GAN in ``folder``; returns the Keras history.
 
     Stops after ``iterations`` in all (counting earlier runs when resuming) or ``minutes``,
-    whichever comes first. The final generator is also saved as ``folder/generator``.
+    whichever comes first. The final generator is also saved as ``folder/generator``, with the
+    decoder that turns its output into voices (``decoder.json``: the training split's voice
+    leading, counted, and the shipped model's weights; ``scripts/tune_decoder.py`` tunes them).
     """
     folder = Path(folder)
     if config_name not in CONFIGS:
@@ -215,8 +219,10 @@ def train_gan(folder: str | Path, config_name: str = "default", iterations: int 
         raise TrainingError(f"{folder} has already trained {start} iterations (asked for {total})")
     folder.mkdir(parents=True, exist_ok=True)
     batches = window_batches(training_windows(dataset, config), config, seed)
+    # the training split's voice leading, weighed as the shipped decoder weighs it
+    decoder = Decoder(count_voice_leading(dataset.split("train")), decoder_for().weights)
     callbacks = [
-        MusicFigures(gan, dataset, folder, sample_every),
+        MusicFigures(gan, dataset, folder, sample_every, decoder),
         Checkpoint(gan, dataset, folder, sample_every),
         keras.callbacks.CSVLogger(str(folder / LOG_FILE), append=resume),
         TimeLimit(minutes),
@@ -226,6 +232,7 @@ def train_gan(folder: str | Path, config_name: str = "default", iterations: int 
                       epochs=math.ceil(total / sample_every) if iterations else 10**6,
                       callbacks=callbacks, verbose=verbose)
     save_generator(gan.generator, config, dataset.voice_ranges("train"), folder / "generator")
+    save_decoder(decoder, folder / "generator")
     return history.history
 
 

@@ -55,7 +55,7 @@ class DecoderWeights:
     harmony: float = 1.0  # raising it makes chord progressions and inversions more typical of Bach
     motion: float = 1.0  # raising it makes each voice move the way Bach's voices move (steps, few repeats)
     spacing: float = 0.5  # raising it keeps the voices at Bach's distances from each other
-    parallels: float = 8.0  # price of one parallel fifth or octave; raising it makes them rarer still
+    parallels: float = 40.0  # price of one parallel fifth or octave: more than the generator's wishes can pay
     chromatic: float = 0.5  # price of each note outside the key; raising it makes secondary dominants rarer
     rules: float = 2.0  # price of a hidden octave, doubled or unresolved leading tone, unresolved chromatic note
     cadence: float = 3.0  # bonus for V at a half cadence and root-position I at other phrase ends
@@ -67,7 +67,7 @@ class VoiceLeadingStats:
 
     transitions: dict[str, list[list[float]]]  # mode -> [from label][to label]
     chord_share: dict[str, list[float]]  # mode -> share of beats per label
-    motion: list[list[float]]  # alto, tenor, bass -> log p of each move, -12..12 semitones
+    motion: list[list[list[float]]]  # [melody holds, melody moves] -> alto, tenor, bass -> log p of each move, -12..12
     spacing: list[list[float]]  # soprano-alto, alto-tenor, tenor-bass -> log p per interval
     bass_position: list[float]  # log p of the bass's pitch class above the chord's root (0..11)
     offbeat: list[list[list[float]]]  # alto, tenor, bass -> [beats a third apart, others] -> log p of each move
@@ -184,7 +184,7 @@ def count_voice_leading(chorales: list) -> VoiceLeadingStats:
 
     transitions = {m: np.zeros((N_LABELS, N_LABELS)) for m in ("major", "minor")}
     shares = {m: np.zeros(N_LABELS) for m in ("major", "minor")}
-    motion = np.zeros((3, 2 * MOTION_SPAN + 1))
+    motion = np.zeros((2, 3, 2 * MOTION_SPAN + 1))
     spacing = np.zeros((3, SPACING_BINS[1] - SPACING_BINS[0] + 1))
     bass_position = np.zeros(12)
     offbeat = np.zeros((3, 2, len(OFFBEAT_MOVES)))
@@ -215,7 +215,8 @@ def count_voice_leading(chorales: list) -> VoiceLeadingStats:
             transitions[mode][labels[i], labels[i + 1]] += 1
             for v in range(3):
                 step = beats[i + 1, v + 1] - beats[i, v + 1]
-                motion[v, np.clip(step, -MOTION_SPAN, MOTION_SPAN) + MOTION_SPAN] += 1
+                melody_moves = int(beats[i + 1, 0] != beats[i, 0])
+                motion[melody_moves, v, np.clip(step, -MOTION_SPAN, MOTION_SPAN) + MOTION_SPAN] += 1
         first_beat = roll.pickup_steps % STEPS_PER_BEAT
         for i in np.nonzero(both)[0]:
             middle = first_beat + i * STEPS_PER_BEAT + STEPS_PER_BEAT // 2
@@ -267,7 +268,7 @@ def _chord_pitches(chord_pcs: np.ndarray, low: int, high: int) -> np.ndarray:
 
 def _candidates(melody: int, labels: np.ndarray, tonic: int, ranges: list[tuple[int, int]],
                 strict: bool, melody_outside: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """All voicings (alto and tenor at or below the melody, bass lowest, within ranges) of ``labels``
+    """All voicings (melody >= alto >= tenor > bass, each within its range) of ``labels``
     that hold the melody's pitch class, or with ``melody_outside`` that do not (an accented
     passing note or appoggiatura in the melody, over the chord it resolves into).
 
@@ -283,9 +284,9 @@ def _candidates(melody: int, labels: np.ndarray, tonic: int, ranges: list[tuple[
             continue
         alto, tenor, bass = (_chord_pitches(pcs, *ranges[v]) for v in (1, 2, 3))
         a, t, b = (g.ravel() for g in np.meshgrid(alto, tenor, bass, indexing="ij"))
-        ok = (a <= melody) & (t <= melody) & (b < t) & (b < a) & (melody - t <= 24)
+        ok = (a <= melody) & (t <= a) & (b < t) & (melody - t <= 24)  # no voice crosses another
         if strict:
-            ok &= (melody - a <= 12) & (a - t <= 12) & (t - a <= 4)
+            ok &= (melody - a <= 12) & (a - t <= 12)
             root = (label // N_SHAPES + tonic) % 12
             shape = sorted(CHORDS[absolute], key=lambda pc: (pc - root) % 12)
             sounding = np.stack([a, t, b] if melody_outside else [np.full_like(a, melody), a, t, b]) % 12
@@ -302,17 +303,17 @@ def _candidates(melody: int, labels: np.ndarray, tonic: int, ranges: list[tuple[
 
 
 def _move_tables(stats: VoiceLeadingStats, w: DecoderWeights, tonic: int, scale: np.ndarray) -> np.ndarray:
-    """(3, 128, 128) score of each voice moving from pitch p to pitch c, rules included:
-    Bach's odds of the move, a leading tone that does not rise to the tonic, a chromatic note
-    that does not move by step (or stay)."""
+    """(2, 3, 128, 128) score of each voice moving from pitch p to pitch c, while the melody holds
+    its pitch or moves, rules included: Bach's odds of the move, a leading tone that does not
+    rise to the tonic, a chromatic note that does not move by step (or stay)."""
     pitches = np.arange(128)
     move = pitches[None, :] - pitches[:, None]
     leading = pitches % 12 == (tonic + 11) % 12
     chromatic = ~scale[pitches % 12]
     by_step_or_still = np.abs(move) <= 2
     faults = leading[:, None] & (move != 1) & (move != 0) | chromatic[:, None] & ~by_step_or_still
-    motion = np.asarray(stats.motion)[:, np.clip(move, -MOTION_SPAN, MOTION_SPAN) + MOTION_SPAN]
-    return (w.motion * motion - w.rules * faults[None]).astype(np.float32)
+    motion = np.asarray(stats.motion)[:, :, np.clip(move, -MOTION_SPAN, MOTION_SPAN) + MOTION_SPAN]
+    return (w.motion * motion - w.rules * faults[None, None]).astype(np.float32)
 
 
 def _transition(prev: _Beat, cur: _Beat, harmony: np.ndarray, moves: np.ndarray, w: DecoderWeights) -> np.ndarray:
@@ -324,7 +325,7 @@ def _transition(prev: _Beat, cur: _Beat, harmony: np.ndarray, moves: np.ndarray,
     p, c = prev.pitches, cur.pitches
     direction = [np.sign(c[0, 0] - p[0, 0])]  # the melody moves the same way from every state
     for v in (1, 2, 3):
-        score += moves[v - 1][np.ix_(p[:, v], c[:, v])]
+        score += moves[int(direction[0] != 0), v - 1][np.ix_(p[:, v], c[:, v])]
         direction.append(np.sign(c[None, :, v] - p[:, None, v]).astype(np.int8))
     penalty = np.zeros(score.shape, np.float32)
     for i, j in PAIRS:

@@ -10,8 +10,10 @@ import tensorflow as tf
 
 from conftest import random_melody, run_cli
 from lab_utils.arcnn import arcnn_folder, corrupt, enhance, flip_loss, load_arcnn
-from lab_utils.metrics import enhancement_figures
-from lab_utils.midi import PianoRoll, read_midi, write_midi
+from lab_utils.evaluate import first_bars
+from lab_utils.metrics import enhancement_figures, figures
+from lab_utils.midi import Note, PianoRoll, read_midi, write_midi
+from lab_utils.note_edits import EditableNotes
 from lab_utils.samples import MELODIES, melody_roll
 from lab_utils.training import LOG_FILE, TrainingError, train_arcnn
 
@@ -22,10 +24,7 @@ def shipped():
 
 
 def eight_bars(name: str) -> PianoRoll:
-    roll = melody_roll(name)
-    end = min(roll.n_steps, roll.pickup_steps + 8 * roll.steps_per_bar)
-    return PianoRoll(roll.sounding[:end], roll.onsets[:end], tempo=roll.tempo,
-                     time_signature=roll.time_signature, pickup_steps=roll.pickup_steps)
+    return first_bars(melody_roll(name))
 
 
 def test_corruption_removes_and_adds_within_bounds(dataset):
@@ -67,9 +66,55 @@ def test_zero_removal_keeps_every_note_and_max_additions_hold(shipped):
         before = eight_bars(name)
         after, counts = enhance(before, model, config, iterations=100, max_notes_added=40, max_removed_pct=0)
         f = enhancement_figures(before, after)
-        assert f["kept"] == 1.0 and f["removed_cells"] == 0
-        assert 0 < f["added_cells"] <= 40 and counts.added == f["added_cells"]
+        assert f["kept"] == 1.0 and f["removed_notes"] == 0 and f["shortened_notes"] == 0
+        assert 0 < f["added_notes"] <= 40 and counts.added == f["added_notes"]
+        assert f["fragments"] == 0.0  # every added note lasts at least an 8th
         assert counts.iterations <= 100
+
+
+def test_a_flip_is_a_note_edit():
+    roll = PianoRoll.from_notes([[Note(0, 65, 8), Note(8, 67, 1)]], n_steps=16)
+    edits = EditableNotes.from_roll(roll, low=60, n_columns=12, off_beats_only=False)
+    edits.flip(5, 5)  # inside the held half note: it is cut back to whole 8ths from its end
+    assert edits.tracks(1, 60) == [[Note(0, 65, 4), Note(8, 67, 1)]]
+    edits.flip(1, 5)  # in its first 8th: the whole note goes
+    assert edits.tracks(1, 60) == [[Note(8, 67, 1)]]
+    assert (edits.counts.removed, edits.counts.added) == (1, 0)  # one input note, counted once
+    edits.flip(11, 2)  # an empty cell: an 8th note in the 8th the cell falls in
+    assert Note(10, 62, 2) in edits.tracks(1, 60)[0] and edits.counts.added == 1
+    edits.flip(10, 2)  # taking it back undoes the addition
+    assert edits.counts.added == 0 and edits.counts.iterations == 4
+    voices = EditableNotes.from_roll(roll, low=60, n_columns=12, off_beats_only=True)
+    allowed = voices.allowed(0, 16, np.ones(12, bool), can_add=True, can_remove_input=False)
+    empty_rows = allowed[:, 0]
+    assert not empty_rows[[0, 1, 4, 5, 8, 9, 12, 13]].any() and empty_rows[[2, 3, 6, 7]].all()
+    assert not allowed[0:8, 5].any()  # an input note may not be touched without a removal budget
+
+
+def test_removals_never_leave_fragments_or_holes(shipped):
+    model, config = shipped
+    before = eight_bars("amazing_grace")
+    after, _ = enhance(before, model, config, iterations=200, max_notes_added=30, max_removed_pct=100, seed=1)
+    old = {(n.start, n.pitch): n.length for n in before.notes(0)}
+    for n in after.notes(0):
+        if (n.start, n.pitch) in old:
+            assert n.length <= old[(n.start, n.pitch)]  # kept or cut from its end
+            assert n.length == old[(n.start, n.pitch)] or n.length % 2 == 0
+        else:
+            assert n.length >= 2 and (n.start - before.pickup_steps) % 2 == 0  # added: 8ths on the 8th grid
+
+
+def test_enhancing_voices_keeps_their_voice_leading(shipped):
+    from lab_utils.harmonize import load_harmonizer
+
+    model, config = shipped
+    voices = load_harmonizer()(eight_bars("ode_to_joy"))
+    after, counts = enhance(voices, model, config, iterations=100, max_notes_added=30, max_removed_pct=0)
+    assert after.n_tracks == 5 and counts.added > 0
+    kept = PianoRoll(after.sounding[:, :, :4], after.onsets[:, :, :4], time_signature=voices.time_signature)
+    assert (kept.sounding == voices.sounding).all()
+    assert figures(after)["parallels"] <= figures(voices)["parallels"]
+    assert all(n.start % 4 == 2 for n in after.notes(4))  # added notes sit between the beats
 
 
 def test_unseen_melodies_are_enhanced_in_key_and_consonant(shipped):

@@ -1,0 +1,123 @@
+"""The joint decoder: what Bach's chorales teach it, and the rules a harmony teacher checks."""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+import numpy as np
+import pytest
+
+from lab_utils.gan import SHIPPED_MODEL
+from lab_utils.metrics import beat_pitches, figures, voice_leading_faults
+from lab_utils.midi import Note, PianoRoll
+from lab_utils.voice_leading import (DECODER_FILE, Decoder, count_voice_leading, decode_voices,
+                                     load_decoder)
+
+RANGES = [(57, 81), (53, 74), (48, 69), (36, 64)]  # soprano, alto, tenor, bass
+C_MAJOR = (0, "major")
+
+
+@pytest.fixture(scope="module")
+def decoder() -> Decoder:
+    return load_decoder(SHIPPED_MODEL)
+
+
+def _flat(n_beats: int) -> np.ndarray:
+    return np.zeros((n_beats, 128, 3))
+
+
+def _parallels(melody: np.ndarray, voices: np.ndarray) -> list[tuple[int, int, int]]:
+    """(beat, voice, voice) of every parallel fifth or octave between beats."""
+    chords = np.column_stack([melody, voices])
+    found = []
+    for t in range(len(chords) - 1):
+        for i, j in combinations(range(4), 2):
+            a, b = chords[t], chords[t + 1]
+            if min(a[i], a[j], b[i], b[j]) < 0 or a[i] == b[i] or a[j] == b[j]:
+                continue
+            same_way = np.sign(b[i] - a[i]) == np.sign(b[j] - a[j])
+            if same_way and (a[i] - a[j]) % 12 == (b[i] - b[j]) % 12 and (b[i] - b[j]) % 12 in (0, 7):
+                found.append((t, i, j))
+    return found
+
+
+def test_counts_are_probabilities_and_look_like_bach(dataset):
+    stats = count_voice_leading(dataset.split("train")[:60])
+    for mode in ("major", "minor"):
+        rows = np.exp(np.asarray(stats.transitions[mode]))
+        assert np.allclose(rows.sum(axis=1), 1.0, atol=1e-3)
+        assert abs(sum(stats.chord_share[mode]) - 1.0) < 1e-6
+    bass = np.exp(stats.bass_position)
+    assert np.argmax(bass) == 0 and bass[0] > 0.5  # root position most of the time
+    motion = np.exp(np.asarray(stats.motion))  # [melody holds, moves], voice, move
+    assert np.allclose(motion.sum(axis=2), 1.0, atol=1e-3)
+    assert motion[1, 2, 12 + 12] > motion[1, 2, 12 + 11]  # the bass leaps an octave more than a 7th
+    assert motion[1, 2, 12] < motion[0, 2, 12]  # and holds its note less when the melody moves
+    assert 0 < stats.melody_outside < 0.2 and all(0 <= r < 0.5 for r in stats.suspension)
+
+
+def test_voices_in_range_below_the_melody_and_never_crossing(decoder):
+    rng = np.random.default_rng(0)
+    melody = np.array([72, 74, 76, 77, 79, 77, 76, 74, 72, 71, 72, -1, 67, 69, 71, 72])
+    voices = decode_voices(melody, np.zeros(len(melody), bool), rng.uniform(-1, 1, (len(melody), 128, 3)),
+                           RANGES, C_MAJOR, decoder)
+    sung = melody >= 0
+    assert (voices[~sung] == -1).all() and (voices[sung] >= 0).all()
+    for v, (low, high) in enumerate(RANGES[1:]):
+        assert ((voices[sung, v] >= low) & (voices[sung, v] <= high)).all()
+    chords = np.column_stack([melody, voices])[sung]
+    assert (np.diff(chords, axis=1) <= 0).all() and (chords[:, 2] > chords[:, 3]).all()
+
+
+def test_the_only_good_bass_avoids_parallels(decoder):
+    # The generator wants the bass to double the melody two octaves down (parallel octaves
+    # C-D-E) and the tenor to follow a fifth below the alto; the decoder must not obey.
+    melody = np.array([72, 74, 76, 77])
+    evidence = _flat(4)
+    for beat, pitch in enumerate(melody):
+        evidence[beat, pitch - 24, 2] = 5.0  # bass
+        evidence[beat, pitch - 5, 0] = 5.0  # alto a 4th below: no parallels with the melody
+        evidence[beat, pitch - 12, 1] = 5.0  # tenor an octave below: parallel octaves
+    voices = decode_voices(melody, np.zeros(4, bool), evidence, RANGES, C_MAJOR, decoder)
+    assert _parallels(melody, voices) == []
+    assert (voices[:, 2] != melody - 24).any() and (voices[:, 1] != melody - 12).any()
+
+
+@pytest.mark.parametrize("key,melody", [((0, "major"), [76, 74, 72, 74, 79, 77, 76, 74, 72, 72]),
+                                        ((9, "minor"), [76, 72, 71, 69, 71, 72, 71, 68, 69, 69])])
+def test_a_melody_ending_on_the_tonic_ends_over_a_root_position_tonic(decoder, key, melody):
+    melody = np.array(melody)
+    rng = np.random.default_rng(1)
+    voices = decode_voices(melody, np.zeros(len(melody), bool), rng.uniform(-1, 1, (len(melody), 128, 3)),
+                           RANGES, key, decoder, phrase_ends={8: "full"}, final=8)
+    tonic = key[0]
+    for beat in (8, 9):  # the final chord, held
+        assert voices[beat, 2] % 12 == tonic
+        third = (tonic + (4 if key[1] == "major" else 3)) % 12
+        assert {int(p) % 12 for p in (melody[beat], *voices[beat])} <= {tonic, third, (tonic + 4) % 12, (tonic + 7) % 12}
+    assert (voices[9] == voices[8]).all()
+
+
+def test_a_half_cadence_asks_for_v(decoder):
+    melody = np.array([72, 72, 71, 71, 72])  # C C B (phrase end on the 7th degree) ...
+    voices = decode_voices(melody, np.zeros(5, bool), _flat(5), RANGES, C_MAJOR, decoder, phrase_ends={2: "half"})
+    assert voices[2, 2] % 12 == 7  # G in the bass under the B
+
+
+def test_shipped_decoder_weights_are_saved_beside_the_model():
+    assert (SHIPPED_MODEL / DECODER_FILE).is_file()
+    weights = load_decoder(SHIPPED_MODEL).weights
+    assert weights.parallels > 0 and weights.rules > 0
+
+
+def test_teacher_figures_of_a_hand_made_cadence():
+    # soprano, alto, tenor, bass: G-C over D-C / B-G... V - I in C, root position, no crossing
+    tracks = [[Note(0, 74, 4), Note(4, 72, 4)], [Note(0, 67, 4), Note(4, 67, 4)],
+              [Note(0, 59, 4), Note(4, 64, 4)], [Note(0, 43, 4), Note(4, 48, 4)]]
+    roll = PianoRoll.from_notes(tracks)
+    faults = voice_leading_faults(roll, key=(0, "major"))
+    assert faults["tonic_ending"] == 1.0 and faults["crossings"] == 0.0
+    assert beat_pitches(roll).tolist() == [[74, 67, 59, 43], [72, 67, 64, 48]]
+    crossed = PianoRoll.from_notes([tracks[0], tracks[2], tracks[1], tracks[3]])
+    assert voice_leading_faults(crossed, key=(0, "major"))["crossings"] == 1.0
+    assert figures(roll)["parallels"] == 0.0
