@@ -288,10 +288,18 @@ def _place(voices: PianoRoll, parts: list[Part], start_step: int, velocity: int,
 
 def _final_chord(parts: list[Part], end: int, scale: set[int]) -> None:
     """The closing cadence: a root-position triad on the tune's last note (major unless the
-    key has only the minor third), struck with that note and held to ``end``."""
+    key has only the minor third), struck with that note and held to ``end``. Where the
+    harmonizer already ended on that triad in root position, its voices are simply held."""
     last, velocity = max(parts[0].notes)
     parts[0].notes[parts[0].notes.index((last, velocity))] = (last._replace(length=end - last.start), velocity)
     root = last.pitch % 12
+    finals = [max((nv for nv in part.notes if nv[0].start <= last.start), default=None) for part in parts[1:4]]
+    sounding = [nv for nv in finals if nv is not None and nv[0].start + nv[0].length > last.start]
+    if len(sounding) == 3 and sounding[-1][0].pitch % 12 == root and \
+            {n.pitch % 12 for n, _ in sounding} <= {root, (root + 3) % 12, (root + 4) % 12, (root + 7) % 12}:
+        for part, (note, v) in zip(parts[1:4], sounding):
+            part.notes[part.notes.index((note, v))] = (note._replace(length=end - note.start), v)
+        return
     major = (root + 4) % 12 in scale or (root + 3) % 12 not in scale
     third = (root + (4 if major else 3)) % 12
     ceiling = last.pitch
@@ -378,20 +386,28 @@ def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, secon
     sections = plan_form(whole.n_steps // bar, beats_per_bar, music_seconds)
     parts = [Part(name, program, volume) for name, program, _, volume in PARTS]
     copied = 0  # the input melody's notes the piece plays unchanged
+    played = [s for s in sections if s.name in ("theme", "variation")]  # one after another
+    tunes = []
     for number, section in enumerate(sections):
-        if section.name not in ("theme", "variation"):
+        if section not in played:
             continue
         tune = slice_bars(whole, *section.source)
-        if not tune.onsets.any():
-            continue  # a stretch of rests stays silent
         original = set(tune.notes(0))
-        if section.name == "variation":
+        if section.name == "variation" and tune.onsets.any():
             say(f"AR-CNN: rewriting bars {section.source[0] + 1}-{section.source[1]} of the melody")
             tune = vary_melody(tune, enhancer, seed + number)
-        say(f"GAN: harmonizing the {section.name} ({section.bars} bars)")
         copied += len(original & set(tune.notes(0)))
-        voices = harmonizer(tune, seed + number)
-        _place(voices, parts, section.start_bar * bar, SECTION_VELOCITY[section.name], bar)
+        tunes.append(tune)
+    # one melody through the harmonizer, so the voices lead across the joins of the sections
+    say(f"GAN: harmonizing the theme and {len(played) - 1} variation(s) ({sum(s.bars for s in played)} bars)")
+    joined = replace(whole, sounding=np.concatenate([t.sounding for t in tunes]),
+                     onsets=np.concatenate([t.onsets for t in tunes]))
+    voices = harmonizer(joined, seed)
+    first_bar = 0
+    for section in played:
+        _place(slice_bars(voices, first_bar, first_bar + section.bars), parts, section.start_bar * bar,
+               SECTION_VELOCITY[section.name], bar)
+        first_bar += section.bars
     coda = sections[-1]
     _final_chord(parts, (coda.start_bar + coda.bars) * bar, key_scale(*estimate_key(melody)))
     first_chord = _chord_at(parts, min(n.start for n, _ in parts[0].notes))

@@ -11,7 +11,10 @@ states balances
 - the rules a harmony teacher checks first: parallel fifths and octaves between any two voices,
   the melody included (``parallels``); hidden octaves into the outer voices, a doubled or
   unresolved leading tone, a chromatic note that does not resolve by step (``rules``),
-- cadences where phrases end (``cadence``).
+- cadences where phrases end (``cadence``), a root-position tonic where a melody ends on its tonic.
+
+Between the beats (``add_offbeat_motion``, ``add_ornaments``) each voice holds, passes, skips to
+another chord tone, is suspended over the beat or runs a 16th, as often as Bach's voices do.
 
 Everything probabilistic is counted from the training split (:func:`count_voice_leading`);
 the weights are chosen on the validation split by ``scripts/tune_decoder.py``. Both are kept
@@ -32,7 +35,8 @@ from .metrics import CHORDS, beat_pitches, key_scale
 from .midi import STEPS_PER_BEAT
 
 __all__ = ["DecoderWeights", "VoiceLeadingStats", "Decoder", "count_voice_leading", "decode_voices",
-           "chord_label", "melody_steps_on", "add_offbeat_motion", "add_ornaments", "DECODER_FILE", "load_decoder", "save_decoder"]
+           "chord_label", "melody_steps_on", "add_offbeat_motion", "add_ornaments", "DECODER_FILE",
+           "load_decoder", "save_decoder"]
 
 DECODER_FILE = "decoder.json"
 N_SHAPES = 9  # chord shapes per root in ``metrics.CHORDS`` (triads, then sevenths)
@@ -49,7 +53,8 @@ OFFBEAT_MOVES = ("hold", "pass", "skip", "neighbour")
 
 @dataclass(frozen=True)
 class DecoderWeights:
-    """How much each kind of evidence counts; chosen on the validation split."""
+    """How much each kind of evidence counts. These are the defaults; the shipped model's weights
+    were chosen on the validation split (``scripts/tune_decoder.py``)."""
 
     gan: float = 2.0  # raising it makes the voices follow the generator's loudest pitches
     harmony: float = 1.0  # raising it makes chord progressions and inversions more typical of Bach
@@ -67,13 +72,14 @@ class VoiceLeadingStats:
 
     transitions: dict[str, list[list[float]]]  # mode -> [from label][to label]
     chord_share: dict[str, list[float]]  # mode -> share of beats per label
+    opening: dict[str, list[float]]  # mode -> log p of the first chord's label, in root position (2 * label + 1) or not
     motion: list[list[list[float]]]  # [melody holds, melody moves] -> alto, tenor, bass -> log p of each move, -12..12
     spacing: list[list[float]]  # soprano-alto, alto-tenor, tenor-bass -> log p per interval
     bass_position: list[float]  # log p of the bass's pitch class above the chord's root (0..11)
     offbeat: list[list[list[float]]]  # alto, tenor, bass -> [beats a third apart, others] -> log p of each move
-    melody_outside: float = 0.0  # share of beats, with the melody moving on by step, whose melody note is outside the chord
-    suspension: list[float] = field(default_factory=lambda: [0.0] * 3)  # alto, tenor, bass: share of steps down held over the beat
-    sixteenth: list[float] = field(default_factory=lambda: [0.0] * 3)  # share of thirds from the off-beat filled by a 16th
+    melody_outside: float  # share of beats, with the melody moving on by step, whose melody note is outside the chord
+    suspension: list[float]  # alto, tenor, bass: share of steps down held over the beat
+    sixteenth: list[float]  # alto, tenor, bass: share of thirds from the off-beat filled by a 16th
     n_beats: int = 0
 
 
@@ -184,6 +190,7 @@ def count_voice_leading(chorales: list) -> VoiceLeadingStats:
 
     transitions = {m: np.zeros((N_LABELS, N_LABELS)) for m in ("major", "minor")}
     shares = {m: np.zeros(N_LABELS) for m in ("major", "minor")}
+    openings = {m: np.zeros(2 * N_LABELS) for m in ("major", "minor")}
     motion = np.zeros((2, 3, 2 * MOTION_SPAN + 1))
     spacing = np.zeros((3, SPACING_BINS[1] - SPACING_BINS[0] + 1))
     bass_position = np.zeros(12)
@@ -210,6 +217,10 @@ def count_voice_leading(chorales: list) -> VoiceLeadingStats:
             for k in range(3):
                 spacing[k, np.clip(row[k] - row[k + 1], *SPACING_BINS) - SPACING_BINS[0]] += 1
         n_beats += int(full.sum())
+        if full.any():
+            first = int(np.argmax(full))
+            root = (labels[first] // N_SHAPES + tonic) % 12
+            openings[mode][2 * labels[first] + int(beats[first, 3] % 12 == root)] += 1
         both = full[:-1] & full[1:]
         for i in np.nonzero(both)[0]:
             transitions[mode][labels[i], labels[i + 1]] += 1
@@ -242,6 +253,7 @@ def count_voice_leading(chorales: list) -> VoiceLeadingStats:
         transition_logp[mode] = np.log(smoothed).round(4).tolist()
     return VoiceLeadingStats(
         transitions=transition_logp, chord_share=chord_share,
+        opening={m: _log_share(openings[m], pseudo=0.1).round(4).tolist() for m in openings},
         motion=_log_share(motion).round(4).tolist(), spacing=_log_share(spacing).round(4).tolist(),
         bass_position=_log_share(bass_position).round(4).tolist(),
         offbeat=_log_share(offbeat).round(4).tolist(), melody_outside=round(float(outside[1] / outside[0]), 4),
@@ -423,7 +435,9 @@ def decode_voices(melody: np.ndarray, resolves: np.ndarray, evidence: np.ndarray
         beats.append(beat)
     harmony = np.asarray(stats.transitions[mode], np.float32)
     moves = _move_tables(stats, w, tonic, scale)
-    values = beats[0].score + w.harmony * np.log(share[beats[0].labels])
+    first = beats[0]
+    root_position = first.pitches[:, 3] % 12 == (first.labels // N_SHAPES + tonic) % 12
+    values = first.score + w.harmony * np.asarray(stats.opening[mode])[2 * first.labels + root_position]
     kept = np.argsort(values)[::-1][:BEAM]
     backs = []
     for n in range(1, len(beats)):
