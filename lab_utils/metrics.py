@@ -179,7 +179,7 @@ def voice_leading_faults(roll: PianoRoll, key: tuple[int, str] | None = None) ->
     ``bass_still``: share of beat-to-beat moves with at least two upper voices changing pitch
     where the bass keeps its pitch. ``bass_steps``: share of the bass's changes of pitch from
     beat to beat that are steps (a 2nd). ``tonic_ending``: 1 where a melody that ends on its tonic
-    ends over a root-position tonic triad, 0 where it does not, NaN where the melody ends elsewhere.
+    ends (its last step) over a root-position tonic triad, 0 where it does not, NaN where the melody ends elsewhere.
     The key is the melody's own unless ``key`` is given.
     """
     tonic, _mode = key or estimate_key(roll.track(0))
@@ -195,7 +195,7 @@ def voice_leading_faults(roll: PianoRoll, key: tuple[int, str] | None = None) ->
     melody = roll.notes(0)
     tonic_ending = np.nan
     if melody and melody[-1].pitch % 12 == tonic:
-        last = roll.sounding[melody[-1].start]  # (128, voices)
+        last = roll.sounding[melody[-1].start + melody[-1].length - 1]  # (128, voices) as the piece ends
         bass = np.nonzero(last[:, -1])[0]
         pcs = {int(p) % 12 for p in np.nonzero(last.any(axis=1))[0]}
         triads = ({tonic, (tonic + 4) % 12, (tonic + 7) % 12}, {tonic, (tonic + 3) % 12, (tonic + 7) % 12})

@@ -88,8 +88,10 @@ class Studio:
         self.model = widgets.ToggleButtons(options=MODELS, value="GAN", description="model", style=style)
         self.seed = widgets.IntText(value=0, description="seed", style=style)
         self.iterations = widgets.IntSlider(value=100, min=0, max=400, step=10, description="iterations", style=style)
-        self.max_added = widgets.IntSlider(value=60, min=0, max=500, step=10, description="max added", style=style)
+        self.max_added = widgets.IntSlider(value=60, min=0, max=500, step=10, description="max notes added", style=style)
         self.max_removed = widgets.FloatSlider(value=0, min=0, max=100, step=5, description="max removed %", style=style)
+        self.max_added.tooltip = "new notes at most, each at least an 8th long"
+        self.max_removed.tooltip = "percent of the input's notes that may be removed or shortened"
         self.temperature = widgets.FloatSlider(value=1.0, min=0.1, max=3.0, step=0.1, description="creative risk",
                                                style=style)
         self.generate_button = widgets.Button(description="Generate", button_style="success", icon="music")
@@ -101,7 +103,7 @@ class Studio:
         arcnn_controls = widgets.VBox([self.iterations, self.max_added, self.max_removed, self.temperature])
         self.widget = widgets.VBox([
             self.source, self.sample, self.typed, self.upload, self.bars,
-            self.model, self.seed, widgets.HTML("<b>AR-CNN controls</b>"), arcnn_controls,
+            self.model, self.seed, widgets.HTML("<b>AR-CNN controls</b> (counted in notes: an added note lasts at least an 8th)"), arcnn_controls,
             widgets.HBox([self.generate_button, self.progress]), self.status, self.output])
 
     def melody(self) -> tuple[PianoRoll, str]:
