@@ -9,8 +9,9 @@ states balances
 - how Bach moves from chord to chord and which chord tone he puts in the bass (``harmony``),
 - how far each voice moves from beat to beat (``motion``) and how far apart voices sit (``spacing``),
 - the rules a harmony teacher checks first: parallel fifths and octaves between any two voices,
-  the melody included (``parallels``); hidden octaves into the outer voices, a doubled or
-  unresolved leading tone, a chromatic note that does not resolve by step (``rules``),
+  the melody included (``parallels``); no voice crossing another; hidden octaves into the outer
+  voices, overlapping voices, a doubled or unresolved leading tone, a chromatic note that does
+  not resolve by step (``rules``),
 - cadences where phrases end (``cadence``), a root-position tonic where a melody ends on its tonic.
 
 Between the beats (``add_offbeat_motion``, ``add_ornaments``) each voice holds, passes, skips to
@@ -62,7 +63,7 @@ class DecoderWeights:
     spacing: float = 0.5  # raising it keeps the voices at Bach's distances from each other
     parallels: float = 40.0  # price of one parallel fifth or octave: more than the generator's wishes can pay
     chromatic: float = 0.5  # price of each note outside the key; raising it makes secondary dominants rarer
-    rules: float = 2.0  # price of a hidden octave, doubled or unresolved leading tone, unresolved chromatic note
+    rules: float = 2.0  # price of a hidden octave, overlap, unresolved leading tone or chromatic note
     cadence: float = 3.0  # bonus for V at a half cadence and root-position I at other phrase ends
 
 
@@ -352,6 +353,8 @@ def _transition(prev: _Beat, cur: _Beat, harmony: np.ndarray, moves: np.ndarray,
         penalty += w.parallels * (both & perfect & same)
         if (i, j) == (0, 3) and abs(c[0, 0] - p[0, 0]) > 2:  # hidden octaves and fifths, soprano leaping
             penalty += w.rules * (both & perfect & ~same)
+    for upper in range(3):  # overlap: a voice moves past where its neighbour just was
+        penalty += w.rules * ((c[None, :, upper + 1] > p[:, None, upper]) | (c[None, :, upper] < p[:, None, upper + 1]))
     return score - penalty
 
 
