@@ -212,7 +212,7 @@ def _write_json(result: dict, path: str) -> None:
 def _evaluate_compose(args: argparse.Namespace) -> int:
     from .chorales import load_dataset
     from .compose import compose
-    from .evaluate import COMPOSE_TARGETS, evaluate_composer
+    from .evaluate import evaluate_composer
 
     if args.checkpoint:
         print("error: --model compose judges the shipped models; it takes no --checkpoint", file=sys.stderr)
@@ -220,14 +220,16 @@ def _evaluate_compose(args: argparse.Namespace) -> int:
     harmonizer, enhancer = _load_harmonizer(None), _load_enhancer(None)
     if harmonizer is None or enhancer is None:
         return EXIT_USER_ERROR
-    result = evaluate_composer(lambda melody, seed: compose(melody, harmonizer, enhancer, seed=seed).voices(),
+    result = evaluate_composer(lambda melody, seed: compose(melody, harmonizer, enhancer, seed=seed),
                                load_dataset(progress=False))
-    print(f"{'pieces':22s} " + " ".join(f"{k:>10s}" for k in (*COMPOSE_TARGETS, "voices")) + f" {'meet all':>9s}")
+    shown = ("in_key", "consonant", "chordal", "parallels", "originality", "integrated_lufs", "true_peak_dbtp",
+             "loudness_range_lu", "max_window_dc")
+    print(f"{'pieces':20s} " + " ".join(f"{k[:10]:>10s}" for k in shown) + f" {'meet all':>9s}")
     for group in ("tunes", "test_sopranos"):
         mean = result[f"mean_{group}"]
-        print(f"{group + ' (' + str(len(result[group])) + ')':22s} " + " ".join(f"{mean[k]:10.3f}" for k in mean)
+        print(f"{group + ' (' + str(len(result[group])) + ')':20s} " + " ".join(f"{mean[k]:10.3f}" for k in shown)
               + f" {result['meet_targets'][group]:9.2f}")
-    print("targets: " + ", ".join(f"{k} {low:g}-{high:g}" for k, (low, high) in COMPOSE_TARGETS.items()))
+    print("targets: " + ", ".join(f"{k} {low:g}..{high:g}" for k, (low, high) in result["targets"].items()))
     _write_json(result, args.json or "out/evaluate-compose.json")
     return 0
 
@@ -282,6 +284,10 @@ def _compose(args: argparse.Namespace) -> int:
     f = metadata["figures"]
     print(f"four voices: in key {f['in_key']:.2f}, consonant {f['consonant']:.2f}, chordal {f['chordal']:.2f}, "
           f"parallels {f['parallels']:.1f} per 100 moves")
+    m = json.loads(paths["json"].read_text())["mastering"]
+    print(f"audio: {m['integrated_lufs']:.1f} LUFS, true peak {m['true_peak_dbtp']:.1f} dBTP, loudness range "
+          f"{m['loudness_range_lu']:.1f} LU, loudest 10 s from {m['loudest_10s_start']:.0f} s, "
+          f"largest 1-s DC {m['max_window_dc']:.4f}")
     print("files (upload the MP3 with the title, description and tags in the JSON):")
     for path in paths.values():
         print(f"  {path}")

@@ -40,9 +40,11 @@ TAG = "aug-arch-ml-workshop"
 PREFERRED_TEMPO = 76.0  # quarter notes per minute the form is planned around
 TEMPO_RANGE = (40.0, 140.0)
 INTRO_BARS = 2
-CODA_BARS = 2  # the final chord held under a slowing tempo
+CODA_BARS = 1  # the final chord held under a slowing tempo (the close stays under 6 s)
+DOMINANT = -5  # a variation in the dominant sits a fourth below (a fifth above would climb out of range)
 TAIL_SECONDS = 3.5  # after the last note: release and reverb
 PHRASE_BARS = 4
+THEME_SHARE = 0.4  # the theme (the tune as written) takes at most this share of the bars between intro and coda
 RESOLUTION = 480  # MIDI ticks per quarter note
 
 # name, General MIDI program, velocity offset, channel volume (the mix: the tune above the rest)
@@ -54,7 +56,8 @@ PARTS = (
     ("Space Pad", 89, 0, 110),
     ("Starfield - Crystal", 98, 0, 127),
 )
-SECTION_VELOCITY = {"intro": 62, "theme": 74, "variation": 86, "coda": 70}
+# MIDI velocities of the dynamic arc: intro, theme, the variations from first to last, the close
+VELOCITY = {"intro": 48, "theme": 62, "variations": (68, 74), "crescendo": 36, "coda": 108}
 
 
 class MelodyError(ValueError):
@@ -80,12 +83,23 @@ def melody_from(spec: str) -> tuple[PianoRoll, str, str]:
 
 @dataclass(frozen=True)
 class Section:
-    """A stretch of the piece, in whole bars; ``source`` is the melody's bars it plays."""
+    """A stretch of the piece, in whole bars; ``source`` is the melody's bars it plays,
+    ``transpose`` the semitones it is moved by (a variation in the dominant), ``kept_beats`` how
+    much of each bar a variation keeps before the AR-CNN's new line takes over."""
 
     name: str
     start_bar: int
     bars: int
     source: tuple[int, int] = (0, 0)
+    transpose: int = 0
+    kept_beats: int = 0
+    velocity: int = 64  # the section's loudness (MIDI velocity of its voices)
+    crescendo: int = 0  # velocity gained from the section's start to its end
+
+    @property
+    def label(self) -> str:
+        """The section as the picture names it."""
+        return f"{self.name} in the dominant" if self.transpose else self.name
 
 
 @dataclass
@@ -169,8 +183,9 @@ class Composition:
         return buffer.getvalue()
 
     def figures(self) -> dict[str, float]:
-        """The musical figures of the four voices (metrics.FIGURES)."""
-        return figures(self.voices())
+        """The musical figures of the four voices (metrics.FIGURES), in the tune's key."""
+        tonic, mode = self.parameters["key"]
+        return figures(self.voices(), key=(tonic, mode))
 
 
 # --- the form ---------------------------------------------------------------------------------
@@ -178,29 +193,40 @@ class Composition:
 def plan_form(melody_bars: int, beats_per_bar: float, music_seconds: float) -> list[Section]:
     """Intro, theme, variations and coda in whole bars, filling ``music_seconds`` near 76 bpm.
 
-    Variations always take the melody's last bars, so the piece ends on the tune's own
-    cadence. With time to spare the theme is the whole melody and variations follow; when the
-    tune just fits, its last phrases become the variation; a long tune keeps its first half as
-    the theme and its last bars as the variation.
+    The tune is cut into phrases of ``PHRASE_BARS``. The theme is its first phrase as written;
+    the following phrases come back as variations in running 8ths (keeping each bar's first
+    beat), by turns in the dominant and in the home key; the last phrase always ends the piece in
+    the home key, on the tune's own cadence. A long tune loses
+    middle phrases; with time to spare, phrases return in new variations before the end. So the
+    tune is heard in full at most once, and mostly varied.
     """
     available = max(2, round(PREFERRED_TEMPO * music_seconds / 60 / beats_per_bar) - INTRO_BARS - CODA_BARS)
-    shortest = min(PHRASE_BARS, melody_bars)
-    if melody_bars + shortest <= available:
-        theme, variations, left = melody_bars, [], available - melody_bars
-        while left >= shortest:
-            variations.append(min(melody_bars, left))
-            left -= variations[-1]
-    elif melody_bars <= available + CODA_BARS:
-        variation = max(1, melody_bars // 2 // PHRASE_BARS * PHRASE_BARS or melody_bars // 2)
-        theme, variations = melody_bars - variation, [variation]
-    else:
-        theme = max(1, round(available / 2 / PHRASE_BARS) * PHRASE_BARS or available // 2)
-        variations = [available - theme]
-    sections = [Section("intro", 0, INTRO_BARS), Section("theme", INTRO_BARS, theme, (0, theme))]
-    for bars in variations:
-        sections.append(Section("variation", sections[-1].start_bar + sections[-1].bars, bars,
-                                (melody_bars - bars, melody_bars)))
-    sections.append(Section("coda", sections[-1].start_bar + sections[-1].bars, CODA_BARS))
+    length = min(PHRASE_BARS, max(1, melody_bars // 2))
+    last = (max(0, melody_bars - length), melody_bars)
+    phrases = [(a, min(a + length, last[0])) for a in range(0, last[0], length)] or [last]
+    if len(phrases) > 1 and phrases[-1][1] - phrases[-1][0] < length:  # a short remainder joins the phrase before
+        phrases[-2:] = [(phrases[-2][0], phrases[-1][1])]
+    theme = phrases[0]
+    if theme[1] - theme[0] > THEME_SHARE * available:  # little time: the theme is half a phrase
+        theme = (theme[0], theme[0] + max(1, (theme[1] - theme[0]) // 2))
+    middle = phrases[1:]
+    size = (theme[1] - theme[0]) + (last[1] - last[0])
+    while middle and size + sum(b - a for a, b in middle) > available:
+        middle.pop(len(middle) // 2)
+    size += sum(b - a for a, b in middle)
+    while size + length <= available:  # time to spare: phrases return, varied
+        middle.append(phrases[len(middle) % len(phrases)])
+        size += middle[-1][1] - middle[-1][0]
+    # the dynamic arc: a soft opening, the theme, each variation louder, a crescendo in the last
+    loudness = np.linspace(*VELOCITY["variations"], len(middle) + 1).round().astype(int)  # the last swells on
+    sections = [Section("intro", 0, INTRO_BARS, velocity=VELOCITY["intro"]),
+                Section("theme", INTRO_BARS, theme[1] - theme[0], theme, velocity=VELOCITY["theme"])]
+    for number, source in enumerate([*middle, last]):
+        ending = number == len(middle)
+        sections.append(Section("variation", sections[-1].start_bar + sections[-1].bars, source[1] - source[0],
+                                source, transpose=0 if ending or number % 2 else DOMINANT, kept_beats=1,
+                                velocity=int(loudness[number]), crescendo=VELOCITY["crescendo"] if ending else 0))
+    sections.append(Section("coda", sections[-1].start_bar + sections[-1].bars, CODA_BARS, velocity=VELOCITY["coda"]))
     return sections
 
 
@@ -221,51 +247,57 @@ def _beat_factors(sections: list[Section], beats_per_bar: int) -> np.ndarray:
 
 # --- the music --------------------------------------------------------------------------------
 
-def _gap_steps(melody: PianoRoll) -> np.ndarray:
-    """Steps the AR-CNN rewrites: the second half of every bar but the last (the cadence)."""
+def _gap_steps(melody: PianoRoll, kept_beats: int | None = None, cadence: bool = True) -> np.ndarray:
+    """Steps the AR-CNN rewrites: all of every bar (but the last, the cadence, where ``cadence``)
+    after its first ``kept_beats`` beats (by default the second half of the bar)."""
     bar = melody.steps_per_bar
-    half = max(STEPS_PER_BEAT, (bar // 2) // STEPS_PER_BEAT * STEPS_PER_BEAT)
+    kept = bar - max(STEPS_PER_BEAT, (bar // 2) // STEPS_PER_BEAT * STEPS_PER_BEAT) if kept_beats is None \
+        else min(bar - STEPS_PER_BEAT, kept_beats * STEPS_PER_BEAT)
     gaps = np.zeros(melody.n_steps, bool)
     n_bars = melody.n_steps // bar
-    for b in range(max(1, n_bars - 1)):
-        gaps[(b + 1) * bar - half : (b + 1) * bar] = True
+    for b in range(max(1, n_bars - 1) if cadence else n_bars):
+        gaps[b * bar + kept : (b + 1) * bar] = True
     return gaps
 
 
-def vary_melody(melody: PianoRoll, enhancer: Enhancer, seed: int) -> PianoRoll:
-    """A variation of a whole-bar melody: the AR-CNN fills gaps left in it, in 8th notes.
+def vary_melody(melody: PianoRoll, enhancer: Enhancer, seed: int, kept_beats: int | None = None,
+                cadence: bool = True, key: tuple[int, str] | None = None) -> PianoRoll:
+    """A variation of a whole-bar melody: the AR-CNN fills gaps left in it (``_gap_steps``), in 8th notes.
 
     The AR-CNN, trained on merged chorales, fills a gap with chords. On each beat the new
     note is the top of its chord (as Bach's soprano is), on each off-beat 8th the chord tone
     nearest the note before, so the line moves; only pitches in key and in the melody's
-    range count; where the AR-CNN added nothing usable, the note before is held.
+    range count; where the AR-CNN added nothing usable, the line steps on towards the next
+    note of the tune (a passing note, or a neighbour when it is already there): running 8ths.
     """
-    gaps = _gap_steps(melody)
+    gaps = _gap_steps(melody, kept_beats, cadence)
     holed = replace(melody, sounding=melody.sounding & ~gaps[:, None, None],
                     onsets=melody.onsets & ~gaps[:, None, None])
     enhanced, _ = enhancer(holed, iterations=300, max_notes_added=400, max_removed_pct=0.0, seed=seed)
     added = enhanced.sounding[:, :, 0] & ~holed.sounding[:, :, 0]
     pitches = [n.pitch for n in melody.notes(0)]
-    scale = key_scale(*estimate_key(melody))
+    scale = key_scale(*(key or estimate_key(melody)))
     usable = np.zeros(added.shape[1], bool)
     usable[min(pitches) - 2 : max(pitches) + 3] = True
     usable &= np.isin(np.arange(added.shape[1]) % 12, list(scale))
     line, starts = top_line(holed.sounding[:, :, 0], holed.onsets[:, :, 0])
+    kept_pitch = np.where(line.any(axis=1), np.argmax(line, axis=1), -1)
     current = -1
     for t in range(melody.n_steps):
         if not gaps[t]:
-            sounding = np.nonzero(line[t])[0]
-            current = int(sounding[0]) if len(sounding) else current
+            current = int(kept_pitch[t]) if kept_pitch[t] >= 0 else current
             continue
-        candidates = np.nonzero(added[t] & usable)[0]
-        if t % 2 == 0 and len(candidates):
-            if t % STEPS_PER_BEAT == 0 or current < 0:
-                chosen = int(candidates.max())
+        if t % 2 == 0 and current >= 0:  # a new 8th: the AR-CNN's note, else a step on the way
+            candidates = np.nonzero(added[t] & usable)[0]
+            moves = candidates[candidates != current]
+            if len(moves) and t % STEPS_PER_BEAT == 0:
+                chosen = int(moves.max())
+            elif len(moves):
+                chosen = int(moves[np.argmin(np.abs(moves - current))])
             else:
-                moves = candidates[candidates != current]
-                chosen = int(moves[np.argmin(np.abs(moves - current))]) if len(moves) else current
-            if chosen != current:
-                starts[t, chosen] = True
+                following = kept_pitch[t:][kept_pitch[t:] >= 0]
+                chosen = _step_towards(current, int(following[0]) if len(following) else current, usable, t)
+            starts[t, chosen] = True
             current = chosen
         if current >= 0:
             line[t, current] = True
@@ -274,15 +306,36 @@ def vary_melody(melody: PianoRoll, enhancer: Enhancer, seed: int) -> PianoRoll:
     return replace(melody, sounding=line[:, :, None], onsets=starts[:, :, None])
 
 
-def _place(voices: PianoRoll, parts: list[Part], start_step: int, velocity: int, bar: int) -> None:
-    """Add a four-voice section to the first four parts, with swelling phrase dynamics."""
+def _step_towards(pitch: int, target: int, usable: np.ndarray, t: int) -> int:
+    """The next usable pitch from ``pitch`` towards ``target`` (a passing note); at the target, a
+    neighbour above or below by turns. ``pitch`` itself where nothing is usable."""
+    direction = int(np.sign(target - pitch)) or (1 if (t // 2) % 2 else -1)
+    for step in (direction, -direction):
+        for candidate in range(pitch + step, pitch + 3 * step, step):
+            if 0 <= candidate < len(usable) and usable[candidate]:
+                return candidate
+    return pitch
+
+
+def _transposed(tune: PianoRoll, semitones: int) -> PianoRoll:
+    """A one-track tune moved by ``semitones`` (0: the tune itself)."""
+    if not semitones:
+        return tune
+    return replace(tune, sounding=np.roll(tune.sounding, semitones, axis=1), onsets=np.roll(tune.onsets, semitones, axis=1))
+
+
+def _place(voices: PianoRoll, parts: list[Part], section: Section, bar: int) -> None:
+    """Add a four-voice section to the first four parts, with swelling phrase dynamics and the
+    section's crescendo."""
     phrase = PHRASE_BARS * bar
+    start_step = section.start_bar * bar
     for k in range(4):
         offset = PARTS[k][2]
         for note in voices.notes(k):
             swell = 8 * math.sin(math.pi * (note.start % phrase) / phrase)
             accent = 4 if note.start % bar == 0 else 0
-            v = int(np.clip(velocity + offset + swell + accent, 20, 120))
+            rise = section.crescendo * note.start / max(1, voices.n_steps)
+            v = int(np.clip(section.velocity + offset + swell + accent + rise, 20, 120))
             parts[k].notes.append((Note(note.start + start_step, note.pitch, note.length), v))
 
 
@@ -337,7 +390,7 @@ def _pad(parts: list[Part], sections: list[Section], bar: int, first_chord: list
             changes = [(start, end, _chord_at(parts, start - 1))]
         else:
             changes = [(t, t + hold, _chord_at(parts, t)) for t in range(start, end, hold)]
-        velocity = SECTION_VELOCITY[section.name] - 14
+        velocity = section.velocity - 14
         for t, stop, chord in changes:
             if not chord:
                 continue
@@ -360,7 +413,7 @@ def _starfield(parts: list[Part], sections: list[Section], bar: int, first_chord
     for section in sections:
         start, end = section.start_bar * bar, (section.start_bar + section.bars) * bar
         spacing = {"intro": 2, "variation": 2, "coda": 4, "theme": bar}[section.name]
-        velocity = SECTION_VELOCITY[section.name] + 6
+        velocity = section.velocity + 6
         for i, t in enumerate(range(start, end, spacing)):
             chord = first_chord if section.name == "intro" else _chord_at(parts, t if section.name != "coda" else start - 1)
             tones = sorted({84 + p % 12 for p in chord})
@@ -385,18 +438,20 @@ def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, secon
     music_seconds = seconds - TAIL_SECONDS
     sections = plan_form(whole.n_steps // bar, beats_per_bar, music_seconds)
     parts = [Part(name, program, volume) for name, program, _, volume in PARTS]
-    copied = 0  # the input melody's notes the piece plays unchanged
+    tonic, mode = estimate_key(melody)
+    copied = 0  # the top line's notes copied from the tune (transposed copies too)
     played = [s for s in sections if s.name in ("theme", "variation")]  # one after another
     tunes = []
-    for number, section in enumerate(sections):
-        if section not in played:
-            continue
-        tune = slice_bars(whole, *section.source)
-        original = set(tune.notes(0))
+    for number, section in enumerate(played):
+        source = slice_bars(whole, *section.source)
+        tune = _transposed(source, section.transpose)
         if section.name == "variation" and tune.onsets.any():
-            say(f"AR-CNN: rewriting bars {section.source[0] + 1}-{section.source[1]} of the melody")
-            tune = vary_melody(tune, enhancer, seed + number)
-        copied += len(original & set(tune.notes(0)))
+            say(f"AR-CNN: a variation on bars {section.source[0] + 1}-{section.source[1]} of the melody"
+                + (" in the dominant" if section.transpose else ""))
+            tune = vary_melody(tune, enhancer, seed + number, section.kept_beats, cadence=section is played[-1],
+                               key=((tonic + section.transpose) % 12, mode))
+        copied += len({(n.start, n.pitch - section.transpose) for n in tune.notes(0)}
+                      & {(n.start, n.pitch) for n in source.notes(0)})
         tunes.append(tune)
     # one melody through the harmonizer, so the voices lead across the joins of the sections
     say(f"GAN: harmonizing the theme and {len(played) - 1} variation(s) ({sum(s.bars for s in played)} bars)")
@@ -405,11 +460,11 @@ def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, secon
     voices = harmonizer(joined, seed)
     first_bar = 0
     for section in played:
-        _place(slice_bars(voices, first_bar, first_bar + section.bars), parts, section.start_bar * bar,
-               SECTION_VELOCITY[section.name], bar)
+        _place(slice_bars(voices, first_bar, first_bar + section.bars), parts, section, bar)
         first_bar += section.bars
+    top_line = sum(len(t.notes(0)) for t in tunes)
     coda = sections[-1]
-    _final_chord(parts, (coda.start_bar + coda.bars) * bar, key_scale(*estimate_key(melody)))
+    _final_chord(parts, (coda.start_bar + coda.bars) * bar, key_scale(tonic, mode))
     first_chord = _chord_at(parts, min(n.start for n, _ in parts[0].notes))
     _pad(parts, sections, bar, first_chord)
     _starfield(parts, sections, bar, first_chord)
@@ -420,7 +475,7 @@ def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, secon
     base = 60.0 * float(np.sum(1.0 / factors)) / music_seconds
     if not TEMPO_RANGE[0] <= base <= TEMPO_RANGE[1]:
         raise MelodyError(f"cannot fit this melody into {seconds:g} s at a sensible tempo ({base:.0f} bpm)")
-    form = ", ".join(f"{s.name} {s.bars} bars" for s in sections)
+    form = ", ".join(f"{s.label} {s.bars} bars" for s in sections)
     tune_name = title or "a melody"
     description = (
         f"A Bach-meets-space piece on {tune_name}: {form}. A GAN trained on Bach's chorales harmonized "
@@ -432,7 +487,9 @@ def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, secon
         title=f"{tune_name[0].upper()}{tune_name[1:]} in Orbit", description=description, parts=parts,
         sections=sections, steps_per_bar=bar, time_signature=whole.time_signature,
         beat_tempi=np.round(base * factors, 2), seed=seed,
-        parameters={"seconds": seconds, "tempo_bpm": round(base, 1), "form": form, "melody_notes_copied": copied,
+        parameters={"seconds": seconds, "tempo_bpm": round(base, 1), "form": form,
+                    "key": [tonic, mode], "top_line_notes": top_line, "top_line_copied": copied,
+                    "originality": round(1.0 - copied / max(1, top_line), 4),
                     "time_signature": list(whole.time_signature),
                     "instruments": {name: program for name, program, _, _ in PARTS}})
 
@@ -440,10 +497,12 @@ def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, secon
 # --- audio, picture and files -----------------------------------------------------------------
 
 def render_audio(composition: Composition) -> np.ndarray:
-    """Stereo audio lasting the requested seconds: synthesized, reverberated, faded, never clipping."""
+    """Stereo audio lasting the requested seconds: synthesized, reverberated, faded, and
+    mastered (``mastering.master``: no DC, -14 LUFS, true peak at most -1 dBTP)."""
     import pretty_midi
 
-    from .audio import PEAK, SAMPLE_RATE, add_reverb, synthesize
+    from .audio import SAMPLE_RATE, add_reverb, synthesize
+    from .mastering import master
 
     pm = pretty_midi.PrettyMIDI(mido_object=composition.midi())
     audio = add_reverb(synthesize(pm), seed=composition.seed)
@@ -451,7 +510,7 @@ def render_audio(composition: Composition) -> np.ndarray:
     audio = np.pad(audio, ((0, max(0, n - len(audio))), (0, 0)))[:n]
     fade = int(1.0 * SAMPLE_RATE)
     audio[-fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)[:, None]
-    return (audio * (PEAK / max(float(np.abs(audio).max()), 1e-9))).astype(np.float32)
+    return master(audio, SAMPLE_RATE)[0]
 
 
 def plot_composition(composition: Composition):
@@ -509,6 +568,7 @@ def write_composition(composition: Composition, outdir: str | Path, stem: str, f
     import matplotlib.pyplot as plt
 
     from .audio import SAMPLE_RATE, write_audio
+    from .mastering import measure
 
     outdir = Path(outdir)
     if outdir.exists() and not outdir.is_dir():
@@ -528,6 +588,7 @@ def write_composition(composition: Composition, outdir: str | Path, stem: str, f
             plt.close(fig)
             info = dict(metadata or {})
             info["audio_seconds"] = round(len(audio) / SAMPLE_RATE, 3)
+            info["mastering"] = measure(audio, SAMPLE_RATE).as_dict()
             info["files"] = {kind: path.name for kind, path in paths.items()}
             staged["json"].write_text(json.dumps(info, indent=1) + "\n")
             mp3.result()

@@ -12,7 +12,7 @@ from .metrics import (FIGURES, TEACHER_FIGURES, distance_to_bach, enhancement_fi
 from .midi import PianoRoll
 from .samples import MELODIES, RANDOM_TUNES, melody_roll, random_tune
 
-__all__ = ["ENHANCE_FIGURES", "evaluate_harmonizer", "format_table", "unseen_sets", "ablation", "ablation_table", "nan_to_none", "evaluate_enhancer", "first_bars",
+__all__ = ["AUDIO_TARGETS", "ENHANCE_FIGURES", "evaluate_harmonizer", "format_table", "unseen_sets", "ablation", "ablation_table", "nan_to_none", "evaluate_enhancer", "first_bars",
            "evaluate_composer", "COMPOSE_TARGETS"]
 
 
@@ -127,20 +127,44 @@ def evaluate_enhancer(enhancer: Callable[..., PianoRoll], dataset: ChoraleDatase
     return result
 
 
-COMPOSE_TARGETS = {"in_key": (0.90, 1.0), "consonant": (0.80, 1.0), "chordal": (0.75, 1.0), "parallels": (0.0, 3.0)}
+# The challenge track's targets (issue 10): the four voices, the top line, the mastered audio
+COMPOSE_TARGETS = {"in_key": (0.90, 1.0), "consonant": (0.80, 1.0), "chordal": (0.75, 1.0), "parallels": (0.0, 2.0),
+                   "originality": (0.5, 1.0)}
+AUDIO_TARGETS = {"integrated_lufs": (-16.0, -13.0), "true_peak_dbtp": (-60.0, -1.0), "max_window_dc": (0.0, 0.001),
+                 "loudness_range_lu": (6.0, 60.0), "loudest_third": (1.0, 1.0)}
 
 
-def evaluate_composer(composer: Callable[[PianoRoll, int], PianoRoll], dataset: ChoraleDataset,
-                      seeds: tuple[int, ...] = (0, 1, 2), n_unseen: int = 10) -> dict:
-    """Figures of the challenge track's four voices (``composer(melody, seed)`` returns them) on
+def _piece_figures(piece, audio: bool) -> dict[str, float]:
+    """A composition's figures: its four voices in the tune's key, its originality, and with
+    ``audio`` the mastered audio's (``loudest_third`` is 1 where the loudest 10 s start in the
+    last third)."""
+    values = dict(piece.figures(), originality=piece.parameters["originality"])
+    if audio:
+        from .audio import SAMPLE_RATE
+        from .compose import render_audio
+        from .mastering import measure
+
+        sound = render_audio(piece)
+        seconds = len(sound) / SAMPLE_RATE
+        values |= measure(sound, SAMPLE_RATE).as_dict() | {"seconds": seconds}
+        values["loudest_third"] = float(values["loudest_10s_start"] >= seconds * 2 / 3 - 0.5)
+    return values
+
+
+def evaluate_composer(composer: Callable[[PianoRoll, int], object], dataset: ChoraleDataset,
+                      seeds: tuple[int, ...] = (0, 1, 2), n_unseen: int = 10, audio: bool = True) -> dict:
+    """Figures of the challenge track (``composer(melody, seed)`` returns a ``Composition``) on
     the built-in tunes with several seeds and on sopranos of the test split, and the share of
-    pieces that meet every target of ``COMPOSE_TARGETS``."""
-    def meets(values: dict[str, float]) -> bool:
-        return all(low <= values[f] <= high for f, (low, high) in COMPOSE_TARGETS.items())
+    pieces that meet every target of ``COMPOSE_TARGETS`` (and, with ``audio``, ``AUDIO_TARGETS``)."""
+    targets = COMPOSE_TARGETS | (AUDIO_TARGETS if audio else {})
 
-    pieces = {f"{name} seed {seed}": figures(composer(melody_roll(name), seed)) for name in MELODIES for seed in seeds}
-    unseen = {c.id: figures(composer(c.roll().track(0), 0)) for c in dataset.split("test")[:n_unseen]}
-    keys = (*COMPOSE_TARGETS, "voices")
+    def meets(values: dict[str, float]) -> bool:
+        return all(low <= values[f] <= high for f, (low, high) in targets.items())
+
+    pieces = {f"{name} seed {seed}": _piece_figures(composer(melody_roll(name), seed), audio)
+              for name in MELODIES for seed in seeds}
+    unseen = {c.id: _piece_figures(composer(c.roll().track(0), 0), audio) for c in dataset.split("test")[:n_unseen]}
+    keys = (*targets, "voices", *(("loudest_10s_start", "seconds") if audio else ()))
     return {
         "tunes": {name: {k: v[k] for k in keys} for name, v in pieces.items()},
         "test_sopranos": {name: {k: v[k] for k in keys} for name, v in unseen.items()},
@@ -148,5 +172,5 @@ def evaluate_composer(composer: Callable[[PianoRoll, int], PianoRoll], dataset: 
         "mean_test_sopranos": {k: float(np.mean([v[k] for v in unseen.values()])) for k in keys},
         "meet_targets": {"tunes": float(np.mean([meets(v) for v in pieces.values()])),
                          "test_sopranos": float(np.mean([meets(v) for v in unseen.values()]))},
-        "targets": COMPOSE_TARGETS,
+        "targets": targets,
     }

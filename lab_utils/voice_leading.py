@@ -166,7 +166,7 @@ def _count_ornaments(roll, beat: int, counts: np.ndarray) -> None:
     off-beat 8th, holding the old pitch over the beat (against stepping down on the beat). A 16th:
     from the off-beat 8th to the next beat the voice moves a third, through a passing 16th.
     """
-    half, end = beat + STEPS_PER_BEAT // 2, beat + STEPS_PER_BEAT
+    end = beat + STEPS_PER_BEAT
     if beat < 1 or end >= roll.n_steps:
         return
     for v in range(3):

@@ -16,6 +16,7 @@ from lab_utils.compose import (TAG, MelodyError, _gap_steps, compose, melody_fro
 from lab_utils.harmonize import load_harmonizer
 from lab_utils.evaluate import evaluate_composer
 from lab_utils.judging import judge, judging_table
+from lab_utils.mastering import measure
 from lab_utils.metrics import estimate_key, figures, key_scale
 from lab_utils.midi import PianoRoll, read_midi, write_midi
 from lab_utils.samples import melody_roll
@@ -37,24 +38,28 @@ def default_track(tmp_path_factory):
     return folder, result
 
 
-def _check_music(voices: PianoRoll) -> dict[str, float]:
-    values = figures(voices)
+def _check_music(voices: PianoRoll, key: tuple[int, str] | None = None) -> dict[str, float]:
+    values = figures(voices, key=key)
     assert values["in_key"] >= 0.90
     assert values["consonant"] >= 0.80
     assert values["chordal"] >= 0.75
-    assert values["parallels"] <= 3.0
+    assert values["parallels"] <= 2.0
     assert values["voices"] >= 3.5
     return values
 
 
-def _check_audio(path, seconds: float = 60.0) -> None:
-    audio, rate = soundfile.read(path)
+def _check_audio(path, seconds: float = 60.0, mastered: bool = True) -> None:
+    audio, rate = soundfile.read(path, dtype="float32")
     assert rate == 44100 and audio.ndim == 2
     assert abs(len(audio) / rate - seconds) <= 3.0
-    peak = np.abs(audio).max()
-    assert 0.5 < peak < 0.99  # normalized, never clipping
+    assert 0.5 < np.abs(audio).max() < 0.99  # loud, never clipping
     loud = [np.sqrt(np.mean(audio[i : i + rate] ** 2)) for i in range(0, len(audio) - rate, rate)]
     assert np.mean(np.array(loud) > 0.01) > 0.85  # sound nearly all the way through, not silence
+    if mastered:  # the WAV as mastered (an MP3 encoder moves peaks a little)
+        figures = measure(audio, rate)
+        assert figures.max_window_dc < 0.001  # no DC offset in any second
+        assert -16.0 <= figures.integrated_lufs <= -13.0 and figures.true_peak_dbtp <= -1.0
+        assert figures.loudness_range_lu >= 6.0  # a dynamic arc, not one level
 
 
 def test_default_track_writes_every_file(default_track):
@@ -63,8 +68,10 @@ def test_default_track_writes_every_file(default_track):
     assert set(files) == set(SUFFIXES) and all(p.stem == "twinkle-seed0" for p in files.values())
     assert str(files["mp3"]) in result.stdout  # says where the files are
     _check_audio(files["wav"])
-    _check_audio(files["mp3"])
+    _check_audio(files["mp3"], mastered=False)
     info = json.loads(files["json"].read_text())
+    assert info["mastering"]["loudest_10s_start"] >= 40.0  # the climax in the last third
+    assert info["parameters"]["originality"] >= 0.5  # most of the top line is new
     assert TAG in info["tags"] and info["title"] and TAG in info["description"]
     assert info["seed"] == 0 and set(info["models"]) == {"gan", "arcnn"}
     assert info["audio_seconds"] == 60.0
@@ -77,11 +84,17 @@ def test_default_track_midi_has_parts_and_bach_like_voices(default_track):
     assert music.n_tracks >= 4 and len(set(music.programs)) >= 4
     assert music.names[:4] == ["Soprano - Harpsichord", "Alto - Strings", "Tenor - Strings", "Bass - Church Organ"]
     voices = PianoRoll(music.sounding[:, :, :4], music.onsets[:, :, :4], time_signature=music.time_signature)
-    _check_music(voices)
+    _check_music(voices, key=(0, "major"))
     twinkle = [n.pitch for n in melody_roll("twinkle").notes(0)]
     assert [n.pitch for n in music.notes(0)][: 8] == twinkle[:8]  # the theme is the tune itself
-    tempi = pretty_midi.PrettyMIDI(str(folder / "twinkle-seed0.mid")).get_tempo_changes()[1]
+    midi = pretty_midi.PrettyMIDI(str(folder / "twinkle-seed0.mid"))
+    tempi = midi.get_tempo_changes()[1]
     assert tempi.min() < 0.7 * tempi.max()  # the close slows down
+    notes = [n for instrument in midi.instruments[:4] for n in instrument.notes]
+    end = max(n.end for n in notes)
+    assert max(n.end - n.start for n in notes if n.end < end - 0.01) <= 4.0  # only the final chord is held long
+    final = min(n.start for n in notes if n.end >= end - 0.01)
+    assert end - final <= 6.0 + 2.5  # the close: the last note's own length and at most 6 s of coda
 
 
 def test_same_seed_same_files_never_overwritten(default_track, tmp_path):
@@ -112,8 +125,10 @@ def test_form_fills_the_time_and_ends_on_the_tune(bars, beats):
     assert [s.name for s in sections][:2] == ["intro", "theme"] and sections[-1].name == "coda"
     for before, after in zip(sections, sections[1:]):
         assert after.start_bar == before.start_bar + before.bars  # no gap, no overlap
-    assert all(s.source[1] == bars for s in sections if s.name == "variation")
-    assert any(s.name == "variation" for s in sections)
+    assert sections[-2].name == "variation" and sections[-2].source[1] == bars  # ends on the tune's cadence
+    assert sections[-2].transpose == 0 and sections[-2].velocity + sections[-2].crescendo > sections[1].velocity
+    assert sections[1].bars <= max(1, bars // 2)  # the theme: the tune's opening, not all of it
+    assert sections[0].velocity < sections[1].velocity  # a soft opening
     tempo = sum(s.bars for s in sections) * beats * 60 / 56.5
     assert 60 <= tempo <= 95
 
@@ -121,12 +136,12 @@ def test_form_fills_the_time_and_ends_on_the_tune(bars, beats):
 def test_variation_keeps_the_tune_outside_its_gaps(models):
     _, enhancer = models
     melody = melody_roll("ode_to_joy")
-    variation = vary_melody(melody, enhancer, seed=3)
-    gaps = _gap_steps(melody)
+    variation = vary_melody(melody, enhancer, seed=3, kept_beats=1)
+    gaps = _gap_steps(melody, kept_beats=1)
     assert np.array_equal(variation.sounding[~gaps], melody.sounding[~gaps])
     assert variation.sounding.sum(axis=1).max() <= 1  # still one line
-    new = variation.sounding[gaps] & ~melody.sounding[gaps]
-    assert new.any()  # the AR-CNN changed something
+    new = variation.onsets[gaps] & ~melody.onsets[gaps]
+    assert new.sum() >= 0.5 * (gaps[::2].sum())  # running 8ths: most 8ths of the gaps strike a new note
     pitches = np.nonzero(variation.sounding[gaps, :, 0])[1]
     scale = key_scale(*estimate_key(melody))
     assert all(p % 12 in scale for p in pitches)
@@ -141,7 +156,7 @@ def test_melody_never_seen_from_a_midi_file(models, dataset, tmp_path):
     melody, title, name = melody_from(str(tmp_path / "chorale.mid"))
     assert melody.notes(0) == chorale.roll().notes(0) and name == "chorale"
     piece = compose(melody, harmonizer, enhancer, seconds=45, seed=2, title=title)
-    _check_music(piece.voices())
+    _check_music(piece.voices(), key=tuple(piece.parameters["key"]))
     assert abs(piece.seconds - (45 - 3.5)) < 0.05
     paths = write_composition(piece, tmp_path / "out", name)
     _check_audio(paths["wav"], seconds=45)
@@ -167,8 +182,8 @@ def test_judging_gives_five_criteria_that_can_fail(models):
     assert [c.name for c in criteria] == ["Originality", "Rhythm", "Accompaniment and chord progression",
                                           "Cleanliness of sound", "The feeling it leaves"]
     assert all(c.met for c in criteria), [(c.name, c.value) for c in criteria]
-    assert 0.6 <= criteria[0].value < 1.0 and criteria[3].value == pytest.approx(-1.0, abs=0.05)
-    flat_and_loud = np.full_like(audio, 0.999)
+    assert 0.5 <= criteria[0].value < 1.0 and -3.0 <= criteria[3].value <= -1.0
+    flat_and_loud = np.full_like(audio, 0.999)  # a DC offset at full scale, one level throughout
     clipped = judge(piece, flat_and_loud)
     assert not clipped[3].met and not clipped[4].met  # clips, and no dynamics at all
     assert judging_table(criteria).count("\n| **") == 5
@@ -176,8 +191,9 @@ def test_judging_gives_five_criteria_that_can_fail(models):
 
 def test_evaluation_of_the_composer_meets_the_targets(models, dataset):
     harmonizer, enhancer = models
-    result = evaluate_composer(lambda melody, seed: compose(melody, harmonizer, enhancer, seed=seed).voices(),
-                               dataset, seeds=(0,), n_unseen=3)
+    result = evaluate_composer(lambda melody, seed: compose(melody, harmonizer, enhancer, seed=seed),
+                               dataset, seeds=(0,), n_unseen=3, audio=False)
     assert len(result["tunes"]) == 7 and len(result["test_sopranos"]) == 3
     assert result["meet_targets"]["tunes"] >= 6 / 7
-    assert result["mean_test_sopranos"]["in_key"] >= 0.9 and result["mean_test_sopranos"]["parallels"] <= 3.0
+    assert result["mean_test_sopranos"]["in_key"] >= 0.9 and result["mean_test_sopranos"]["parallels"] <= 2.0
+    assert result["mean_test_sopranos"]["originality"] >= 0.5
