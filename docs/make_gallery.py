@@ -1,6 +1,6 @@
 """Regenerate the README's gallery from the shipped models: python docs/make_gallery.py
 
-Writes the challenge track's piano roll and a compressed MP3 (Twinkle Twinkle, seed 0, 60 s,
+Writes the challenge track's piano roll with its loudness curve and a compressed MP3 (Twinkle Twinkle, seed 0, 60 s,
 as `make compose` makes it), the GAN's loss and figure curves, and the AR-CNN's loss curves.
 """
 
@@ -28,8 +28,9 @@ from lab_utils.plots import plot_curves, plot_figures_vs_bach, plot_losses, read
 def main() -> None:
     melody, title, _ = melody_from("twinkle")
     piece = compose(melody, load_harmonizer(), load_enhancer(), seconds=60, seed=0, title=title)
-    plot_composition(piece).savefig(DOCS / "challenge_track.png", dpi=80, metadata={"Software": None})
-    write_audio(render_audio(piece), DOCS / "challenge_track.mp3", compression=0.7)
+    audio = render_audio(piece)
+    plot_composition(piece, audio).savefig(DOCS / "challenge_track.png", dpi=80, metadata={"Software": None})
+    write_audio(audio, DOCS / "challenge_track.mp3", compression=0.7)
 
     gan_log = read_log(SHIPPED_MODEL / "log.csv")
     plot_losses(gan_log, smooth=5).savefig(DOCS / "gan_losses.png", dpi=70, metadata={"Software": None})

@@ -510,25 +510,44 @@ def render_audio(composition: Composition) -> np.ndarray:
     audio = np.pad(audio, ((0, max(0, n - len(audio))), (0, 0)))[:n]
     fade = int(1.0 * SAMPLE_RATE)
     audio[-fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)[:, None]
-    return master(audio, SAMPLE_RATE)[0]
+    return master(audio, SAMPLE_RATE)
 
 
-def plot_composition(composition: Composition):
-    """The whole piece as a piano roll, one colour per part, with the sections named."""
+def plot_composition(composition: Composition, audio: np.ndarray | None = None):
+    """The whole piece as a piano roll, one colour per part, with the sections named; with
+    ``audio``, its short-term loudness (LUFS, 3-s windows) below, in seconds, the sections marked."""
     import matplotlib.pyplot as plt
 
     from .plots import plot_pianoroll
 
     roll = composition.roll()
-    fig, ax = plt.subplots(figsize=(16, 6))
+    rows = 1 if audio is None else 2
+    fig, axes = plt.subplots(rows, 1, figsize=(16, 6 + 2.5 * (rows - 1)), squeeze=False,
+                             gridspec_kw={"height_ratios": [6, 2.5][:rows]})
+    ax = axes[0, 0]
     plot_pianoroll(roll, ax=ax, title=composition.title, background=2)
     top = ax.get_ylim()[1]
     for section in composition.sections:
         start = section.start_bar * composition.steps_per_bar
         ax.axvline(start, color="black", linewidth=1.2)
-        ax.text(start + 2, top - 2, section.name, fontsize=10, va="top", weight="bold")
+        ax.text(start + 2, top - 2, section.label, fontsize=10, va="top", weight="bold")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), fontsize=9, ncol=6, frameon=False,
               handles=ax.get_legend().legend_handles)
+    if audio is not None:
+        from .audio import SAMPLE_RATE
+        from .mastering import short_term_loudness
+
+        times, lufs = short_term_loudness(audio, SAMPLE_RATE)
+        curve = axes[1, 0]
+        curve.plot(times + 1.5, np.maximum(lufs, -45), color="#333333")  # each value at its window's centre
+        beat_times = np.concatenate([[0.0], np.cumsum(60.0 / composition.beat_tempi)])
+        for section in composition.sections:
+            second = beat_times[min(len(beat_times) - 1, section.start_bar * composition.steps_per_bar // STEPS_PER_BEAT)]
+            curve.axvline(second, color="black", linewidth=1.0)
+            curve.text(second + 0.3, -44, section.label, fontsize=8, va="bottom")
+        curve.set(xlim=(0, len(audio) / SAMPLE_RATE), ylim=(-45, -5), xlabel="seconds",
+                  ylabel="loudness (LUFS, 3 s)")
+        curve.grid(alpha=0.3)
     fig.tight_layout()
     return fig
 
@@ -583,7 +602,7 @@ def write_composition(composition: Composition, outdir: str | Path, stem: str, f
             mp3 = pool.submit(write_audio, audio, staged["mp3"])
             staged["mid"].write_bytes(composition.midi_bytes())
             write_audio(audio, staged["wav"])
-            fig = plot_composition(composition)
+            fig = plot_composition(composition, audio)
             fig.savefig(staged["png"], dpi=100, metadata={"Software": None})
             plt.close(fig)
             info = dict(metadata or {})

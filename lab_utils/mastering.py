@@ -45,10 +45,15 @@ def remove_dc(audio: np.ndarray, rate: int) -> np.ndarray:
     return signal.sosfiltfilt(sos, audio, axis=0).astype(np.float32)
 
 
+def _sample_peaks(audio: np.ndarray) -> np.ndarray:
+    """The largest |value| of the 4x oversampled audio around each sample, over both channels."""
+    oversampled = signal.resample_poly(audio.astype(np.float32), OVERSAMPLING, 1, axis=0)
+    return np.abs(oversampled[: len(audio) * OVERSAMPLING]).reshape(len(audio), -1).max(axis=1)
+
+
 def true_peak_dbtp(audio: np.ndarray) -> float:
     """The peak of the audio oversampled 4x, in dB relative to full scale."""
-    oversampled = signal.resample_poly(audio, OVERSAMPLING, 1, axis=0)
-    return float(20 * np.log10(np.abs(oversampled).max() + 1e-12))
+    return float(20 * np.log10(_sample_peaks(audio).max() + 1e-12))
 
 
 def short_term_loudness(audio: np.ndarray, rate: int, hop: float = 1.0,
@@ -63,37 +68,29 @@ def short_term_loudness(audio: np.ndarray, rate: int, hop: float = 1.0,
     return starts / rate, values
 
 
-def _limit(audio: np.ndarray, rate: int, ceiling: float) -> np.ndarray:
+def _limit(audio: np.ndarray, peaks: np.ndarray, rate: int, ceiling: float) -> np.ndarray:
     """Gain that holds every (4x oversampled) peak at ``ceiling``, eased in and out so it does not click.
 
     The gain each sample needs is held for the release time around it (a minimum filter), then
     averaged over the same time: every sample near a peak stays at or below what the peak needs.
     """
-    oversampled = np.abs(signal.resample_poly(audio, OVERSAMPLING, 1, axis=0)).max(axis=1)
-    peaks = oversampled[: len(audio) * OVERSAMPLING].reshape(-1, OVERSAMPLING).max(axis=1)
     wanted = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-9))
     size = int(LIMITER_RELEASE_SECONDS * rate)
     gain = ndimage.uniform_filter1d(ndimage.minimum_filter1d(wanted, size), size)
-    return (audio[: len(gain)] * gain[:, None]).astype(np.float32)
+    return (audio * gain[:, None]).astype(np.float32)
 
 
-def master(audio: np.ndarray, rate: int, target_lufs: float = TARGET_LUFS) -> tuple[np.ndarray, Mastered]:
-    """Remove DC, bring the integrated loudness to ``target_lufs``, hold true peaks at -1 dBTP."""
-    meter = pyloudnorm.Meter(rate)
-
-    def to_target(sound: np.ndarray) -> np.ndarray:  # a plain gain (above full scale until limited)
-        return sound * 10 ** ((target_lufs - meter.integrated_loudness(sound)) / 20)
-
-    loud = to_target(remove_dc(audio, rate))
+def master(audio: np.ndarray, rate: int, target_lufs: float = TARGET_LUFS) -> np.ndarray:
+    """Remove DC, bring the integrated loudness to ``target_lufs``, hold true peaks at -1 dBTP
+    (the limiter has the last word: the loudness may end a few tenths under the target)."""
+    clean = remove_dc(audio, rate)
+    loud = clean * 10 ** ((target_lufs - pyloudnorm.Meter(rate).integrated_loudness(clean)) / 20)
     ceiling = 10 ** ((CEILING_DBTP - 0.2) / 20)  # a little margin for what resampling adds back
-    for _ in range(3):  # limiting lowers the loudness a little: make it up and limit again
-        if true_peak_dbtp(loud) <= CEILING_DBTP:
-            break
-        loud = to_target(_limit(loud, rate, ceiling))
-    if true_peak_dbtp(loud) > CEILING_DBTP:  # the last word goes to the ceiling
-        loud = _limit(loud, rate, ceiling)
+    peaks = _sample_peaks(loud)
+    if peaks.max() > ceiling:  # the limiter takes the loudness a little under the target, within range
+        loud = _limit(loud, peaks, rate, ceiling)
     loud = loud - loud.mean(axis=0)  # what limiting left of an offset, over the whole piece
-    return loud.astype(np.float32), measure(loud, rate)
+    return loud.astype(np.float32)
 
 
 def measure(audio: np.ndarray, rate: int) -> Mastered:
@@ -102,7 +99,7 @@ def measure(audio: np.ndarray, rate: int) -> Mastered:
     finite = short_term[np.isfinite(short_term)]
     seconds = len(audio) // rate
     windows = audio[: seconds * rate].reshape(seconds, rate, -1).mean(axis=1)
-    starts, ten_seconds = short_term_loudness(audio, rate, window=10.0)
+    starts, ten_seconds = short_term_loudness(audio, rate, hop=2.0, window=10.0)
     return Mastered(
         integrated_lufs=float(pyloudnorm.Meter(rate).integrated_loudness(audio)),
         true_peak_dbtp=true_peak_dbtp(audio),
