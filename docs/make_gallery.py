@@ -19,7 +19,9 @@ sys.path.insert(0, str(DOCS.parent))
 
 from lab_utils.arcnn import SHIPPED_ARCNN, load_enhancer  # noqa: E402
 from lab_utils.audio import write_audio  # noqa: E402
-from lab_utils.compose import compose, melody_from, plot_composition, render_audio  # noqa: E402
+from lab_utils.compose import compose  # noqa: E402
+from lab_utils.export import plot_composition, render_audio  # noqa: E402
+from lab_utils.melody_source import melody_from  # noqa: E402
 from lab_utils.gan import SHIPPED_MODEL  # noqa: E402
 from lab_utils.harmonize import load_harmonizer  # noqa: E402
 from lab_utils.plots import plot_curves, plot_figures_vs_bach, plot_losses, read_log  # noqa: E402

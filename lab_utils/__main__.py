@@ -259,7 +259,9 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _compose(args: argparse.Namespace) -> int:
-    from .compose import MelodyError, compose, melody_from, upload_metadata, write_composition
+    from .compose import compose
+    from .export import upload_metadata, write_composition
+    from .melody_source import MelodyError, melody_from
 
     try:
         melody, title, name = melody_from(args.melody)

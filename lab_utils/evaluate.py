@@ -141,7 +141,7 @@ def _piece_figures(piece, audio: bool) -> dict[str, float]:
     values = dict(piece.figures(), originality=piece.parameters["originality"])
     if audio:
         from .audio import SAMPLE_RATE
-        from .compose import render_audio
+        from .export import render_audio
         from .mastering import measure
 
         sound = render_audio(piece)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import ipywidgets as widgets
-from .compose import MelodyError, melody_from, output_names
+from .export import output_names
+from .melody_source import MelodyError, melody_from
 from .midi import PianoRoll, slice_bars, whole_bars, write_midi
 from .samples import MELODIES
 

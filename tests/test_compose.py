@@ -11,8 +11,9 @@ import soundfile
 
 from conftest import random_melody, run_cli
 from lab_utils.arcnn import load_enhancer
-from lab_utils.compose import (TAG, MelodyError, _gap_steps, compose, melody_from, plan_form,
-                               render_audio, vary_melody, write_composition)
+from lab_utils.compose import TAG, _gap_steps, compose, plan_form, vary_melody
+from lab_utils.export import render_audio, write_composition
+from lab_utils.melody_source import MelodyError, melody_from
 from lab_utils.harmonize import load_harmonizer
 from lab_utils.evaluate import evaluate_composer
 from lab_utils.judging import judge, judging_table
