@@ -24,33 +24,51 @@ from .metrics import estimate_key, figures, key_scale
 from .melody_source import MelodyError
 from .midi import STEPS_PER_BEAT, Note, PianoRoll, slice_bars, top_line, whole_bars
 
-__all__ = ["Section", "Part", "Composition", "plan_form", "vary_melody", "compose", "PARTS", "TAG", "TAIL_SECONDS"]
+__all__ = ["Arrangement", "ARRANGEMENT", "Section", "Part", "Composition", "plan_form", "vary_melody", "compose", "TAG"]
 
 Harmonizer = Callable[[PianoRoll, int], PianoRoll]  # (one-track melody, seed) -> four voices
 Enhancer = Callable[..., tuple[PianoRoll, object]]  # arcnn.enhance with its model bound
 
 TAG = "aug-arch-ml-workshop"
-PREFERRED_TEMPO = 76.0  # quarter notes per minute the form is planned around
-TEMPO_RANGE = (40.0, 140.0)
-INTRO_BARS = 2
-CODA_BARS = 1  # the final chord held under a slowing tempo (the close stays under 6 s)
-DOMINANT = -5  # a variation in the dominant sits a fourth below (a fifth above would climb out of range)
-TAIL_SECONDS = 3.5  # after the last note: release and reverb
-PHRASE_BARS = 4
-THEME_SHARE = 0.4  # the theme (the tune as written) takes at most this share of the bars between intro and coda
 RESOLUTION = 480  # MIDI ticks per quarter note
 
-# name, General MIDI program, velocity offset, channel volume (the mix: the tune above the rest)
-PARTS = (
-    ("Soprano - Harpsichord", 6, 12, 127),
-    ("Alto - Strings", 48, -10, 117),
-    ("Tenor - Strings", 49, -10, 105),
-    ("Bass - Church Organ", 19, -12, 107),
-    ("Space Pad", 89, 0, 110),
-    ("Starfield - Crystal", 98, 0, 127),
-)
-# MIDI velocities of the dynamic arc: intro, theme, the variations from first to last, the close
-VELOCITY = {"intro": 48, "theme": 62, "variations": (68, 74), "crescendo": 36, "coda": 108}
+
+@dataclass(frozen=True)
+class Arrangement:
+    """The arrangement's numbers, each with what it does; ``ARRANGEMENT`` is the one in use."""
+
+    preferred_tempo: float = 76.0  # quarter notes a minute the form is planned around
+    tempo_range: tuple[float, float] = (40.0, 140.0)  # a melody that fits only outside this is refused
+    intro_bars: int = 2  # pad and starfield alone before the tune
+    coda_bars: int = 1  # the final chord under a slowing tempo (the close stays under 6 s)
+    tail_seconds: float = 3.5  # after the last note: release and reverb
+    phrase_bars: int = 4  # the tune is cut into phrases this long
+    theme_share: float = 0.4  # the theme (the tune as written) takes at most this share of the body
+    dominant: int = -5  # a variation in the dominant sits a fourth below (a fifth above climbs out of range)
+    intro_tempo: float = 0.9  # the intro's tempo against the base: spacious
+    breath_tempo: float = 0.93  # the last beat of each phrase: a breath
+    close_tempo: tuple[float, float] = (0.9, 0.55)  # the coda slows from the first to the second
+    # MIDI velocities of the dynamic arc: soft intro, theme, variations from first to last (the
+    # last one swells by ``crescendo``), a loud final chord
+    velocity_intro: int = 48
+    velocity_theme: int = 62
+    velocity_variations: tuple[int, int] = (68, 74)
+    crescendo: int = 36
+    velocity_coda: int = 108
+    pad_octaves: tuple[int, int] = (36, 48)  # the pad's bass from C2, its other tones from C3
+    starfield_octave: int = 84  # the starfield's broken chords from C6
+    # name, General MIDI program, velocity offset, channel volume (the mix: the tune above the rest)
+    parts: tuple[tuple[str, int, int, int], ...] = (
+        ("Soprano - Harpsichord", 6, 12, 127),
+        ("Alto - Strings", 48, -10, 117),
+        ("Tenor - Strings", 49, -10, 105),
+        ("Bass - Church Organ", 19, -12, 107),
+        ("Space Pad", 89, 0, 110),
+        ("Starfield - Crystal", 98, 0, 127),
+    )
+
+
+ARRANGEMENT = Arrangement()
 
 
 @dataclass(frozen=True)
@@ -165,21 +183,21 @@ class Composition:
 def plan_form(melody_bars: int, beats_per_bar: float, music_seconds: float) -> list[Section]:
     """Intro, theme, variations and coda in whole bars, filling ``music_seconds`` near 76 bpm.
 
-    The tune is cut into phrases of ``PHRASE_BARS``. The theme is its first phrase as written;
+    The tune is cut into phrases of ``Arrangement.phrase_bars``. The theme is its first phrase as written;
     the following phrases come back as variations in running 8ths (keeping each bar's first
     beat), by turns in the dominant and in the home key; the last phrase always ends the piece in
     the home key, on the tune's own cadence. A long tune loses
     middle phrases; with time to spare, phrases return in new variations before the end. So the
     tune is heard in full at most once, and mostly varied.
     """
-    available = max(2, round(PREFERRED_TEMPO * music_seconds / 60 / beats_per_bar) - INTRO_BARS - CODA_BARS)
-    length = min(PHRASE_BARS, max(1, melody_bars // 2))
+    available = max(2, round(ARRANGEMENT.preferred_tempo * music_seconds / 60 / beats_per_bar) - ARRANGEMENT.intro_bars - ARRANGEMENT.coda_bars)
+    length = min(ARRANGEMENT.phrase_bars, max(1, melody_bars // 2))
     last = (max(0, melody_bars - length), melody_bars)
     phrases = [(a, min(a + length, last[0])) for a in range(0, last[0], length)] or [last]
     if len(phrases) > 1 and phrases[-1][1] - phrases[-1][0] < length:  # a short remainder joins the phrase before
         phrases[-2:] = [(phrases[-2][0], phrases[-1][1])]
     theme = phrases[0]
-    if theme[1] - theme[0] > THEME_SHARE * available:  # little time: the theme is half a phrase
+    if theme[1] - theme[0] > ARRANGEMENT.theme_share * available:  # little time: the theme is half a phrase
         theme = (theme[0], theme[0] + max(1, (theme[1] - theme[0]) // 2))
     middle = phrases[1:]
     size = (theme[1] - theme[0]) + (last[1] - last[0])
@@ -190,15 +208,15 @@ def plan_form(melody_bars: int, beats_per_bar: float, music_seconds: float) -> l
         middle.append(phrases[len(middle) % len(phrases)])
         size += middle[-1][1] - middle[-1][0]
     # the dynamic arc: a soft opening, the theme, each variation louder, a crescendo in the last
-    loudness = np.linspace(*VELOCITY["variations"], len(middle) + 1).round().astype(int)  # the last swells on
-    sections = [Section("intro", 0, INTRO_BARS, velocity=VELOCITY["intro"]),
-                Section("theme", INTRO_BARS, theme[1] - theme[0], theme, velocity=VELOCITY["theme"])]
+    loudness = np.linspace(*ARRANGEMENT.velocity_variations, len(middle) + 1).round().astype(int)  # the last swells on
+    sections = [Section("intro", 0, ARRANGEMENT.intro_bars, velocity=ARRANGEMENT.velocity_intro),
+                Section("theme", ARRANGEMENT.intro_bars, theme[1] - theme[0], theme, velocity=ARRANGEMENT.velocity_theme)]
     for number, source in enumerate([*middle, last]):
         ending = number == len(middle)
         sections.append(Section("variation", sections[-1].start_bar + sections[-1].bars, source[1] - source[0],
-                                source, transpose=0 if ending or number % 2 else DOMINANT, kept_beats=1,
-                                velocity=int(loudness[number]), crescendo=VELOCITY["crescendo"] if ending else 0))
-    sections.append(Section("coda", sections[-1].start_bar + sections[-1].bars, CODA_BARS, velocity=VELOCITY["coda"]))
+                                source, transpose=0 if ending or number % 2 else ARRANGEMENT.dominant, kept_beats=1,
+                                velocity=int(loudness[number]), crescendo=ARRANGEMENT.crescendo if ending else 0))
+    sections.append(Section("coda", sections[-1].start_bar + sections[-1].bars, ARRANGEMENT.coda_bars, velocity=ARRANGEMENT.velocity_coda))
     return sections
 
 
@@ -208,12 +226,12 @@ def _beat_factors(sections: list[Section], beats_per_bar: int) -> np.ndarray:
     for section in sections:
         beats = section.bars * beats_per_bar
         if section.name == "intro":
-            factors += [0.9] * beats
+            factors += [ARRANGEMENT.intro_tempo] * beats
         elif section.name == "coda":
-            factors += list(np.linspace(0.9, 0.55, beats))
+            factors += list(np.linspace(*ARRANGEMENT.close_tempo, beats))
         else:
-            phrase_end = PHRASE_BARS * beats_per_bar
-            factors += [0.93 if (i + 1) % phrase_end == 0 else 1.0 for i in range(beats)]
+            phrase_end = ARRANGEMENT.phrase_bars * beats_per_bar
+            factors += [ARRANGEMENT.breath_tempo if (i + 1) % phrase_end == 0 else 1.0 for i in range(beats)]
     return np.array(factors)
 
 
@@ -299,10 +317,10 @@ def _transposed(tune: PianoRoll, semitones: int) -> PianoRoll:
 def _place(voices: PianoRoll, parts: list[Part], section: Section, bar: int) -> None:
     """Add a four-voice section to the first four parts, with swelling phrase dynamics and the
     section's crescendo."""
-    phrase = PHRASE_BARS * bar
+    phrase = ARRANGEMENT.phrase_bars * bar
     start_step = section.start_bar * bar
     for k in range(4):
-        offset = PARTS[k][2]
+        offset = ARRANGEMENT.parts[k][2]
         for note in voices.notes(k):
             swell = 8 * math.sin(math.pi * (note.start % phrase) / phrase)
             accent = 4 if note.start % bar == 0 else 0
@@ -334,7 +352,7 @@ def _final_chord(parts: list[Part], end: int, scale: set[int]) -> None:
         previous = earlier[-1][0].pitch if earlier else ceiling - 7
         choices = [p for p in range(lowest, ceiling + 1) if p % 12 == pitch_class]
         pitch = min(choices, key=lambda p: abs(p - previous)) if choices else ceiling - (ceiling - pitch_class) % 12
-        offset = PARTS[k][2] - PARTS[0][2]
+        offset = ARRANGEMENT.parts[k][2] - ARRANGEMENT.parts[0][2]
         parts[k].notes[:] = earlier + [(Note(last.start, pitch, end - last.start), velocity + offset)]
         ceiling = pitch
 
@@ -366,8 +384,9 @@ def _pad(parts: list[Part], sections: list[Section], bar: int, first_chord: list
         for t, stop, chord in changes:
             if not chord:
                 continue
-            bass = 36 + (chord[0] - 36) % 12
-            upper = sorted({48 + (p - 48) % 12 for p in chord[1:]})
+            low, middle = ARRANGEMENT.pad_octaves
+            bass = low + (chord[0] - low) % 12
+            upper = sorted({middle + (p - middle) % 12 for p in chord[1:]})
             voicing = tuple([bass] + [p for p in upper if p != bass])
             if voicing == previous and pad.notes:  # the same chord goes on sounding
                 for i in range(len(pad.notes) - len(voicing), len(pad.notes)):
@@ -388,7 +407,7 @@ def _starfield(parts: list[Part], sections: list[Section], bar: int, first_chord
         velocity = section.velocity + 6
         for i, t in enumerate(range(start, end, spacing)):
             chord = first_chord if section.name == "intro" else _chord_at(parts, t if section.name != "coda" else start - 1)
-            tones = sorted({84 + p % 12 for p in chord})
+            tones = sorted({ARRANGEMENT.starfield_octave + p % 12 for p in chord})
             if not tones:
                 continue
             length = min(spacing, STEPS_PER_BEAT, end - t)
@@ -407,9 +426,9 @@ def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, secon
     beats_per_bar = bar // STEPS_PER_BEAT
     if bar % STEPS_PER_BEAT:
         raise MelodyError(f"a {whole.time_signature[0]}/{whole.time_signature[1]} bar is not whole quarter notes")
-    music_seconds = seconds - TAIL_SECONDS
+    music_seconds = seconds - ARRANGEMENT.tail_seconds
     sections = plan_form(whole.n_steps // bar, beats_per_bar, music_seconds)
-    parts = [Part(name, program, volume) for name, program, _, volume in PARTS]
+    parts = [Part(name, program, volume) for name, program, _, volume in ARRANGEMENT.parts]
     tonic, mode = estimate_key(melody)
     copied = 0  # the top line's notes copied from the tune (transposed copies too)
     played = [s for s in sections if s.name in ("theme", "variation")]  # one after another
@@ -445,7 +464,7 @@ def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, secon
 
     factors = _beat_factors(sections, beats_per_bar)
     base = 60.0 * float(np.sum(1.0 / factors)) / music_seconds
-    if not TEMPO_RANGE[0] <= base <= TEMPO_RANGE[1]:
+    if not ARRANGEMENT.tempo_range[0] <= base <= ARRANGEMENT.tempo_range[1]:
         raise MelodyError(f"cannot fit this melody into {seconds:g} s at a sensible tempo ({base:.0f} bpm)")
     form = ", ".join(f"{s.label} {s.bars} bars" for s in sections)
     tune_name = title or "a melody"
@@ -463,4 +482,4 @@ def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, secon
                     "key": [tonic, mode], "top_line_notes": top_line, "top_line_copied": copied,
                     "originality": round(1.0 - copied / max(1, top_line), 4),
                     "time_signature": list(whole.time_signature),
-                    "instruments": {name: program for name, program, _, _ in PARTS}})
+                    "instruments": {name: program for name, program, _, _ in ARRANGEMENT.parts}})
