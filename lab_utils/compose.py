@@ -31,6 +31,7 @@ Enhancer = Callable[..., tuple[PianoRoll, object]]  # arcnn.enhance with its mod
 
 TAG = "aug-arch-ml-workshop"
 RESOLUTION = 480  # MIDI ticks per quarter note
+MAX_LEAP = 5  # semitones: the widest leap a variation's new line takes from the AR-CNN's chords
 
 
 @dataclass(frozen=True)
@@ -254,11 +255,11 @@ def vary_melody(melody: PianoRoll, enhancer: Enhancer, seed: int, kept_beats: in
                 cadence: bool = True, key: tuple[int, str] | None = None) -> PianoRoll:
     """A variation of a whole-bar melody: the AR-CNN fills gaps left in it (``_gap_steps``), in 8th notes.
 
-    The AR-CNN, trained on merged chorales, fills a gap with chords. On each beat the new
-    note is the top of its chord (as Bach's soprano is), on each off-beat 8th the chord tone
-    nearest the note before, so the line moves; only pitches in key and in the melody's
-    range count; where the AR-CNN added nothing usable, the line steps on towards the next
-    note of the tune (a passing note, or a neighbour when it is already there): running 8ths.
+    The AR-CNN, trained on merged chorales, fills a gap with chords. On each 8th the new note
+    is the tone of its chord nearest the note before (at most a 4th away), so the line moves
+    mostly by step as a singer's does; only pitches in key and in the melody's range count;
+    where the AR-CNN added nothing usable, the line steps on towards the next note of the tune
+    (a passing note, or a neighbour when it is already there): running 8ths.
     """
     gaps = _gap_steps(melody, kept_beats, cadence)
     holed = replace(melody, sounding=melody.sounding & ~gaps[:, None, None],
@@ -279,11 +280,9 @@ def vary_melody(melody: PianoRoll, enhancer: Enhancer, seed: int, kept_beats: in
             continue
         if t % 2 == 0 and current >= 0:  # a new 8th: the AR-CNN's note, else a step on the way
             candidates = np.nonzero(added[t] & usable)[0]
-            moves = candidates[candidates != current]
-            if len(moves) and t % STEPS_PER_BEAT == 0:
-                chosen = int(moves.max())
-            elif len(moves):
-                chosen = int(moves[np.argmin(np.abs(moves - current))])
+            moves = candidates[(candidates != current) & (np.abs(candidates - current) <= MAX_LEAP)]
+            if len(moves):  # the AR-CNN's note nearest the line (the higher of two as near)
+                chosen = int(moves[np.lexsort((-moves, np.abs(moves - current)))[0]])
             else:
                 following = kept_pitch[t:][kept_pitch[t:] >= 0]
                 chosen = _step_towards(current, int(following[0]) if len(following) else current, usable, t)

@@ -177,7 +177,7 @@ def test_typed_notes_in_three_four(models):
 def test_judging_gives_five_criteria_that_can_fail(models):
     harmonizer, enhancer = models
     melody = melody_roll("frere_jacques")
-    piece = compose(melody, harmonizer, enhancer, seconds=40, seed=1)
+    piece = compose(melody, harmonizer, enhancer, seconds=60, seed=1)  # the challenge's minute
     audio = render_audio(piece)
     criteria = judge(piece, audio)
     assert [c.name for c in criteria] == ["Originality", "Rhythm", "Accompaniment and chord progression",
