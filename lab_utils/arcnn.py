@@ -265,8 +265,6 @@ def enhance(music: PianoRoll, model, config: ArcnnConfig, iterations: int = 100,
         tracks[k] += [n for n in music.notes(k) if not low <= n.pitch < low + config.n_pitches]
     names = [*music.names, "AR-CNN"] if voices else ["Enhanced"]
     programs = [*music.programs, music.programs[0]] if voices else [music.programs[0]]
-    if not voices:
-        tracks = [sorted(tracks[0])]
     enhanced = PianoRoll.from_notes(tracks, n_steps=music.n_steps, tempo=music.tempo,
                                     time_signature=music.time_signature, pickup_steps=music.pickup_steps,
                                     names=names, programs=programs)

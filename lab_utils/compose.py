@@ -182,7 +182,8 @@ class Composition:
 # --- the form ---------------------------------------------------------------------------------
 
 def plan_form(melody_bars: int, beats_per_bar: float, music_seconds: float) -> list[Section]:
-    """Intro, theme, variations and coda in whole bars, filling ``music_seconds`` near 76 bpm.
+    """Intro, theme, variations and coda in whole bars, filling ``music_seconds`` near the
+    arrangement's preferred tempo.
 
     The tune is cut into phrases of ``Arrangement.phrase_bars``. The theme is its first phrase as written;
     the following phrases come back as variations in running 8ths (keeping each bar's first
@@ -367,7 +368,7 @@ def _chord_at(parts: list[Part], step: int) -> list[int]:
 
 def _pad(parts: list[Part], sections: list[Section], bar: int, first_chord: list[int]) -> None:
     """Sustained chords below the tune: bass in octave 2, the other tones in octave 3; one chord
-    per half bar."""
+    per half bar (per bar where a bar has an odd number of beats)."""
     pad = parts[4]
     hold = bar // 2 if (bar // STEPS_PER_BEAT) % 2 == 0 else bar
     previous: tuple[int, ...] = ()
@@ -452,7 +453,7 @@ def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, secon
     for section in played:
         _place(slice_bars(voices, first_bar, first_bar + section.bars), parts, section, bar)
         first_bar += section.bars
-    top_line = sum(len(t.notes(0)) for t in tunes)
+    top_line_notes = sum(len(t.notes(0)) for t in tunes)
     coda = sections[-1]
     _final_chord(parts, (coda.start_bar + coda.bars) * bar, key_scale(tonic, mode))
     first_chord = _chord_at(parts, min(n.start for n, _ in parts[0].notes))
@@ -478,7 +479,7 @@ def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, secon
         sections=sections, steps_per_bar=bar, time_signature=whole.time_signature,
         beat_tempi=np.round(base * factors, 2), seed=seed,
         parameters={"seconds": seconds, "tempo_bpm": round(base, 1), "form": form,
-                    "key": [tonic, mode], "top_line_notes": top_line, "top_line_copied": copied,
-                    "originality": round(1.0 - copied / max(1, top_line), 4),
+                    "key": [tonic, mode], "top_line_notes": top_line_notes, "top_line_copied": copied,
+                    "originality": round(1.0 - copied / max(1, top_line_notes), 4),
                     "time_signature": list(whole.time_signature),
                     "instruments": {name: program for name, program, _, _ in ARRANGEMENT.parts}})

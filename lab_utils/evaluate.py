@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import numpy as np
@@ -46,10 +47,11 @@ def evaluate_harmonizer(harmonizer: Callable[[PianoRoll], PianoRoll], dataset: C
               "split": split, "n_chorales": len(chorales), "sets": {}}
     for name, melodies in unseen_sets(dataset, split).items():
         music = [harmonizer(m) for m in melodies]
-        result["sets"][name] = summarize([figures(p) for p in music], reference) | _teacher(music)
-    tunes = [figures(harmonizer(melody_roll(name))) for name in MELODIES]
-    result["unseen_tunes_each"] = {name: dict(values, distance=distance_to_bach(values, reference))
-                                   for name, values in zip(MELODIES, tunes)}
+        values = [figures(p) for p in music]
+        result["sets"][name] = summarize(values, reference) | _teacher(music)
+        if name == "unseen tunes":  # in the order of MELODIES
+            result["unseen_tunes_each"] = {tune: dict(v, distance=distance_to_bach(v, reference))
+                                           for tune, v in zip(MELODIES, values)}
     return result
 
 
@@ -146,7 +148,7 @@ def _piece_figures(piece, audio: bool) -> dict[str, float]:
 
         sound = render_audio(piece)
         seconds = len(sound) / SAMPLE_RATE
-        values |= measure(sound, SAMPLE_RATE).as_dict() | {"seconds": seconds}
+        values |= dataclasses.asdict(measure(sound, SAMPLE_RATE)) | {"seconds": seconds}
         values["loudest_third"] = float(values["loudest_10s_start"] >= seconds * 2 / 3 - 0.5)
     return values
 

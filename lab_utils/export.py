@@ -58,11 +58,11 @@ def plot_composition(composition: Composition, audio: np.ndarray | None = None):
               handles=ax.get_legend().legend_handles)
     if audio is not None:
         from .audio import SAMPLE_RATE
-        from .mastering import short_term_loudness
+        from .mastering import SHORT_TERM_SECONDS, short_term_loudness
 
         times, lufs = short_term_loudness(audio, SAMPLE_RATE)
         curve = axes[1, 0]
-        curve.plot(times + 1.5, np.maximum(lufs, -45), color="#333333")  # each value at its window's centre
+        curve.plot(times + SHORT_TERM_SECONDS / 2, np.maximum(lufs, -45), color="#333333")  # at each window's centre
         beat_times = np.concatenate([[0.0], np.cumsum(60.0 / composition.beat_tempi)])
         for section in composition.sections:
             second = beat_times[min(len(beat_times) - 1, section.start_bar * composition.steps_per_bar // STEPS_PER_BEAT)]

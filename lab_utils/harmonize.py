@@ -96,8 +96,10 @@ def generator_evidence(melody: PianoRoll, generator: keras.Model, config: GanCon
     shift = _octave_shift(melody, voice_ranges[0])
     bar = melody.steps_per_bar
     pad = (bar - melody.pickup_steps % bar) % bar  # bar lines fall on multiples of the bar
+    whole = int(np.lcm(bar, STEPS_PER_BEAT))  # whole bars and whole beats (a 3/8 bar is not)
     n_steps = pad + melody.n_steps
-    n_steps += (-n_steps) % bar + max(0, GAN_WINDOW_STEPS - n_steps - (-n_steps) % bar)
+    n_steps += (-n_steps) % whole
+    n_steps += max(0, GAN_WINDOW_STEPS - n_steps + (-(GAN_WINDOW_STEPS - n_steps)) % whole)
     line = np.full(n_steps, -1, dtype=np.int64)
     top = N_PITCHES - 1 - np.argmax(melody.sounding[:, ::-1, 0], axis=1)
     sounding = melody.sounding[:, :, 0].any(axis=1)

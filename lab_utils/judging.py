@@ -14,6 +14,7 @@ import numpy as np
 from .audio import SAMPLE_RATE
 from .compose import Composition
 from .mastering import measure
+from .evaluate import AUDIO_TARGETS, COMPOSE_TARGETS
 from .metrics import BACH_REFERENCE, estimate_key
 
 __all__ = ["Criterion", "judge", "judging_table"]
@@ -38,27 +39,30 @@ def judge(piece: Composition, audio: np.ndarray) -> list[Criterion]:
     bach = {k: mean for k, (mean, _) in BACH_REFERENCE.items()}
     written = piece.parameters["originality"]
     sound = measure(audio, SAMPLE_RATE)
+    lowest = {k: low for k, (low, _) in COMPOSE_TARGETS.items()}
+    most_parallels, ceiling, most_dc = (COMPOSE_TARGETS["parallels"][1], AUDIO_TARGETS["true_peak_dbtp"][1],
+                                        AUDIO_TARGETS["max_window_dc"][1])
     tonic, _ = estimate_key(voices)
     final_bass = voices.notes(3)[-1].pitch % 12 if voices.notes(3) else -1
     return [
         Criterion("Originality", "share of the top line's notes the models wrote (a copy of your tune, "
-                  "even transposed, does not count)", written, "at least 0.50", written >= 0.5, "Could you sing the tune back? What did the variation add that the theme did not have?"),
+                  "even transposed, does not count)", written, f"at least {lowest['originality']:.2f}", written >= lowest["originality"], "Could you sing the tune back? What did the variation add that the theme did not have?"),
         Criterion("Rhythm", "share of off-beat 8ths that move (Bach: %.2f)" % bach["offbeat_motion"],
                   values["offbeat_motion"], "0.35 to 0.85", 0.35 <= values["offbeat_motion"] <= 0.85,
                   "Does the pulse flow, and do the slow-downs at phrase ends feel like breathing?"),
         Criterion("Accompaniment and chord progression",
                   "beats that are one chord (Bach: %.2f); parallels per 100 moves: %.1f" % (bach["chordal"], values["parallels"]),
-                  values["chordal"], "at least 0.75, parallels at most 3",
-                  values["chordal"] >= 0.75 and values["parallels"] <= 3.0,
+                  values["chordal"], f"at least {lowest['chordal']:.2f}, parallels at most {most_parallels:g}",
+                  values["chordal"] >= lowest["chordal"] and values["parallels"] <= most_parallels,
                   "Do the lower voices support the tune? Does the bass lead somewhere?"),
         Criterion("Cleanliness of sound", "true peak in dBTP (0 would clip); largest DC offset of a second: %.4f; "
                   "notes at least an 8th: %.2f" % (sound.max_window_dc, values["long_notes"]), sound.true_peak_dbtp,
-                  "at most -1 dBTP and no DC", sound.true_peak_dbtp <= -1.0 and sound.max_window_dc < 0.001,
+                  f"at most {ceiling:g} dBTP and no DC", sound.true_peak_dbtp <= ceiling and sound.max_window_dc < most_dc,
                   "Any clicks, harsh clashes or muddy low notes? Is the tune clear above the pad?"),
         Criterion("The feeling it leaves", "short-term loudness range in LU; loudest 10 s from %.0f s of %.0f; ends on the "
                   "tonic: %s" % (sound.loudest_10s_start, len(audio) / SAMPLE_RATE, final_bass == tonic),
-                  sound.loudness_range_lu, "at least 6 LU and a tonic ending",
-                  sound.loudness_range_lu >= 6.0 and final_bass == tonic,
+                  sound.loudness_range_lu, f"at least {AUDIO_TARGETS['loudness_range_lu'][0]:g} LU and a tonic ending",
+                  sound.loudness_range_lu >= AUDIO_TARGETS["loudness_range_lu"][0] and final_bass == tonic,
                   "Close your eyes at the last chord: Baroque chapel, or a ship drifting past a planet?"),
     ]
 

@@ -14,7 +14,7 @@ import numpy as np
 import pyloudnorm
 from scipy import ndimage, signal
 
-__all__ = ["DC_CUTOFF_HZ", "TARGET_LUFS", "CEILING_DBTP", "Mastered", "remove_dc", "true_peak_dbtp",
+__all__ = ["DC_CUTOFF_HZ", "TARGET_LUFS", "CEILING_DBTP", "SHORT_TERM_SECONDS", "Mastered", "remove_dc", "true_peak_dbtp",
            "short_term_loudness", "master", "measure"]
 
 DC_CUTOFF_HZ = 20.0  # the high-pass: below what a listener hears, above the pad's drift

@@ -10,8 +10,9 @@ states balances
 - how far each voice moves from beat to beat (``motion``) and how far apart voices sit (``spacing``),
 - the rules a harmony teacher checks first: parallel fifths and octaves between any two voices,
   the melody included (``parallels``); no voice crossing another; hidden octaves into the outer
-  voices, overlapping voices, a doubled or unresolved leading tone, a chromatic note that does
-  not resolve by step (``rules``),
+  voices, overlapping voices, an unresolved leading tone, a chromatic note that does not resolve
+  by step (``rules``); a doubled leading tone and an incomplete chord are tried only where
+  nothing else fits,
 - cadences where phrases end (``cadence``), a root-position tonic where a melody ends on its tonic.
 
 Between the beats (``add_offbeat_motion``, ``add_ornaments``) each voice holds, passes, skips to
@@ -46,7 +47,7 @@ MOTION_SPAN = 12  # voice motion is counted in semitones from -12 to +12 (wider 
 SPACING_BINS = (-12, 24)  # the interval between neighbouring voices, semitones
 MIN_CHORD_SHARE = 0.002  # chords rarer than this in Bach's beats (of one mode) are not tried
 BEAM = 64  # paths kept per beat: raising it searches wider and slower
-VOICINGS = 256  # voicings tried per beat, those the generator and spacing like best (cadence chords always)
+VOICINGS = 256  # voicings tried per beat: those that score best on their own (cadence bonus included)
 SMOOTHING = 5.0  # pseudo-counts that pull chord transitions towards how common each chord is
 PAIRS = list(combinations(range(4), 2))
 OFFBEAT_MOVES = ("hold", "pass", "skip", "neighbour")
@@ -257,7 +258,8 @@ def count_voice_leading(chorales: list) -> VoiceLeadingStats:
         opening={m: _log_share(openings[m], pseudo=0.1).round(4).tolist() for m in openings},
         motion=_log_share(motion).round(4).tolist(), spacing=_log_share(spacing).round(4).tolist(),
         bass_position=_log_share(bass_position).round(4).tolist(),
-        offbeat=_log_share(offbeat).round(4).tolist(), melody_outside=round(float(outside[1] / outside[0]), 4),
+        offbeat=_log_share(offbeat).round(4).tolist(),
+        melody_outside=round(float(np.clip(outside[1] / max(outside[0], 1), 1e-4, 1 - 1e-4)), 4),
         suspension=(ornaments[0, :, 1] / np.maximum(ornaments[0, :, 0], 1)).round(4).tolist(),
         sixteenth=(ornaments[1, :, 1] / np.maximum(ornaments[1, :, 0], 1)).round(4).tolist(), n_beats=n_beats)
 
@@ -348,8 +350,6 @@ def _transition(prev: _Beat, cur: _Beat, harmony: np.ndarray, moves: np.ndarray,
             continue
         same = (p[:, i] - p[:, j])[:, None] % 12 == after[None, :]
         both = (direction[i] == direction[j]) & (direction[j] != 0)
-        if i == 0:
-            both &= direction[0] != 0
         penalty += w.parallels * (both & perfect & same)
         if (i, j) == (0, 3) and abs(c[0, 0] - p[0, 0]) > 2:  # hidden octaves and fifths, soprano leaping
             penalty += w.rules * (both & perfect & ~same)
@@ -360,7 +360,8 @@ def _transition(prev: _Beat, cur: _Beat, harmony: np.ndarray, moves: np.ndarray,
 
 def _state_score(beat: _Beat, evidence: np.ndarray, stats: VoiceLeadingStats, w: DecoderWeights,
                  tonic: int, scale: np.ndarray) -> np.ndarray:
-    """What each state earns alone: the GAN's evidence, spacing, the bass's chord tone."""
+    """What each state earns alone: the GAN's evidence, notes outside the key (a price), spacing,
+    the bass's chord tone."""
     pitches = beat.pitches
     score = w.gan * sum(evidence[pitches[:, v], v - 1] for v in (1, 2, 3))
     score = score - w.chromatic * (~scale[pitches[:, 1:] % 12]).sum(axis=1)
@@ -409,12 +410,12 @@ def decode_voices(melody: np.ndarray, resolves: np.ndarray, evidence: np.ndarray
     cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
     def voicings(pitch: int, tried: np.ndarray, strict: bool, outside_chord: bool) -> tuple[np.ndarray, np.ndarray]:
-        key = (pitch, len(tried), strict, outside_chord)  # the same melody pitch has the same voicings
-        if key not in cache:
-            cache[key] = _candidates(pitch, tried, tonic, ranges, strict, outside_chord)
-        return cache[key]
+        found = (pitch, tried.tobytes(), strict, outside_chord)  # the same melody pitch has the same voicings
+        if found not in cache:
+            cache[found] = _candidates(pitch, tried, tonic, ranges, strict, outside_chord)
+        return cache[found]
 
-    for i in sung:
+    for i in list(sung):
         for strict, tried in ((True, labels), (False, labels), (False, np.arange(N_LABELS))):
             pitches, chord = voicings(int(melody[i]), tried, strict, False)
             if final is not None and i >= final and melody[i] % 12 == tonic:
@@ -422,6 +423,9 @@ def decode_voices(melody: np.ndarray, resolves: np.ndarray, evidence: np.ndarray
                 pitches, chord = (pitches[keep], chord[keep]) if keep.any() else (pitches, chord)
             if len(pitches):
                 break
+        if not len(pitches):  # a melody note out of every voicing's reach: the choir rests there
+            sung = sung[sung != i]
+            continue
         in_chord = np.ones(len(chord), bool)
         if resolves[i] and strict and i not in phrase_ends and (final is None or i < final):
             more_pitches, more_chords = voicings(int(melody[i]), labels, True, True)
@@ -436,6 +440,8 @@ def decode_voices(melody: np.ndarray, resolves: np.ndarray, evidence: np.ndarray
             best = np.argsort(beat.score)[::-1][:VOICINGS]
             beat = _Beat(beat.pitches[best], beat.labels[best], beat.score[best])
         beats.append(beat)
+    if not beats:
+        return out
     harmony = np.asarray(stats.transitions[mode], np.float32)
     moves = _move_tables(stats, w, tonic, scale)
     first = beats[0]
@@ -464,7 +470,8 @@ def decode_voices(melody: np.ndarray, resolves: np.ndarray, evidence: np.ndarray
 
 def add_offbeat_motion(voices: np.ndarray, evidence: np.ndarray, melody: np.ndarray, melody_mid: np.ndarray,
                        scale: set[int], decoder: Decoder, rng: np.random.Generator) -> np.ndarray:
-    """The pitch of each voice on the off-beat 8th of each beat: held, a passing note, or a skip.
+    """The pitch of each voice on the off-beat 8th of each beat: held, a passing note, a skip to
+    another chord tone, or a neighbour (a step away from a note the next beat repeats).
 
     ``voices`` (beats, 3) are the decoded beats; ``evidence`` (beats, 128, 3) what the generator
     wants on the off-beat 8ths; ``melody`` and ``melody_mid`` the melody on each beat and half-way

@@ -62,7 +62,8 @@ def test_builtin_tunes_are_kept_and_covered(shipped, name):
     _check(melody, shipped(melody))
 
 
-@pytest.mark.parametrize("meter,bar,pickup", [((3, 4), 12, 4), ((2, 4), 8, 0), ((6, 4), 24, 8), ((4, 4), 16, 2)])
+@pytest.mark.parametrize("meter,bar,pickup", [((3, 4), 12, 4), ((2, 4), 8, 0), ((6, 4), 24, 8), ((4, 4), 16, 2),
+                                              ((3, 8), 6, 0), ((5, 8), 10, 2)])
 def test_any_meter_and_pickup(shipped, meter, bar, pickup):
     notes = random_melody(seed=bar, bar_steps=bar, bars=5, pickup=pickup)
     melody = PianoRoll.from_notes([notes], time_signature=meter, pickup_steps=pickup)

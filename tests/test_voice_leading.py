@@ -69,6 +69,12 @@ def test_voices_in_range_below_the_melody_and_never_crossing(decoder):
     assert (np.diff(chords, axis=1) <= 0).all() and (chords[:, 2] > chords[:, 3]).all()
 
 
+def test_a_note_out_of_every_voicings_reach_is_sung_alone(decoder):
+    melody = np.array([72, 74, 110, 76])  # 110: no alto, tenor and bass can sit under it
+    voices = decode_voices(melody, np.zeros(4, bool), _flat(4), RANGES, C_MAJOR, decoder)
+    assert (voices[2] == -1).all() and (voices[[0, 1, 3]] >= 0).all()
+
+
 def test_the_only_good_bass_avoids_parallels(decoder):
     # The generator wants the bass to double the melody two octaves down (parallel octaves
     # C-D-E) and the tenor to follow a fifth below the alto; the decoder must not obey.
