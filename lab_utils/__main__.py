@@ -88,7 +88,11 @@ def _for_each_input(args: argparse.Namespace, make, describe) -> int:
             print(f"error: {name}: {exc}", file=sys.stderr)
             failed = True
             continue
-        write_midi(music, target)
+        try:
+            write_midi(music, target)
+        except OSError as exc:  # a folder that cannot be made or written
+            print(f"error: {target}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_USER_ERROR
         print(f"{name} -> {target} ({describe(music)})")
     return EXIT_USER_ERROR if failed else 0
 
@@ -281,6 +285,9 @@ def _compose(args: argparse.Namespace) -> int:
     except MelodyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except OSError as exc:  # a folder that cannot be made or written
+        print(f"error: {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
     print(f"composed \"{piece.title}\": {args.seconds:g} s at {piece.parameters['tempo_bpm']} bpm "
           f"({piece.parameters['form']})")
     f = metadata["figures"]
@@ -352,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("inputs", nargs="+", metavar="IN.mid")
     p.add_argument("-o", "--output", required=True, metavar="OUTDIR")
     p.add_argument("--model", choices=["gan"], default="gan")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_at_least(0), default=0)
     p.add_argument("--checkpoint", metavar="DIR", help="a trained model (default: models/gan)")
     p.set_defaults(run=_harmonize)
 
@@ -363,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-notes-added", type=_at_least(0), default=500, help="notes to add at most (each at least an 8th)")
     p.add_argument("--max-removed-pct", type=_between(0, 100), default=100.0, help="percent of the input's notes to remove or shorten at most")
     p.add_argument("--temperature", type=_positive, default=1.0, help="creative risk")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_at_least(0), default=0)
     p.add_argument("--checkpoint", metavar="DIR", help="a trained AR-CNN (default: models/arcnn)")
     p.set_defaults(run=_enhance)
 
@@ -378,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--melody", default="twinkle", metavar="NAME|PATH",
                    help="a built-in melody (twinkle, ode_to_joy, ...), a MIDI file, or notes like 'C4 C4 G4 G4 A4 A4 G4-'")
     p.add_argument("--seconds", type=_between(20, 600), default=60.0, help="length of the audio")
-    p.add_argument("--seed", type=int, default=0, help="another seed, another piece")
+    p.add_argument("--seed", type=_at_least(0), default=0, help="another seed, another piece")
     p.add_argument("-o", "--output", default="out/compose", metavar="DIR")
     p.add_argument("--force", action="store_true", help="overwrite earlier files of the same name")
     p.add_argument("--gan", metavar="DIR", help="a trained GAN (default: models/gan)")

@@ -19,7 +19,7 @@ def melody_from(spec: str) -> tuple[PianoRoll, str, str]:
     if spec in MELODIES:
         return melody_roll(spec), MELODIES[spec].title, spec
     path = Path(spec)
-    if path.suffix.lower() in (".mid", ".midi") or path.exists():
+    if path.suffix.lower() in (".mid", ".midi") or _exists(path):
         try:
             return extract_melody(read_midi(path)), path.stem.replace("_", " "), path.stem
         except MidiFileError as exc:
@@ -29,3 +29,11 @@ def melody_from(spec: str) -> tuple[PianoRoll, str, str]:
     except ValueError as exc:
         raise MelodyError(f"melody {spec!r} is not a built-in name ({', '.join(MELODIES)}), a MIDI file "
                           f"or notes like 'C4 C4 G4 G4 A4 A4 G4-' ({exc})") from None
+
+
+def _exists(path: Path) -> bool:
+    """Whether a file is there; a typed tune too long to be a file name is not one."""
+    try:
+        return path.exists()
+    except OSError:
+        return False

@@ -117,6 +117,14 @@ def test_cli_same_seed_same_bytes_and_bad_files(tmp_path):
     assert read_midi(tmp_path / "a" / "ode.mid").n_tracks == 4
 
 
+def test_cli_bad_seed_and_unmakeable_folder_are_one_line(tmp_path):
+    write_midi(melody_roll("twinkle"), tmp_path / "t.mid")
+    for args in (["--seed", "-1", "-o", str(tmp_path / "out")], ["-o", "/proc/no/such/folder"]):
+        result = run_cli("harmonize", str(tmp_path / "t.mid"), *args)
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1 and "error:" in result.stderr
+
+
 def test_cli_train_refuses_to_overwrite_and_bad_config(tmp_path):
     (tmp_path / "checkpoint").mkdir()
     result = run_cli("train", "gan", "--iterations", "2", "-o", str(tmp_path))
