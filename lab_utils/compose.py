@@ -22,7 +22,7 @@ import numpy as np
 
 from .metrics import estimate_key, figures, key_scale
 from .melody_source import MelodyError
-from .midi import STEPS_PER_BEAT, Note, PianoRoll, slice_bars, top_line, whole_bars
+from .midi import N_PITCHES, STEPS_PER_BEAT, Note, PianoRoll, slice_bars, top_line, whole_bars
 
 __all__ = ["Arrangement", "ARRANGEMENT", "Section", "Part", "Composition", "plan_form", "vary_melody", "compose", "TAG"]
 
@@ -307,11 +307,21 @@ def _step_towards(pitch: int, target: int, usable: np.ndarray, t: int) -> int:
     return pitch
 
 
-def _transposed(tune: PianoRoll, semitones: int) -> PianoRoll:
-    """A one-track tune moved by ``semitones`` (0: the tune itself)."""
-    if not semitones:
-        return tune
-    return replace(tune, sounding=np.roll(tune.sounding, semitones, axis=1), onsets=np.roll(tune.onsets, semitones, axis=1))
+def _transposed(tune: PianoRoll, semitones: int) -> tuple[PianoRoll, int]:
+    """A one-track tune moved by ``semitones``, an octave the other way where that would leave
+    the MIDI range; returns it with the semitones it actually moved."""
+    pitches = np.nonzero(tune.sounding.any(axis=(0, 2)))[0]
+    if not semitones or not len(pitches):
+        return tune, 0
+    if pitches.min() + semitones < 0:
+        semitones += 12
+    elif pitches.max() + semitones >= N_PITCHES:
+        semitones -= 12
+    moved = np.zeros_like(tune.sounding), np.zeros_like(tune.onsets)
+    low, high = max(0, -semitones), min(N_PITCHES, N_PITCHES - semitones)
+    for new, old in zip(moved, (tune.sounding, tune.onsets)):
+        new[:, low + semitones : high + semitones] = old[:, low:high]
+    return replace(tune, sounding=moved[0], onsets=moved[1]), semitones
 
 
 def _place(voices: PianoRoll, parts: list[Part], section: Section, bar: int) -> None:
@@ -435,13 +445,13 @@ def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, secon
     tunes = []
     for number, section in enumerate(played):
         source = slice_bars(whole, *section.source)
-        tune = _transposed(source, section.transpose)
+        tune, moved = _transposed(source, section.transpose)
         if section.name == "variation" and tune.onsets.any():
             say(f"AR-CNN: a variation on bars {section.source[0] + 1}-{section.source[1]} of the melody"
                 + (" in the dominant" if section.transpose else ""))
             tune = vary_melody(tune, enhancer, seed + number, section.kept_beats, cadence=section is played[-1],
-                               key=((tonic + section.transpose) % 12, mode))
-        copied += len({(n.start, n.pitch - section.transpose) for n in tune.notes(0)}
+                               key=((tonic + moved) % 12, mode))
+        copied += len({(n.start, n.pitch - moved) for n in tune.notes(0)}
                       & {(n.start, n.pitch) for n in source.notes(0)})
         tunes.append(tune)
     # one melody through the harmonizer, so the voices lead across the joins of the sections

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .midi import MidiFileError, PianoRoll, extract_melody, read_midi
-from .samples import MELODIES, melody_roll
+from .samples import MELODIES, looks_like_notes, melody_roll
 
 __all__ = ["MelodyError", "melody_from"]
 
@@ -15,20 +15,29 @@ class MelodyError(ValueError):
 
 
 def melody_from(spec: str) -> tuple[PianoRoll, str, str]:
-    """A one-track melody from a built-in name, a MIDI file or typed notes: (roll, title, name)."""
-    if spec in MELODIES:
-        return melody_roll(spec), MELODIES[spec].title, spec
-    path = Path(spec)
-    if path.suffix.lower() in (".mid", ".midi") or _exists(path):
+    """A one-track melody from a built-in name, a MIDI file or typed notes: (roll, title, name).
+
+    A ``MelodyError`` says which of the three went wrong: no melody at all, a word that is no
+    built-in name and no file, a file that is not a usable MIDI file, or which typed note is bad.
+    """
+    text = spec.strip()
+    choices = f"a built-in name ({', '.join(MELODIES)}), a MIDI file, or notes like 'C4 C4 G4 G4 A4 A4 G4-'"
+    if not text:
+        raise MelodyError(f"no melody given: {choices}")
+    if text in MELODIES:
+        return melody_roll(text), MELODIES[text].title, text
+    path = Path(text)
+    if path.suffix.lower() in (".mid", ".midi") or (" " not in text and _exists(path)):
         try:
             return extract_melody(read_midi(path)), path.stem.replace("_", " "), path.stem
         except MidiFileError as exc:
-            raise MelodyError(f"{spec}: {exc}") from None
+            raise MelodyError(f"{text}: {exc}") from None
+    if " " not in text and not looks_like_notes(text):
+        raise MelodyError(f"melody {text!r} is not {choices}")
     try:
-        return melody_roll(spec), "A melody of my own", "my_melody"
+        return melody_roll(text), "A melody of my own", "my_melody"
     except ValueError as exc:
-        raise MelodyError(f"melody {spec!r} is not a built-in name ({', '.join(MELODIES)}), a MIDI file "
-                          f"or notes like 'C4 C4 G4 G4 A4 A4 G4-' ({exc})") from None
+        raise MelodyError(f"typed melody: {exc}") from None
 
 
 def _exists(path: Path) -> bool:

@@ -16,7 +16,7 @@ import pretty_midi
 
 from .midi import STEPS_PER_BEAT, Note, PianoRoll
 
-__all__ = ["Melody", "MELODIES", "parse_notes", "melody_roll", "random_tune", "RANDOM_TUNES"]
+__all__ = ["Melody", "MELODIES", "parse_notes", "looks_like_notes", "melody_roll", "random_tune", "RANDOM_TUNES"]
 
 _TOKEN = re.compile(r"^(?P<pitch>[A-Ga-g][#b]?-?\d|[Rr])(?P<beats>-*)(?P<halves>/*)(?P<dot>\.?)$")
 
@@ -78,10 +78,12 @@ MELODIES: dict[str, Melody] = {
 def parse_notes(text: str) -> list[Note]:
     """Notes of a melody written in the note language; ValueError names a bad token."""
     notes, step = [], 0
-    for token in text.replace("|", " ").split():
+    tokens = text.replace("|", " ").split()
+    for position, token in enumerate(tokens, start=1):
         match = _TOKEN.match(token)
         if match is None:
-            raise ValueError(f"cannot read note {token!r} (write e.g. C4, F#4-, Bb3/, R)")
+            raise ValueError(f"note {position} of {len(tokens)}, {token!r}, is not a note "
+                             f"(write a pitch and octave like C4, F#4- or Bb3/, or R for a rest)")
         beats = 1 + len(match["beats"])
         length = beats * STEPS_PER_BEAT / 2 ** len(match["halves"]) * (1.5 if match["dot"] else 1)
         if length != int(length) or length < 1:
@@ -94,8 +96,13 @@ def parse_notes(text: str) -> list[Note]:
             notes.append(Note(step, pitch, int(length)))
         step += int(length)
     if not notes:
-        raise ValueError("no notes given")
+        raise ValueError("only rests: a melody needs at least one note" if tokens else "no notes given")
     return notes
+
+
+def looks_like_notes(text: str) -> bool:
+    """Whether a word is written in the note language (``C4``, ``F#4-``, ``R``)."""
+    return all(_TOKEN.match(token) for token in text.replace("|", " ").split())
 
 
 def melody_roll(name_or_text: str, **meta) -> PianoRoll:

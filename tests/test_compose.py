@@ -134,6 +134,12 @@ def test_form_fills_the_time_and_ends_on_the_tune(bars, beats):
     assert 60 <= tempo <= 95
 
 
+def test_a_melody_at_the_edge_of_the_midi_range_composes_with_one_warning(tmp_path):
+    result = run_cli("compose", "--melody", "C-1 D4", "--seconds", "30", "-o", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith("warning: melody moved by") and result.stderr.count("\n") == 1
+
+
 def test_variation_keeps_the_tune_outside_its_gaps(models):
     _, enhancer = models
     melody = melody_roll("ode_to_joy")

@@ -30,3 +30,15 @@ def test_at_least_six_melodies_fill_whole_bars():
         assert roll.sounding.sum(axis=1).max() == 1, name  # one line
         assert 55 <= min(n.pitch for n in roll.notes()) and max(n.pitch for n in roll.notes()) <= 81
     assert len(meters) >= 3
+
+
+@pytest.mark.parametrize("spec,says", [("C4 C4 X9", "note 3 of 3, 'X9'"), ("H4 C4", "note 1 of 2, 'H4'"),
+                                       ("R R R R", "only rests"), ("", "no melody given"),
+                                       ("no_such_tune", "is not a built-in name"),
+                                       ("missing.mid", "missing.mid")])
+def test_a_bad_melody_is_told_where_it_went_wrong(spec, says):
+    from lab_utils.melody_source import MelodyError, melody_from
+
+    with pytest.raises(MelodyError) as caught:
+        melody_from(spec)
+    assert says in str(caught.value) and "\n" not in str(caught.value)
