@@ -22,7 +22,7 @@ import numpy as np
 from .chorales import CHOIR_PROGRAMS, GAN_WINDOW_STEPS, VOICES
 from .gan import SHIPPED_MODEL, GanConfig
 from .metrics import estimate_key, key_scale
-from .midi import N_PITCHES, STEPS_PER_BEAT, PianoRoll
+from .midi import N_PITCHES, STEPS_PER_BEAT, PianoRoll, top_pitches
 from .voice_leading import DECODER_FILE, Decoder, add_offbeat_motion, add_ornaments, decode_voices, melody_steps_on, load_decoder
 
 __all__ = ["harmonize", "Evidence", "generator_evidence", "voices_from", "phrase_ends", "load_harmonizer",
@@ -101,9 +101,8 @@ def generator_evidence(melody: PianoRoll, generator: keras.Model, config: GanCon
     n_steps += (-n_steps) % whole
     n_steps += max(0, GAN_WINDOW_STEPS - n_steps + (-(GAN_WINDOW_STEPS - n_steps)) % whole)
     line = np.full(n_steps, -1, dtype=np.int64)
-    top = N_PITCHES - 1 - np.argmax(melody.sounding[:, ::-1, 0], axis=1)
-    sounding = melody.sounding[:, :, 0].any(axis=1)
-    line[pad : pad + melody.n_steps] = np.where(sounding, np.clip(top + shift, 0, N_PITCHES - 1), -1)
+    top = top_pitches(melody.sounding[:, :, 0])
+    line[pad : pad + melody.n_steps] = np.where(top >= 0, np.clip(top + shift, 0, N_PITCHES - 1), -1)
     scores = _generator_scores(generator, config, line, bar, np.random.default_rng(seed))
     return Evidence(line, scores, pad, shift, estimate_key(melody))
 
@@ -141,16 +140,14 @@ def voices_from(melody: PianoRoll, evidence: Evidence, voice_ranges: list[tuple[
     in_beat = line[: len(beat_starts) * STEPS_PER_BEAT].reshape(len(beat_starts), STEPS_PER_BEAT)
     first_sung = np.argmax(in_beat >= 0, axis=1)
     beat_melody = in_beat[np.arange(len(beat_starts)), first_sung]  # -1 where the whole beat rests
-    beat_evidence = evidence.scores[: len(beat_starts) * STEPS_PER_BEAT].reshape(
-        len(beat_starts), STEPS_PER_BEAT, N_PITCHES, 3)[:, : STEPS_PER_BEAT // 2].mean(axis=1)
+    per_beat = evidence.scores[: len(beat_starts) * STEPS_PER_BEAT].reshape(
+        len(beat_starts), STEPS_PER_BEAT, N_PITCHES, 3)
+    half = STEPS_PER_BEAT // 2
+    beat_evidence, offbeat_evidence = per_beat[:, :half].mean(axis=1), per_beat[:, half:].mean(axis=1)
     ends, final = phrase_ends(melody, evidence.pad, evidence.key[0])
-    sung = np.zeros((n_steps, N_PITCHES), bool)
-    sung[np.nonzero(line >= 0)[0], line[line >= 0]] = True
-    resolves = melody_steps_on(sung, 0)
-    on_beats = decode_voices(beat_melody, resolves, beat_evidence, voice_ranges, evidence.key, decoder, ends, final)
-    offbeat_evidence = evidence.scores[: len(beat_starts) * STEPS_PER_BEAT].reshape(
-        len(beat_starts), STEPS_PER_BEAT, N_PITCHES, 3)[:, STEPS_PER_BEAT // 2 :].mean(axis=1)
-    off_beats = add_offbeat_motion(on_beats, offbeat_evidence, beat_melody, in_beat[:, STEPS_PER_BEAT // 2],
+    on_beats = decode_voices(beat_melody, melody_steps_on(line, 0), beat_evidence, voice_ranges, evidence.key,
+                             decoder, ends, final)
+    off_beats = add_offbeat_motion(on_beats, offbeat_evidence, beat_melody, in_beat[:, half],
                                    key_scale(*evidence.key), decoder, np.random.default_rng([seed, 1]))
     if final is not None:
         off_beats[final:] = on_beats[final:]  # the final chord is held still

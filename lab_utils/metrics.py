@@ -12,7 +12,7 @@ from itertools import combinations
 
 import numpy as np
 
-from .midi import STEPS_PER_BEAT, PianoRoll
+from .midi import STEPS_PER_BEAT, PianoRoll, top_pitches
 
 __all__ = ["FIGURES", "BACH_REFERENCE", "figures", "estimate_key", "distance_to_bach",
            "reference_from", "summarize", "key_scale", "CHORDS", "enhancement_figures", "beat_pitches",
@@ -61,9 +61,7 @@ def key_scale(tonic: int, mode: str) -> set[int]:
 def beat_pitches(roll: PianoRoll) -> np.ndarray:
     """Sounding pitch of each voice on each beat, -1 where silent: (beats, voices)."""
     beats = np.arange(roll.pickup_steps % STEPS_PER_BEAT, roll.n_steps, STEPS_PER_BEAT)
-    sounding = roll.sounding[beats]  # (beats, 128, voices)
-    top = 127 - np.argmax(sounding[:, ::-1, :], axis=1)
-    return np.where(sounding.any(axis=1), top, -1)
+    return top_pitches(roll.sounding[beats])
 
 
 def figures(roll: PianoRoll, key: tuple[int, str] | None = None) -> dict[str, float]:
@@ -213,10 +211,8 @@ def beat_table(roll: PianoRoll) -> str:
 
     half = STEPS_PER_BEAT // 2
     steps = np.arange(roll.pickup_steps % half, roll.n_steps, half)
-    sounding = roll.sounding[steps]
-    top = 127 - np.argmax(sounding[:, ::-1, :], axis=1)
-    rows = np.where(sounding.any(axis=1), top, -1)
-    struck = roll.onsets[steps[:, None], top, np.arange(roll.n_tracks)[None, :]]
+    rows = top_pitches(roll.sounding[steps])
+    struck = roll.onsets[steps[:, None], np.maximum(rows, 0), np.arange(roll.n_tracks)[None, :]]
     per_bar = roll.steps_per_bar // half
     pickup = roll.pickup_steps // half
     lines = ["bar.beat " + " ".join(f"{n[:5]:>6s}" for n in roll.names)]

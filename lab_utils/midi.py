@@ -28,6 +28,7 @@ __all__ = [
     "write_midi",
     "to_pretty_midi",
     "top_line",
+    "top_pitches",
     "extract_melody",
     "whole_bars",
     "slice_bars",
@@ -256,6 +257,12 @@ def write_midi(
     return path
 
 
+def top_pitches(sounding: np.ndarray) -> np.ndarray:
+    """The highest sounding pitch at each step of a (steps, 128[, tracks]) roll, per track; -1 where silent."""
+    top = N_PITCHES - 1 - np.argmax(sounding[:, ::-1], axis=1)
+    return np.where(sounding.any(axis=1), top, -1)
+
+
 def top_line(sounding: np.ndarray, onsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The highest sounding pitch at each step of a 2-D roll, as a monophonic roll.
 
@@ -263,8 +270,7 @@ def top_line(sounding: np.ndarray, onsets: np.ndarray) -> tuple[np.ndarray, np.n
     """
     n_steps = sounding.shape[0]
     any_sound = sounding.any(axis=1)
-    top = N_PITCHES - 1 - np.argmax(sounding[:, ::-1], axis=1)
-    top[~any_sound] = -1
+    top = top_pitches(sounding)
     line = np.zeros_like(sounding, dtype=bool)
     starts = np.zeros_like(line)
     steps = np.nonzero(any_sound)[0]

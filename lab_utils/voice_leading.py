@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from .metrics import CHORDS, beat_pitches, key_scale
-from .midi import STEPS_PER_BEAT
+from .midi import STEPS_PER_BEAT, top_pitches
 
 __all__ = ["DecoderWeights", "VoiceLeadingStats", "Decoder", "count_voice_leading", "decode_voices",
            "chord_label", "melody_steps_on", "add_offbeat_motion", "add_ornaments", "DECODER_FILE",
@@ -126,15 +126,24 @@ def chord_label(pitch_classes: set[int], bass_pc: int, tonic: int) -> int:
     return ((_ROOTS[absolute] - tonic) % 12) * N_SHAPES + absolute % N_SHAPES
 
 
+def _root(labels, tonic: int):
+    """The pitch class of the root of key-relative chord labels."""
+    return (np.asarray(labels) // N_SHAPES + tonic) % 12
+
+
+def _absolute(label: int, tonic: int) -> int:
+    """A key-relative chord label as an index of ``metrics.CHORDS``."""
+    return int(_root(label, tonic)) * N_SHAPES + label % N_SHAPES
+
+
 def _log_share(counts: np.ndarray, pseudo: float = 0.5) -> np.ndarray:
     counts = counts + pseudo
     return np.log(counts / counts.sum(axis=-1, keepdims=True))
 
 
-def melody_steps_on(sounding: np.ndarray, first_beat: int) -> np.ndarray:
-    """For each beat of a melody (T, 128) starting at ``first_beat``: whether the note sounding on
-    the beat is followed, within the beat or on the next one, by a note a step away."""
-    top = np.where(sounding.any(axis=1), 127 - np.argmax(sounding[:, ::-1], axis=1), -1)
+def melody_steps_on(top: np.ndarray, first_beat: int) -> np.ndarray:
+    """For each beat of a melody line (T,) of pitches (-1 rests) starting at ``first_beat``: whether
+    the note sounding on the beat is followed, within the beat or on the next one, by a note a step away."""
     beats = np.arange(first_beat, len(top), STEPS_PER_BEAT)
     out = np.zeros(len(beats), bool)
     for k, t in enumerate(beats):
@@ -208,42 +217,33 @@ def count_voice_leading(chorales: list) -> VoiceLeadingStats:
         full = (beats >= 0).all(axis=1)
         labels = np.array([chord_label({int(p) % 12 for p in row}, int(row[3]) % 12, tonic) if ok else -1
                            for row, ok in zip(beats, full)])
-        steps_on = melody_steps_on(roll.sounding[:, :, 0], roll.pickup_steps % STEPS_PER_BEAT)
+        steps_on = melody_steps_on(top_pitches(roll.sounding[:, :, 0]), roll.pickup_steps % STEPS_PER_BEAT)
         for row, label, step_on in zip(beats[full], labels[full], steps_on[full]):
             if step_on:
-                absolute = ((label // N_SHAPES + tonic) % 12) * N_SHAPES + label % N_SHAPES
-                outside += (1, not _CHORD_MASKS[absolute][row[0] % 12])
+                outside += (1, not _CHORD_MASKS[_absolute(label, tonic)][row[0] % 12])
             shares[mode][label] += 1
-            root = (label // N_SHAPES + tonic) % 12
-            bass_position[(row[3] - root) % 12] += 1
+            bass_position[(row[3] - _root(label, tonic)) % 12] += 1
             for k in range(3):
                 spacing[k, np.clip(row[k] - row[k + 1], *SPACING_BINS) - SPACING_BINS[0]] += 1
         n_beats += int(full.sum())
         if full.any():
             first = int(np.argmax(full))
-            root = (labels[first] // N_SHAPES + tonic) % 12
-            openings[mode][2 * labels[first] + int(beats[first, 3] % 12 == root)] += 1
-        both = full[:-1] & full[1:]
-        for i in np.nonzero(both)[0]:
-            transitions[mode][labels[i], labels[i + 1]] += 1
-            for v in range(3):
-                step = beats[i + 1, v + 1] - beats[i, v + 1]
-                melody_moves = int(beats[i + 1, 0] != beats[i, 0])
-                motion[melody_moves, v, np.clip(step, -MOTION_SPAN, MOTION_SPAN) + MOTION_SPAN] += 1
+            openings[mode][2 * labels[first] + int(beats[first, 3] % 12 == _root(labels[first], tonic))] += 1
         first_beat = roll.pickup_steps % STEPS_PER_BEAT
-        for i in np.nonzero(both)[0]:
+        for i in np.nonzero(full[:-1] & full[1:])[0]:  # consecutive beats where all four sing
+            transitions[mode][labels[i], labels[i + 1]] += 1
+            melody_moves = int(beats[i + 1, 0] != beats[i, 0])
             middle = first_beat + i * STEPS_PER_BEAT + STEPS_PER_BEAT // 2
             chord = {int(p) % 12 for p in beats[i]}
             for v in range(3):
-                struck = np.nonzero(roll.onsets[middle, :, v + 1])[0]
-                sounding = np.nonzero(roll.sounding[middle, :, v + 1])[0]
-                if not len(sounding):
+                step = beats[i + 1, v + 1] - beats[i, v + 1]
+                motion[melody_moves, v, np.clip(step, -MOTION_SPAN, MOTION_SPAN) + MOTION_SPAN] += 1
+                if not roll.sounding[middle, :, v + 1].any():
                     continue
-                kind = _offbeat_kind(beats[i, v + 1], int(struck[0]) if len(struck) else -1,
-                                     beats[i + 1, v + 1], chord)
+                struck = np.nonzero(roll.onsets[middle, :, v + 1])[0]
+                kind = _offbeat_kind(beats[i, v + 1], int(struck[0]) if len(struck) else -1, beats[i + 1, v + 1], chord)
                 if kind is not None:
-                    third = abs(beats[i + 1, v + 1] - beats[i, v + 1]) in (3, 4)
-                    offbeat[v, 0 if third else 1, OFFBEAT_MOVES.index(kind)] += 1
+                    offbeat[v, 0 if abs(step) in (3, 4) else 1, OFFBEAT_MOVES.index(kind)] += 1
             _count_ornaments(roll, first_beat + i * STEPS_PER_BEAT, ornaments)
     chord_share = {}
     transition_logp = {}
@@ -293,7 +293,7 @@ def _candidates(melody: int, labels: np.ndarray, tonic: int, ranges: list[tuple[
     all_pitches, all_labels = [], []
     leading = (tonic + 11) % 12
     for label in labels:
-        absolute = ((label // N_SHAPES + tonic) % 12) * N_SHAPES + label % N_SHAPES
+        absolute = _absolute(label, tonic)
         pcs = _CHORD_MASKS[absolute]
         if pcs[melody % 12] == melody_outside:
             continue
@@ -302,7 +302,7 @@ def _candidates(melody: int, labels: np.ndarray, tonic: int, ranges: list[tuple[
         ok = (a <= melody) & (t <= a) & (b < t) & (melody - t <= 24)  # no voice crosses another
         if strict:
             ok &= (melody - a <= 12) & (a - t <= 12)
-            root = (label // N_SHAPES + tonic) % 12
+            root = _root(label, tonic)
             shape = sorted(CHORDS[absolute], key=lambda pc: (pc - root) % 12)
             sounding = np.stack([a, t, b] if melody_outside else [np.full_like(a, melody), a, t, b]) % 12
             for essential in shape[:2] + shape[3:]:  # root, third (and the seventh)
@@ -369,7 +369,7 @@ def _state_score(beat: _Beat, evidence: np.ndarray, stats: VoiceLeadingStats, w:
     for k in range(3):
         gap = np.clip(pitches[:, k] - pitches[:, k + 1], *SPACING_BINS) - SPACING_BINS[0]
         score = score + w.spacing * spacing[k][gap]
-    root = (beat.labels // N_SHAPES + tonic) % 12
+    root = _root(beat.labels, tonic)
     score = score + w.harmony * np.asarray(stats.bass_position)[(pitches[:, 3] - root) % 12]
     return score
 
@@ -445,7 +445,7 @@ def decode_voices(melody: np.ndarray, resolves: np.ndarray, evidence: np.ndarray
     harmony = np.asarray(stats.transitions[mode], np.float32)
     moves = _move_tables(stats, w, tonic, scale)
     first = beats[0]
-    root_position = first.pitches[:, 3] % 12 == (first.labels // N_SHAPES + tonic) % 12
+    root_position = first.pitches[:, 3] % 12 == _root(first.labels, tonic)
     values = first.score + w.harmony * np.asarray(stats.opening[mode])[2 * first.labels + root_position]
     kept = np.argsort(values)[::-1][:BEAM]
     backs = []
