@@ -17,14 +17,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's start-up chat
 EXIT_USER_ERROR = 2
 
 
-def _import_tensorflow_quietly() -> None:
-    """Import TensorFlow with its C++ start-up lines (printed whatever the log level) hidden."""
-    from .files import quiet_stderr
-
-    with quiet_stderr():
-        import tensorflow  # noqa: F401
-
-
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors (no usage dump) and exit code 2."""
 
@@ -112,7 +104,9 @@ def _train(args: argparse.Namespace) -> int:
     except TrainingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
-    _import_tensorflow_quietly()
+    from .runtime import import_tensorflow
+
+    import_tensorflow()
     from .training import train_arcnn, train_gan
 
     try:
@@ -140,12 +134,11 @@ def _train(args: argparse.Namespace) -> int:
 
 def _load_harmonizer(checkpoint: str | None):
     """``harmonize.load_harmonizer``, or None after one line on stderr when there is no model."""
-    _import_tensorflow_quietly()
     from .harmonize import load_harmonizer
 
     try:
         return load_harmonizer(checkpoint)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ValueError) as exc:  # no model; a LAB_RUNTIME it cannot honour
         print(f"error: {exc}", file=sys.stderr)
         return None
 
@@ -162,12 +155,11 @@ def _harmonize(args: argparse.Namespace) -> int:
 
 def _load_enhancer(checkpoint: str | None):
     """``arcnn.load_enhancer``, or None after one line on stderr when there is no model."""
-    _import_tensorflow_quietly()
     from .arcnn import load_enhancer
 
     try:
         return load_enhancer(checkpoint)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ValueError) as exc:  # no model; a LAB_RUNTIME it cannot honour
         print(f"error: {exc}", file=sys.stderr)
         return None
 
@@ -202,6 +194,33 @@ def _evaluate_arcnn(args: argparse.Namespace) -> int:
         print(f"{name:16s} " + " ".join(f"{means[f]:11.3f}" for f in ENHANCE_FIGURES)
               + f" {result['remove_only_subset'][name]:19.2f}")
     _write_json(result, args.json or "out/evaluate-arcnn.json")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .arcnn import ARCNN_TFLITE, arcnn_folder
+    from .gan_config import GENERATOR_TFLITE, generator_folder
+    from .runtime import export_tflite, import_tensorflow
+
+    try:
+        folder, kind = generator_folder(args.folder), "gan"
+    except FileNotFoundError:
+        try:
+            folder, kind = arcnn_folder(args.folder), "arcnn"
+        except FileNotFoundError:
+            print(f"error: {args.folder}: no trained GAN or AR-CNN here (expected config.json and "
+                  f"generator.weights.h5 or arcnn.weights.h5)", file=sys.stderr)
+            return EXIT_USER_ERROR
+    import_tensorflow()
+    if kind == "gan":
+        from .gan import load_generator
+
+        path = export_tflite(load_generator(folder)[0], folder / GENERATOR_TFLITE)
+    else:
+        from .arcnn import load_arcnn
+
+        path = export_tflite(load_arcnn(folder)[0], folder / ARCNN_TFLITE)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB), which runs on LiteRT without TensorFlow")
     return 0
 
 
@@ -365,7 +384,6 @@ def main(argv: list[str] | None = None) -> int:
     p = commands.add_parser("harmonize", help="add alto, tenor and bass to melodies")
     p.add_argument("inputs", nargs="+", metavar="IN.mid")
     p.add_argument("-o", "--output", required=True, metavar="OUTDIR")
-    p.add_argument("--model", choices=["gan"], default="gan")
     p.add_argument("--seed", type=_at_least(0), default=0)
     p.add_argument("--checkpoint", metavar="DIR", help="a trained model (default: models/gan)")
     p.set_defaults(run=_harmonize)
@@ -398,6 +416,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--gan", metavar="DIR", help="a trained GAN (default: models/gan)")
     p.add_argument("--arcnn", metavar="DIR", help="a trained AR-CNN (default: models/arcnn)")
     p.set_defaults(run=_compose)
+
+    p = commands.add_parser("export", help="write a trained model's LiteRT copy (train does it at the end of a run)")
+    p.add_argument("folder", metavar="DIR", help="a trained GAN or AR-CNN (a model folder or a run)")
+    p.set_defaults(run=_export)
 
     args = parser.parse_args(argv)
     return args.run(args)

@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from .chorales import ARCNN_WINDOW_STEPS
-from .files import quiet_stderr
 from .midi import N_PITCHES, PianoRoll
 from .note_edits import EIGHTH, EditableNotes, EditCounts
+from .runtime import KerasRunner, LiteRunner, as_runner, export_tflite, load_runner
 
 Scorer = Callable[[np.ndarray], np.ndarray]  # window (1, 128, P, 1) -> flip logits (128, P)
 
@@ -30,6 +30,8 @@ __all__ = ["ArcnnConfig", "ARCNN_CONFIGS", "build_unet", "flip_loss", "corrupt",
            "load_scorer", "scorer", "Scorer", "load_enhancer"]
 
 SHIPPED_ARCNN = Path(__file__).resolve().parent.parent / "models" / "arcnn"
+ARCNN_WEIGHTS = "arcnn.weights.h5"  # the Keras weights, to train on
+ARCNN_TFLITE = "arcnn.tflite"  # the LiteRT copy, to run
 
 
 @dataclass(frozen=True)
@@ -108,26 +110,20 @@ def corrupt(rolls: np.ndarray, rng: np.random.Generator, max_added_share: float)
 
 
 def save_arcnn(model, config: ArcnnConfig, folder: Path, fast_copy: bool = False) -> None:
-    """Weights and config, enough to rebuild the Keras model; with ``fast_copy`` also a
-    TensorFlow Lite copy (``arcnn.tflite``) that enhances without loading Keras."""
+    """Weights and config, enough to rebuild the Keras model; with ``fast_copy`` also its LiteRT
+    copy (``arcnn.tflite``) that enhances without TensorFlow."""
     folder.mkdir(parents=True, exist_ok=True)
-    model.save_weights(folder / "arcnn.weights.h5")
+    model.save_weights(folder / ARCNN_WEIGHTS)
     (folder / "config.json").write_text(json.dumps({"config": dataclasses.asdict(config)}, indent=1))
     if fast_copy:
-        import contextlib
-        import io
-
-        import tensorflow as tf
-
-        with quiet_stderr(), contextlib.redirect_stdout(io.StringIO()):  # the converter is chatty
-            (folder / "arcnn.tflite").write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+        export_tflite(model, folder / ARCNN_TFLITE)
 
 
 def arcnn_folder(path: str | Path | None = None) -> Path:
     """Where an AR-CNN is saved (``None``: the shipped one); FileNotFoundError if none."""
     base = Path(path) if path is not None else SHIPPED_ARCNN
     for candidate in (base, base / "model"):
-        if (candidate / "config.json").is_file() and (candidate / "arcnn.weights.h5").is_file():
+        if (candidate / "config.json").is_file() and (candidate / ARCNN_WEIGHTS).is_file():
             return candidate
     raise FileNotFoundError(f"{base}: no AR-CNN model here (expected config.json and arcnn.weights.h5)")
 
@@ -135,7 +131,7 @@ def arcnn_folder(path: str | Path | None = None) -> Path:
 def load_arcnn(folder: Path):
     """Rebuild a saved AR-CNN: (Keras model, config)."""
     model = build_unet(_config(folder))
-    model.load_weights(folder / "arcnn.weights.h5")
+    model.load_weights(folder / ARCNN_WEIGHTS)
     return model, _config(folder)
 
 
@@ -143,41 +139,19 @@ def _config(folder: Path) -> ArcnnConfig:
     return ArcnnConfig(**json.loads((folder / "config.json").read_text())["config"])
 
 
-def load_scorer(folder: Path) -> tuple[Scorer, ArcnnConfig]:
-    """The fastest way to score cells from a saved AR-CNN: its TensorFlow Lite copy when
-    there is one (no Keras import, no tracing), else the Keras model."""
-    fast = folder / "arcnn.tflite"
-    if not fast.is_file():
-        model, config = load_arcnn(folder)
-        return scorer(model), config
-    import warnings
-
-    import tensorflow as tf
-
-    with warnings.catch_warnings(), quiet_stderr():
-        warnings.simplefilter("ignore")
-        interpreter = tf.lite.Interpreter(model_path=str(fast), num_threads=2)
-        interpreter.allocate_tensors()
-    source, target = interpreter.get_input_details()[0]["index"], interpreter.get_output_details()[0]["index"]
-
-    def score(window: np.ndarray) -> np.ndarray:
-        interpreter.set_tensor(source, window)
-        interpreter.invoke()
-        return interpreter.get_tensor(target)[0, :, :, 0]
-
-    return score, _config(folder)
+def load_scorer(folder: Path, runtime: str | None = None) -> tuple[Scorer, ArcnnConfig]:
+    """A saved AR-CNN as a scorer: its LiteRT copy where it can (``runtime.load_runner``),
+    else the Keras model."""
+    runner = load_runner(folder / ARCNN_TFLITE, lambda: load_arcnn(folder)[0], runtime)
+    return scorer(runner), _config(folder)
 
 
 def scorer(model) -> Scorer:
-    """A Keras AR-CNN as a scorer: its forward pass traced once as a ``tf.function``."""
-    if callable(model) and not hasattr(model, "layers"):
-        return model  # already a scorer
-    if not hasattr(model, "_flip_scorer"):
-        import tensorflow as tf
-
-        forward = tf.function(lambda x: model(x, training=False))
-        model._flip_scorer = lambda window: np.asarray(forward(window))[0, :, :, 0]
-    return model._flip_scorer
+    """A Keras AR-CNN or a runner as a scorer (a scorer is returned as it is)."""
+    if not isinstance(model, (LiteRunner, KerasRunner)) and not hasattr(model, "layers"):
+        return model
+    runner = as_runner(model)
+    return lambda window: runner(roll=window)[0, :, :, 0]
 
 
 # --- enhancement --------------------------------------------------------------------------
@@ -271,8 +245,9 @@ def enhance(music: PianoRoll, model, config: ArcnnConfig, iterations: int = 100,
     return enhanced, counts
 
 
-def load_enhancer(folder: str | None = None) -> Callable[..., tuple[PianoRoll, EditCounts]]:
+def load_enhancer(folder: str | Path | None = None, runtime: str | None = None) -> Callable[..., tuple[PianoRoll, EditCounts]]:
     """A function (roll, **controls of ``enhance``) -> (enhanced, counts), from the shipped
-    AR-CNN or a trained ``folder``. Raises FileNotFoundError where there is no model."""
-    model, config = load_scorer(arcnn_folder(folder))
+    AR-CNN or a trained ``folder``, on LiteRT where it can (``runtime`` chooses).
+    Raises FileNotFoundError where there is no model."""
+    model, config = load_scorer(arcnn_folder(folder), runtime)
     return lambda roll, **controls: enhance(roll, model, config, **controls)

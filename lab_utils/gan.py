@@ -10,59 +10,20 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import keras
-import numpy as np
 import tensorflow as tf
 from keras import layers
 
 from .chorales import GAN_WINDOW_STEPS, VOICES
+from .gan_config import (CONFIGS, GENERATOR_TFLITE, GENERATOR_WEIGHTS, SHIPPED_MODEL, GanConfig, crop,
+                         generator_folder, read_generator_config)
+from .runtime import export_tflite
 
 __all__ = ["GanConfig", "CONFIGS", "build_generator", "build_critic", "HarmonyGAN",
            "crop", "save_generator", "load_generator", "generator_folder", "config_table",
            "make_optimizers", "SHIPPED_MODEL"]
-
-
-@dataclass(frozen=True)
-class GanConfig:
-    """Architecture and training hyper-parameters of one GAN."""
-
-    name: str
-    pitch_low: int  # the pitch axis is cropped to [pitch_low, pitch_low + n_pitches)
-    n_pitches: int
-    filters: int  # generator width at the first level, doubled per level
-    critic_filters: int
-    latent_channels: int
-    batch_size: int
-    critic_steps: int
-    learning_rate: float
-    beta_1: float = 0.5
-    beta_2: float = 0.9
-    gradient_penalty: float = 10.0
-    reconstruction: float = 0.0  # weight of an L1 term towards Bach's voices (pix2pix style)
-    transpose: int = 0  # training windows transposed by up to this many semitones
-
-    @property
-    def latent_shape(self) -> tuple[int, int, int]:
-        return (GAN_WINDOW_STEPS // 16, self.n_pitches // 16, self.latent_channels)
-
-
-CONFIGS = {
-    # The DeepComposer sample: 64 filters on 32x128, latent 2x8x512, batch 64, 5 critic steps.
-    "reference": GanConfig("reference", pitch_low=0, n_pitches=128, filters=64, critic_filters=64,
-                           latent_channels=512, batch_size=64, critic_steps=5, learning_rate=1e-3),
-    # Ours: the 4 octaves the chorales use, narrower layers, fewer critic steps, an L1 term.
-    "default": GanConfig("default", pitch_low=36, n_pitches=48, filters=32, critic_filters=32,
-                         latent_channels=64, batch_size=64, critic_steps=2, learning_rate=5e-4,
-                         reconstruction=20.0, transpose=3),
-}
-
-
-def crop(windows: np.ndarray, config: GanConfig) -> np.ndarray:
-    """Cut the pitch axis (axis 2) to the config's range."""
-    return windows[:, :, config.pitch_low : config.pitch_low + config.n_pitches]
 
 
 def build_generator(config: GanConfig) -> keras.Model:
@@ -170,36 +131,23 @@ def make_optimizers(config: GanConfig) -> tuple[keras.optimizers.Optimizer, kera
 
 
 def save_generator(generator: keras.Model, config: GanConfig, voice_ranges: list[tuple[int, int]],
-                   folder: Path) -> None:
-    """The generator's weights and the config needed to rebuild it."""
+                   folder: Path, lite_copy: bool = False) -> None:
+    """The generator's weights and the config needed to rebuild it; with ``lite_copy`` also its
+    LiteRT copy (``generator.tflite``), which harmonizes without TensorFlow."""
     folder.mkdir(parents=True, exist_ok=True)
-    generator.save_weights(folder / "generator.weights.h5")
+    generator.save_weights(folder / GENERATOR_WEIGHTS)
     meta = {"config": dataclasses.asdict(config), "voice_ranges": voice_ranges, "voices": list(VOICES)}
     (folder / "config.json").write_text(json.dumps(meta, indent=1))
+    if lite_copy:
+        export_tflite(generator, folder / GENERATOR_TFLITE)
 
 
 def load_generator(folder: Path) -> tuple[keras.Model, GanConfig, list[tuple[int, int]]]:
     """Rebuild a saved generator; returns it with its config and the voice ranges."""
-    meta = json.loads((folder / "config.json").read_text())
-    config = GanConfig(**meta["config"])
+    config, ranges = read_generator_config(folder)
     generator = build_generator(config)
-    generator.load_weights(folder / "generator.weights.h5")
-    return generator, config, [tuple(r) for r in meta["voice_ranges"]]
-
-
-SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "models" / "gan"
-
-
-def generator_folder(path: str | Path | None = None) -> Path:
-    """Where a generator is saved: a model folder, or a training run's ``generator``/``checkpoint``.
-
-    ``None`` means the shipped model. Raises FileNotFoundError with a one-line reason.
-    """
-    base = Path(path) if path is not None else SHIPPED_MODEL
-    for candidate in (base, base / "generator", base / "checkpoint"):
-        if (candidate / "config.json").is_file() and (candidate / "generator.weights.h5").is_file():
-            return candidate
-    raise FileNotFoundError(f"{base}: no GAN model here (expected config.json and generator.weights.h5)")
+    generator.load_weights(folder / GENERATOR_WEIGHTS)
+    return generator, config, ranges
 
 
 def config_table() -> str:

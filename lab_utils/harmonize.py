@@ -16,13 +16,15 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-import keras
+from typing import Any
+
 import numpy as np
 
 from .chorales import CHOIR_PROGRAMS, GAN_WINDOW_STEPS, VOICES
-from .gan import SHIPPED_MODEL, GanConfig
+from .gan_config import GENERATOR_TFLITE, SHIPPED_MODEL, GanConfig, generator_folder, read_generator_config
 from .metrics import estimate_key, key_scale
 from .midi import N_PITCHES, STEPS_PER_BEAT, PianoRoll, top_pitches
+from .runtime import Runner, as_runner, import_tensorflow, load_runner
 from .voice_leading import DECODER_FILE, Decoder, add_offbeat_motion, add_ornaments, decode_voices, melody_steps_on, load_decoder
 
 __all__ = ["harmonize", "Evidence", "generator_evidence", "voices_from", "phrase_ends", "load_harmonizer",
@@ -49,7 +51,7 @@ def _octave_shift(melody: PianoRoll, soprano_range: tuple[int, int]) -> int:
     return shift
 
 
-def _generator_scores(generator: keras.Model, config: GanConfig, melody_line: np.ndarray,
+def _generator_scores(generator: Runner, config: GanConfig, melody_line: np.ndarray,
                       bar: int, rng: np.random.Generator) -> np.ndarray:
     """Averaged generator output (T, 128, 3) for a padded melody line of length T."""
     n_steps = len(melody_line)
@@ -65,7 +67,7 @@ def _generator_scores(generator: keras.Model, config: GanConfig, melody_line: np
             steps = np.nonzero((part >= low) & (part < high))[0]
             windows[i, steps, part[steps] - low, 0] = 1.0
         noise = rng.standard_normal((len(chunk), *config.latent_shape)).astype(np.float32)
-        voices = np.asarray(generator([windows, noise], training=False))
+        voices = generator(melody=windows, noise=noise)
         for i, s in enumerate(chunk):
             end = min(n_steps, s + GAN_WINDOW_STEPS)
             total[s:end, low:high] += voices[i, : end - s]
@@ -86,9 +88,10 @@ class Evidence:
     key: tuple[int, str]  # tonic pitch class and mode, from the melody
 
 
-def generator_evidence(melody: PianoRoll, generator: keras.Model, config: GanConfig,
+def generator_evidence(melody: PianoRoll, generator: Any, config: GanConfig,
                        voice_ranges: list[tuple[int, int]], seed: int = 0) -> Evidence:
-    """Run the generator over a one-track melody of any length and meter."""
+    """Run the generator (a Keras model or a ``runtime`` runner) over a one-track melody of any
+    length and meter."""
     if melody.n_tracks != 1:
         raise ValueError("harmonize takes a one-track melody (see midi.extract_melody)")
     if not melody.onsets.any():
@@ -103,7 +106,7 @@ def generator_evidence(melody: PianoRoll, generator: keras.Model, config: GanCon
     line = np.full(n_steps, -1, dtype=np.int64)
     top = top_pitches(melody.sounding[:, :, 0])
     line[pad : pad + melody.n_steps] = np.where(top >= 0, np.clip(top + shift, 0, N_PITCHES - 1), -1)
-    scores = _generator_scores(generator, config, line, bar, np.random.default_rng(seed))
+    scores = _generator_scores(as_runner(generator), config, line, bar, np.random.default_rng(seed))
     return Evidence(line, scores, pad, shift, estimate_key(melody))
 
 
@@ -194,29 +197,45 @@ def _shipped_decoder() -> Decoder:
     return load_decoder(SHIPPED_MODEL)
 
 
-def harmonize(melody: PianoRoll, generator: keras.Model, config: GanConfig,
+def harmonize(melody: PianoRoll, generator: Any, config: GanConfig,
               voice_ranges: list[tuple[int, int]], seed: int = 0, decoder: Decoder | None = None) -> PianoRoll:
     """Four voices for a one-track melody of any length and meter: the melody stays track 0.
 
-    ``decoder`` defaults to the shipped model's (``models/gan/decoder.json``).
+    ``generator`` is a Keras model or a ``runtime`` runner; ``decoder`` defaults to the shipped model's (``models/gan/decoder.json``).
     """
     evidence = generator_evidence(melody, generator, config, voice_ranges, seed)
     return voices_from(melody, evidence, voice_ranges, decoder or decoder_for(), seed)
 
 
-def load_harmonizer(folder: str | None = None, untrained: bool = False):
+def load_harmonizer(folder: str | Path | None = None, untrained: bool = False, runtime: str | None = None):
     """A function (melody, seed) -> four voices, from the shipped GAN or a trained ``folder``.
 
+    The generator runs on LiteRT where it can (``runtime.load_runner``; ``runtime`` chooses).
     ``untrained`` keeps the architecture and the decoder but starts the generator's weights
-    afresh (seeded): the ablation that shows what training brings.
+    afresh (seeded, Keras): the ablation that shows what training brings.
     Raises FileNotFoundError (with a one-line reason) where there is no model.
     """
-    from .gan import build_generator, generator_folder, load_generator
-
     found = generator_folder(folder)
-    generator, config, ranges = load_generator(found)
+    config, ranges = read_generator_config(found)
     if untrained:
-        keras.utils.set_random_seed(0)
-        generator = build_generator(config)
+        generator = as_runner(_untrained_generator(config))
+    else:
+        generator = load_runner(found / GENERATOR_TFLITE, lambda: _keras_generator(found), runtime)
     decoder = decoder_for(found)
     return lambda melody, seed=0: harmonize(melody, generator, config, ranges, seed=seed, decoder=decoder)
+
+
+def _keras_generator(folder: Path):
+    from .gan import load_generator
+
+    return load_generator(folder)[0]
+
+
+def _untrained_generator(config: GanConfig):
+    import_tensorflow()
+    import keras
+
+    from .gan import build_generator
+
+    keras.utils.set_random_seed(0)
+    return build_generator(config)

@@ -1,0 +1,79 @@
+"""The GAN's settings and where a trained generator is saved: what inference needs, without
+TensorFlow (the networks themselves are in ``gan``)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .chorales import GAN_WINDOW_STEPS
+
+__all__ = ["GanConfig", "CONFIGS", "crop", "SHIPPED_MODEL", "GENERATOR_WEIGHTS", "GENERATOR_TFLITE",
+           "generator_folder", "read_generator_config"]
+
+GENERATOR_WEIGHTS = "generator.weights.h5"  # the Keras weights, to train on
+GENERATOR_TFLITE = "generator.tflite"  # the LiteRT copy, to run
+
+
+@dataclass(frozen=True)
+class GanConfig:
+    """Architecture and training hyper-parameters of one GAN."""
+
+    name: str
+    pitch_low: int  # the pitch axis is cropped to [pitch_low, pitch_low + n_pitches)
+    n_pitches: int
+    filters: int  # generator width at the first level, doubled per level
+    critic_filters: int
+    latent_channels: int
+    batch_size: int
+    critic_steps: int
+    learning_rate: float
+    beta_1: float = 0.5
+    beta_2: float = 0.9
+    gradient_penalty: float = 10.0
+    reconstruction: float = 0.0  # weight of an L1 term towards Bach's voices (pix2pix style)
+    transpose: int = 0  # training windows transposed by up to this many semitones
+
+    @property
+    def latent_shape(self) -> tuple[int, int, int]:
+        return (GAN_WINDOW_STEPS // 16, self.n_pitches // 16, self.latent_channels)
+
+
+CONFIGS = {
+    # The DeepComposer sample: 64 filters on 32x128, latent 2x8x512, batch 64, 5 critic steps.
+    "reference": GanConfig("reference", pitch_low=0, n_pitches=128, filters=64, critic_filters=64,
+                           latent_channels=512, batch_size=64, critic_steps=5, learning_rate=1e-3),
+    # Ours: the 4 octaves the chorales use, narrower layers, fewer critic steps, an L1 term.
+    "default": GanConfig("default", pitch_low=36, n_pitches=48, filters=32, critic_filters=32,
+                         latent_channels=64, batch_size=64, critic_steps=2, learning_rate=5e-4,
+                         reconstruction=20.0, transpose=3),
+}
+
+
+def crop(windows: np.ndarray, config: GanConfig) -> np.ndarray:
+    """Cut the pitch axis (axis 2) to the config's range."""
+    return windows[:, :, config.pitch_low : config.pitch_low + config.n_pitches]
+
+
+SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "models" / "gan"
+
+
+def generator_folder(path: str | Path | None = None) -> Path:
+    """Where a generator is saved: a model folder, or a training run's ``generator``/``checkpoint``.
+
+    ``None`` means the shipped model. Raises FileNotFoundError with a one-line reason.
+    """
+    base = Path(path) if path is not None else SHIPPED_MODEL
+    for candidate in (base, base / "generator", base / "checkpoint"):
+        if (candidate / "config.json").is_file() and (candidate / GENERATOR_WEIGHTS).is_file():
+            return candidate
+    raise FileNotFoundError(f"{base}: no GAN model here (expected config.json and generator.weights.h5)")
+
+
+def read_generator_config(folder: Path) -> tuple[GanConfig, list[tuple[int, int]]]:
+    """A saved generator's config and the voice ranges it was trained on."""
+    meta = json.loads((folder / "config.json").read_text())
+    return GanConfig(**meta["config"]), [tuple(r) for r in meta["voice_ranges"]]
