@@ -187,7 +187,7 @@ def _evaluate_arcnn(args: argparse.Namespace) -> int:
     enhancer = _load_enhancer(args.checkpoint)
     if enhancer is None:
         return EXIT_USER_ERROR
-    result = evaluate_enhancer(lambda roll, **controls: enhancer(roll, **controls)[0], load_dataset(progress=False))
+    result = evaluate_enhancer(enhancer, load_dataset(progress=False))
     print("First 8 bars, 100 iterations, 0 % removal, at most 40 notes added (means per melody):")
     print(f"{'melodies':16s} " + " ".join(f"{f:>11s}" for f in ENHANCE_FIGURES) + f" {'remove-only subset':>19s}")
     for name, means in result["sets"].items():

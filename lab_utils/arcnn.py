@@ -27,7 +27,7 @@ Scorer = Callable[[np.ndarray], np.ndarray]  # window (1, 128, P, 1) -> flip log
 
 __all__ = ["ArcnnConfig", "ARCNN_CONFIGS", "build_unet", "flip_loss", "corrupt",
            "save_arcnn", "load_arcnn", "arcnn_folder", "SHIPPED_ARCNN", "enhance", "EditCounts",
-           "load_scorer", "scorer", "Scorer", "load_enhancer"]
+           "load_scorer", "scorer", "Scorer", "Enhancer", "load_enhancer"]
 
 SHIPPED_ARCNN = Path(__file__).resolve().parent.parent / "models" / "arcnn"
 ARCNN_WEIGHTS = "arcnn.weights.h5"  # the Keras weights, to train on
@@ -245,9 +245,21 @@ def enhance(music: PianoRoll, model, config: ArcnnConfig, iterations: int = 100,
     return enhanced, counts
 
 
-def load_enhancer(folder: str | Path | None = None, runtime: str | None = None) -> Callable[..., tuple[PianoRoll, EditCounts]]:
-    """A function (roll, **controls of ``enhance``) -> (enhanced, counts), from the shipped
-    AR-CNN or a trained ``folder``, on LiteRT where it can (``runtime`` chooses).
+@dataclass
+class Enhancer:
+    """A loaded AR-CNN: call it with music and ``enhance``'s controls for (enhanced, counts)."""
+
+    scorer: Scorer
+    config: ArcnnConfig
+    folder: Path  # where the model was loaded from
+
+    def __call__(self, music: PianoRoll, **controls) -> tuple[PianoRoll, EditCounts]:
+        return enhance(music, self.scorer, self.config, **controls)
+
+
+def load_enhancer(folder: str | Path | None = None, runtime: str | None = None) -> Enhancer:
+    """The shipped AR-CNN, or a trained ``folder``, on LiteRT where it can (``runtime`` chooses).
     Raises FileNotFoundError where there is no model."""
-    model, config = load_scorer(arcnn_folder(folder), runtime)
-    return lambda roll, **controls: enhance(roll, model, config, **controls)
+    found = arcnn_folder(folder)
+    score, config = load_scorer(found, runtime)
+    return Enhancer(score, config, found)

@@ -16,6 +16,7 @@ import io
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import mido
 import numpy as np
@@ -24,10 +25,12 @@ from .metrics import estimate_key, figures, key_scale
 from .melody_source import MelodyError
 from .midi import N_PITCHES, STEPS_PER_BEAT, Note, PianoRoll, slice_bars, top_line, whole_bars
 
+if TYPE_CHECKING:
+    from .arcnn import Enhancer
+    from .harmonize import Harmonizer
+
 __all__ = ["Arrangement", "ARRANGEMENT", "Section", "Part", "Composition", "plan_form", "vary_melody", "compose", "TAG"]
 
-Harmonizer = Callable[[PianoRoll, int], PianoRoll]  # (one-track melody, seed) -> four voices
-Enhancer = Callable[..., tuple[PianoRoll, object]]  # arcnn.enhance with its model bound
 
 TAG = "aug-arch-ml-workshop"
 RESOLUTION = 480  # MIDI ticks per quarter note

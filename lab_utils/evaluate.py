@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -12,6 +13,9 @@ from .metrics import (FIGURES, TEACHER_FIGURES, distance_to_bach, enhancement_fi
                       summarize, voice_leading_faults)
 from .midi import PianoRoll
 from .samples import MELODIES, RANDOM_TUNES, melody_roll, random_tune
+
+if TYPE_CHECKING:
+    from .arcnn import Enhancer
 
 __all__ = ["AUDIO_TARGETS", "ENHANCE_FIGURES", "evaluate_harmonizer", "format_table", "unseen_sets", "ablation", "ablation_table", "nan_to_none", "evaluate_enhancer", "first_bars",
            "evaluate_composer", "COMPOSE_TARGETS"]
@@ -111,7 +115,7 @@ def first_bars(roll: PianoRoll, bars: int = 8) -> PianoRoll:
 ENHANCE_FIGURES = ("kept", "added_notes", "fragments", "far", "in_key", "consonant")
 
 
-def evaluate_enhancer(enhancer: Callable[..., PianoRoll], dataset: ChoraleDataset) -> dict:
+def evaluate_enhancer(enhancer: Enhancer, dataset: ChoraleDataset) -> dict:
     """The AR-CNN's figures on the first 8 bars of melodies it never saw (``unseen_sets``), with
     DeepComposer-like settings: 100 iterations keeping the melody (0 % removal) with at most 40
     notes added, and removal only (0 additions, up to 100 % of the notes removed)."""
@@ -121,8 +125,8 @@ def evaluate_enhancer(enhancer: Callable[..., PianoRoll], dataset: ChoraleDatase
         for melody in melodies:
             before = first_bars(melody)
             keep.append(enhancement_figures(before, enhancer(before, iterations=100, max_notes_added=40,
-                                                             max_removed_pct=0)))
-            after = enhancer(before, iterations=100, max_notes_added=0, max_removed_pct=100)
+                                                             max_removed_pct=0)[0]))
+            after, _ = enhancer(before, iterations=100, max_notes_added=0, max_removed_pct=100)
             subset.append(not (after.sounding.any(axis=2) & ~before.sounding.any(axis=2)).any())
         result["sets"][name] = {f: float(np.nanmean([k[f] for k in keep])) for f in ENHANCE_FIGURES}
         result["remove_only_subset"][name] = float(np.mean(subset))

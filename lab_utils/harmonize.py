@@ -27,8 +27,8 @@ from .midi import N_PITCHES, STEPS_PER_BEAT, PianoRoll, top_pitches
 from .runtime import Runner, as_runner, import_tensorflow, load_runner
 from .voice_leading import DECODER_FILE, Decoder, add_offbeat_motion, add_ornaments, decode_voices, melody_steps_on, load_decoder
 
-__all__ = ["harmonize", "Evidence", "generator_evidence", "voices_from", "phrase_ends", "load_harmonizer",
-           "decoder_for"]
+__all__ = ["harmonize", "Harmonizer", "Evidence", "generator_evidence", "voices_from", "phrase_ends",
+           "load_harmonizer", "decoder_for"]
 
 SOPRANO_CENTRE = 70  # Bach's sopranos sing around A#4
 BATCH = 64  # windows per generator call: memory stays bounded for any length
@@ -207,8 +207,23 @@ def harmonize(melody: PianoRoll, generator: Any, config: GanConfig,
     return voices_from(melody, evidence, voice_ranges, decoder or decoder_for(), seed)
 
 
-def load_harmonizer(folder: str | Path | None = None, untrained: bool = False, runtime: str | None = None):
-    """A function (melody, seed) -> four voices, from the shipped GAN or a trained ``folder``.
+@dataclass
+class Harmonizer:
+    """A loaded GAN with its decoder: call it with a one-track melody (and a seed) for four voices."""
+
+    generator: Runner
+    config: GanConfig
+    voice_ranges: list[tuple[int, int]]
+    decoder: Decoder
+    folder: Path  # where the model was loaded from
+
+    def __call__(self, melody: PianoRoll, seed: int = 0) -> PianoRoll:
+        return harmonize(melody, self.generator, self.config, self.voice_ranges, seed=seed, decoder=self.decoder)
+
+
+def load_harmonizer(folder: str | Path | None = None, untrained: bool = False,
+                    runtime: str | None = None) -> Harmonizer:
+    """The shipped GAN, or a trained ``folder``, ready to harmonize.
 
     The generator runs on LiteRT where it can (``runtime.load_runner``; ``runtime`` chooses).
     ``untrained`` keeps the architecture and the decoder but starts the generator's weights
@@ -221,8 +236,7 @@ def load_harmonizer(folder: str | Path | None = None, untrained: bool = False, r
         generator = as_runner(_untrained_generator(config))
     else:
         generator = load_runner(found / GENERATOR_TFLITE, lambda: _keras_generator(found), runtime)
-    decoder = decoder_for(found)
-    return lambda melody, seed=0: harmonize(melody, generator, config, ranges, seed=seed, decoder=decoder)
+    return Harmonizer(generator, config, ranges, decoder_for(found), found)
 
 
 def _keras_generator(folder: Path):
