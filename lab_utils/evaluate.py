@@ -134,8 +134,9 @@ def evaluate_enhancer(enhancer: Enhancer, dataset: ChoraleDataset) -> dict:
 
 
 # The challenge track's targets (issue 10): the four voices, the top line, the mastered audio
+# The one table of targets for a composed piece: ``evaluate_composer``, ``judging`` and the tests read it.
 COMPOSE_TARGETS = {"in_key": (0.90, 1.0), "consonant": (0.80, 1.0), "chordal": (0.75, 1.0), "parallels": (0.0, 2.0),
-                   "originality": (0.5, 1.0)}
+                   "originality": (0.5, 1.0), "offbeat_motion": (0.35, 0.85)}
 AUDIO_TARGETS = {"integrated_lufs": (-16.0, -13.0), "true_peak_dbtp": (-60.0, -1.0), "max_window_dc": (0.0, 0.001),
                  "loudness_range_lu": (6.0, 60.0), "loudest_third": (1.0, 1.0)}
 

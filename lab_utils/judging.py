@@ -42,13 +42,14 @@ def judge(piece: Composition, audio: np.ndarray) -> list[Criterion]:
     lowest = {k: low for k, (low, _) in COMPOSE_TARGETS.items()}
     most_parallels, ceiling, most_dc = (COMPOSE_TARGETS["parallels"][1], AUDIO_TARGETS["true_peak_dbtp"][1],
                                         AUDIO_TARGETS["max_window_dc"][1])
+    flowing = COMPOSE_TARGETS["offbeat_motion"]
     tonic, _ = estimate_key(voices)
     final_bass = voices.notes(3)[-1].pitch % 12 if voices.notes(3) else -1
     return [
         Criterion("Originality", "share of the top line's notes the models wrote (a copy of your tune, "
                   "even transposed, does not count)", written, f"at least {lowest['originality']:.2f}", written >= lowest["originality"], "Could you sing the tune back? What did the variation add that the theme did not have?"),
         Criterion("Rhythm", "share of off-beat 8ths that move (Bach: %.2f)" % bach["offbeat_motion"],
-                  values["offbeat_motion"], "0.35 to 0.85", 0.35 <= values["offbeat_motion"] <= 0.85,
+                  values["offbeat_motion"], f"{flowing[0]:g} to {flowing[1]:g}", flowing[0] <= values["offbeat_motion"] <= flowing[1],
                   "Does the pulse flow, and do the slow-downs at phrase ends feel like breathing?"),
         Criterion("Accompaniment and chord progression",
                   "beats that are one chord (Bach: %.2f); parallels per 100 moves: %.1f" % (bach["chordal"], values["parallels"]),
