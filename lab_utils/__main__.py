@@ -283,6 +283,9 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _compose(args: argparse.Namespace) -> int:
+    from .audio import preload_soundfont
+
+    preload_soundfont()  # its file is read while the models make the music
     from .compose import compose
     from .export import upload_metadata, write_composition
     from .melody_source import MelodyError, melody_from

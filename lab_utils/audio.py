@@ -6,14 +6,20 @@ installs the same way on Linux, macOS, Windows, Colab and SageMaker, and it rend
 offline into a numpy buffer far faster than real time. The soundfont comes from the system
 (Debian's ``fluid-soundfont-gm``) or from ``LAB_SOUNDFONT``. Without one, a small built-in
 additive synthesizer stands in (plucked keyboards, organ, voices and strings) and says so once.
+
+Loading the soundfont (FluidR3: 141 MB, 0.3 s or more) happens once per process, in a background
+thread that ``preload_soundfont`` can start early; every render then starts from a fresh copy
+that shares the loaded samples.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from functools import lru_cache
+import threading
+from concurrent.futures import Future
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pretty_midi
@@ -21,7 +27,11 @@ import pretty_midi
 from .files import atomic_path
 from .midi import PianoRoll, read_midi, to_pretty_midi
 
-__all__ = ["SAMPLE_RATE", "find_soundfont", "synthesize", "write_audio", "play", "synthesizer_name", "add_reverb"]
+if TYPE_CHECKING:
+    from tinysoundfont._tinysoundfont import SoundFont
+
+__all__ = ["SAMPLE_RATE", "find_soundfont", "preload_soundfont", "synthesize", "write_audio", "play", "synthesizer_name",
+           "add_reverb"]
 
 SAMPLE_RATE = 44100
 TAIL_SECONDS = 1.5  # room for the last notes to ring out
@@ -34,7 +44,10 @@ SOUNDFONT_PATHS = (
     "/opt/homebrew/share/soundfonts/default.sf2",
     "/usr/local/share/soundfonts/default.sf2",
 )
+MAX_VOICES = 256  # notes sounding at once (with release tails), TinySoundFont's default
 _warned_fallback = False
+_font_lock = threading.Lock()
+_font: tuple[Path, Future] | None = None  # the soundfont loaded, or loading, in this process
 
 
 def find_soundfont() -> Path | None:
@@ -62,9 +75,40 @@ def _tinysoundfont():
     return tinysoundfont
 
 
-@lru_cache(maxsize=2)
-def _soundfont_bytes(path: Path) -> bytes:
-    return path.read_bytes()
+def preload_soundfont() -> None:
+    """Start loading the soundfont in a background thread, so that ``synthesize`` finds it ready.
+
+    Call it as early as possible. Reading the file overlaps any work; parsing it (about 0.3 s)
+    holds the GIL, so it hides completely only behind waiting (a notebook between cells or
+    clicks) or GIL-free work. Later renders in the process reuse the loaded soundfont. Without a
+    soundfont or TinySoundFont, or once loading has begun, it does nothing.
+    """
+    soundfont = find_soundfont()
+    if soundfont is not None and _tinysoundfont() is not None:
+        _loaded_font(soundfont)
+
+
+def _loaded_font(path: Path) -> Future:
+    """The soundfont at ``path``, loaded (or being loaded) once in a daemon thread; one is kept."""
+    global _font
+    with _font_lock:
+        if _font is None or _font[0] != path:
+            future = Future()
+            threading.Thread(target=_load_font, args=(path, future), name="soundfont", daemon=True).start()
+            _font = (path, future)
+        return _font[1]
+
+
+def _load_font(path: Path, future: Future) -> None:
+    from tinysoundfont._tinysoundfont import OutputMode, SoundFont
+
+    try:
+        font = SoundFont(path.read_bytes())  # the read releases the GIL, the parse does not
+        font.set_output(OutputMode.StereoInterleaved, SAMPLE_RATE, 0.0)
+    except Exception as exc:  # handed to the caller of synthesize
+        future.set_exception(exc)
+    else:
+        future.set_result(font)
 
 
 def _as_pretty_midi(music: PianoRoll | pretty_midi.PrettyMIDI | str | os.PathLike) -> pretty_midi.PrettyMIDI:
@@ -82,9 +126,8 @@ def synthesize(music: PianoRoll | pretty_midi.PrettyMIDI | str | os.PathLike) ->
     """
     pm = _as_pretty_midi(music)
     soundfont = find_soundfont()
-    tsf = _tinysoundfont()
-    if soundfont is not None and tsf is not None:
-        audio = _render_soundfont(pm, tsf, soundfont)
+    if soundfont is not None and _tinysoundfont() is not None:
+        audio = _render_soundfont(pm, _loaded_font(soundfont).result())
     else:
         _say_fallback_once()
         audio = _render_fallback(pm)
@@ -121,27 +164,36 @@ def _events(pm: pretty_midi.PrettyMIDI) -> tuple[list[tuple[int, int, int, int, 
     return sorted(events), channels
 
 
-def _render_soundfont(pm: pretty_midi.PrettyMIDI, tsf, soundfont: Path) -> np.ndarray:
+def _render_soundfont(pm: pretty_midi.PrettyMIDI, loaded: SoundFont) -> np.ndarray:
+    """Play the events on a copy of the loaded soundfont, straight into the output array.
+
+    TinySoundFont's own binding (what ``tinysoundfont.Synth`` wraps) copies a loaded soundfont
+    with ``tsf_copy``: the samples are shared, channels and voices start fresh, so one load
+    serves every render (a reused ``Synth`` would keep ringing voices and channel settings).
+    """
+    from tinysoundfont._tinysoundfont import SoundFont
+
+    font = SoundFont(loaded)
+    font.set_max_voices(MAX_VOICES)  # a copy starts without voices
     events, channels = _events(pm)
-    synth = tsf.Synth(samplerate=SAMPLE_RATE)
-    sfid = synth.sfload(_soundfont_bytes(soundfont))
     for channel, program, is_drum in channels:
-        synth.program_select(channel, sfid, 128 if is_drum else 0, 0 if is_drum else program)
+        font.channel_set_bank(channel, 128 if is_drum else 0)
+        font.channel_set_preset_number(channel, 0 if is_drum else program, False)
     total = (events[-1][0] if events else 0) + int(TAIL_SECONDS * SAMPLE_RATE)
-    chunks = []
+    audio = np.empty((total, 2), np.float32)
     now = 0
     for sample, kind, channel, number, value in events:
         if sample > now:
-            chunks.append(np.frombuffer(synth.generate(sample - now), np.float32).copy())
+            font.render(audio[now:sample], False)
             now = sample
         if kind == NOTE_ON:
-            synth.noteon(channel, number, value)
+            font.channel_note_on(channel, number, value / 127)
         elif kind == NOTE_OFF:
-            synth.noteoff(channel, number)
+            font.channel_note_off(channel, number)
         else:
-            synth.control_change(channel, number, value)
-    chunks.append(np.frombuffer(synth.generate(total - now), np.float32).copy())
-    return np.concatenate(chunks).reshape(-1, 2)
+            font.channel_midi_control(channel, number, value)
+    font.render(audio[now:], False)
+    return audio
 
 
 # --- the built-in fallback ------------------------------------------------------------------
@@ -223,7 +275,7 @@ def add_reverb(audio: np.ndarray, seconds: float = 3.0, decay: float = 2.4, wet:
 
     The result is longer by ``seconds`` (the tail) and keeps the input's peak level.
     """
-    from scipy.fft import next_fast_len
+    from scipy import signal
 
     rng = np.random.default_rng(seed)
     n = int(seconds * SAMPLE_RATE)
@@ -231,9 +283,9 @@ def add_reverb(audio: np.ndarray, seconds: float = 3.0, decay: float = 2.4, wet:
     impulse = rng.standard_normal((n, 2)).astype(np.float32) * envelope[:, None]
     impulse[: min(int(0.02 * SAMPLE_RATE), n // 2)] = 0.0  # 20 ms before the first reflections
     impulse /= np.sqrt((impulse ** 2).sum(axis=0, keepdims=True))
-    dry = np.pad(audio.astype(np.float32), ((0, n), (0, 0)))
-    size = next_fast_len(len(dry) + n, real=True)
-    tail = np.fft.irfft(np.fft.rfft(dry, size, axis=0) * np.fft.rfft(impulse, size, axis=0), size, axis=0)[: len(dry)]
-    mixed = (1 - wet) * dry + wet * tail
+    audio = audio.astype(np.float32)
+    tail = signal.fftconvolve(audio.T, impulse.T, axes=1).T  # float32 all the way, one row per channel
+    mixed = np.pad((1 - wet) * audio, ((0, n), (0, 0)))
+    mixed[: len(tail)] += wet * tail
     peak = float(np.abs(mixed).max())
     return (mixed * (float(np.abs(audio).max()) / peak) if peak > 0 else mixed).astype(np.float32)

@@ -8,10 +8,13 @@ press Generate: the studio shows the piano roll, plays the audio and offers the 
 from __future__ import annotations
 
 import base64
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import ipywidgets as widgets
+
+from .audio import preload_soundfont
 from .export import output_names
 from .melody_source import MelodyError, melody_from
 from .midi import PianoRoll, slice_bars, whole_bars, write_midi
@@ -78,6 +81,7 @@ class Studio:
     def __init__(self, harmonizer=None, enhancer=None, outdir: str | Path = "out/studio") -> None:
         self._harmonizer, self._enhancer = harmonizer, enhancer
         self.outdir = Path(outdir)
+        preload_soundfont()  # ready by the first click
         style = {"description_width": "110px"}
         self.source = widgets.ToggleButtons(options=SOURCES, value="sample", description="melody from", style=style)
         self.sample = widgets.Dropdown(options=[(m.title, key) for key, m in MELODIES.items()], value="twinkle",
@@ -167,13 +171,15 @@ class Studio:
                 max_removed_pct=self.max_removed.value, temperature=self.temperature.value)
             audio = synthesize(music)
             paths = output_names(self.outdir, f"{name}-{model.lower()}-seed{self.seed.value}", force=False)
-            write_midi(music, paths["mid"])
-            write_audio(audio, paths["mp3"])
-            if model == "GAN":
-                ax = plot_pianoroll(music, title=f"{name}: {summary}")
-            else:
-                ax = plot_enhancement(before, music, title=f"{name}: {summary}")
-            ax.figure.savefig(paths["png"], dpi=100)
+            with ThreadPoolExecutor(max_workers=1) as pool:  # the MP3 encoder runs beside the picture
+                mp3 = pool.submit(write_audio, audio, paths["mp3"])
+                write_midi(music, paths["mid"])
+                if model == "GAN":
+                    ax = plot_pianoroll(music, title=f"{name}: {summary}")
+                else:
+                    ax = plot_enhancement(before, music, title=f"{name}: {summary}")
+                ax.figure.savefig(paths["png"], dpi=100)
+                mp3.result()
             progress.update(1)
             self.result = StudioResult(melody, music, summary, {k: paths[k] for k in ("mid", "mp3", "png")})
             self.status.value = f"{summary} ({len(audio) / SAMPLE_RATE:.0f} s of audio)"
