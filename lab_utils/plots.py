@@ -13,24 +13,34 @@ from matplotlib.patches import Patch, Rectangle
 from .chorales import VOICES, ChoraleDataset
 from .midi import PianoRoll, pitch_name
 
-__all__ = ["VOICE_COLOURS", "plot_pianoroll", "plot_windows", "plot_dataset_stats", "read_log",
+__all__ = ["VOICE_COLOURS", "pitch_range", "plot_pianoroll", "plot_windows", "plot_dataset_stats", "read_log",
            "plot_losses", "plot_curves", "plot_figures_vs_bach", "training_animation", "plot_enhancement",
            "plot_corruption"]
 
 VOICE_COLOURS = ("#d62728", "#ff7f0e", "#2ca02c", "#1f77b4", "#9467bd", "#8c564b")
 
 
-def _roll_axes(roll: PianoRoll, ax: plt.Axes | None, margin: int) -> plt.Axes:
-    """Axes sized to the roll's pitches, with bar lines, bar numbers and pitch names."""
+LABELLED_PITCH_CLASSES = ((0, 4, 7), (0,))  # C, E and G on a short range; only the Cs on a wide one
+
+
+def pitch_range(rolls: list[PianoRoll], margin: int = 2) -> tuple[int, int]:
+    """The lowest and highest pitch any of ``rolls`` sounds, widened by ``margin`` (G3-G#5 if silent)."""
+    used = np.nonzero(np.any([r.sounding.any(axis=(0, 2)) for r in rolls], axis=0))[0]
+    return (int(used.min()) - margin, int(used.max()) + margin) if len(used) else (55, 80)
+
+
+def _roll_axes(roll: PianoRoll, ax: plt.Axes | None, margin: int,
+               pitches: tuple[int, int] | None = None) -> plt.Axes:
+    """Axes sized to the roll's pitches (or ``pitches``), with bar lines, bar numbers and pitch
+    names on C, E and G (middle C is C4)."""
     if ax is None:
         width = min(16.0, max(6.0, roll.n_steps / 16))
         _, ax = plt.subplots(figsize=(width, 4.5))
-    used = np.nonzero(roll.sounding.any(axis=(0, 2)))[0]
-    low, high = (used.min() - margin, used.max() + margin) if len(used) else (55, 80)
+    low, high = pitches or pitch_range([roll], margin)
     for bar_line in range(roll.pickup_steps, roll.n_steps + 1, roll.steps_per_bar):
         ax.axvline(bar_line, color="grey", linewidth=0.6, alpha=0.6)
-    cs = [p for p in range(low, high + 1) if p % 12 == 0]
-    ticks = cs if len(range(low, high)) > 24 else list(range(low, high + 1, 2))
+    labelled = LABELLED_PITCH_CLASSES[high - low > 24]
+    ticks = [p for p in range(low, high + 1) if p % 12 in labelled]
     ax.set_yticks(ticks, [pitch_name(p) for p in ticks])
     ax.set_ylim(low - 0.5, high + 0.5)
     ax.set_xlim(0, roll.n_steps)
@@ -50,22 +60,28 @@ def _draw_notes(ax: plt.Axes, notes, face: str, edge: str = "black", linewidth: 
 
 
 def plot_pianoroll(roll: PianoRoll, ax: plt.Axes | None = None, title: str | None = None,
-                   margin: int = 2, background: int = 0) -> plt.Axes:
-    """Draw every note as a bar, one colour per track, with bar lines and pitch names.
+                   margin: int = 2, background: int = 0, pitches: tuple[int, int] | None = None) -> plt.Axes:
+    """Draw every note as a bar, one colour per track, with bar lines and pitch names; the
+    legend sits outside the axes, to the right, so it hides no note.
 
     Repeated notes show as separate bars with a small gap, as a singer would sing them. The
     last ``background`` tracks (an accompaniment) are drawn faint, behind the others.
+    ``pitches`` (lowest, highest) fixes the pitch axis, for pictures meant to be compared.
     """
-    ax = _roll_axes(roll, ax, margin)
+    ax = _roll_axes(roll, ax, margin, pitches)
     colours = [VOICE_COLOURS[k % len(VOICE_COLOURS)] for k in range(roll.n_tracks)]
     order = list(range(roll.n_tracks - background, roll.n_tracks)) + list(range(roll.n_tracks - background))
     for k in order:
         _draw_notes(ax, roll.notes(k), colours[k], alpha=0.35 if k >= roll.n_tracks - background else 0.85)
-    ax.legend(handles=[Patch(color=c, label=name) for c, name in zip(colours, roll.names)],
-              loc="upper right", fontsize=8, ncol=4)
+    _legend_outside(ax, [Patch(color=c, label=name) for c, name in zip(colours, roll.names)])
     if title:
         ax.set_title(title)
     return ax
+
+
+def _legend_outside(ax: plt.Axes, handles: list) -> None:
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=8, frameon=False,
+              borderaxespad=0.0)
 
 
 def plot_windows(windows: np.ndarray, onsets: np.ndarray | None = None, n: int = 4,
@@ -143,6 +159,7 @@ CURVE_TITLES = {
     "wasserstein": "Wasserstein estimate (real - fake)", "distance": "distance to Bach (goal 1.0)",
     "loss": "training loss (KL)", "val_loss": "validation loss (KL)",
 }
+CURVE_UNITS = {"wasserstein": "critic score difference", "distance": "distance (0 = Bach)"}  # else "loss"
 
 
 def _smooth(values: np.ndarray, window: int) -> np.ndarray:
@@ -162,6 +179,7 @@ def plot_curves(log: dict[str, np.ndarray], keys: tuple[str, ...], smooth: int =
         ax.plot(x, _smooth(log[key], smooth), color="#1f77b4", label=f"smoothed ({smooth})")
         ax.set_title(CURVE_TITLES.get(key, key.replace("_", " ")))
         ax.set_xlabel("iteration" if "iteration" in log else "epoch")
+        ax.set_ylabel(CURVE_UNITS.get(key, "loss"))
         ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -204,11 +222,14 @@ def training_animation(samples: str | Path, gif: str | Path, seconds_per_frame: 
     if not files:
         raise FileNotFoundError(f"no samples in {samples}")
     rolls = [read_midi(f) for f in files]
+    pitches = pitch_range(rolls)  # one pitch axis for every frame
     fig, ax = plt.subplots(figsize=(10, 4))
 
     def draw(i: int):
         ax.clear()
-        plot_pianoroll(rolls[i], ax=ax, title=f"after {files[i].stem.split('_')[1].lstrip('0')} iterations")
+        plot_pianoroll(rolls[i], ax=ax, title=f"after {files[i].stem.split('_')[1].lstrip('0')} iterations",
+                       pitches=pitches)
+        fig.tight_layout()
         return []
 
     animation = FuncAnimation(fig, draw, frames=len(rolls))
@@ -238,7 +259,7 @@ def plot_enhancement(before: PianoRoll, after: PianoRoll, ax: plt.Axes | None = 
         notes = roll_to_notes(mask, struck & mask)
         _draw_notes(ax, notes, face, edge, width)
         handles.append(Patch(facecolor=face, edgecolor=edge, label=f"{name} ({len(notes)} notes)"))
-    ax.legend(handles=handles, loc="upper right", fontsize=8, ncol=3)
+    _legend_outside(ax, handles)
     if title:
         ax.set_title(title)
     return ax

@@ -178,14 +178,14 @@ class Studio:
                     ax = plot_pianoroll(music, title=f"{name}: {summary}")
                 else:
                     ax = plot_enhancement(before, music, title=f"{name}: {summary}")
-                ax.figure.savefig(paths["png"], dpi=100)
+                ax.figure.savefig(paths["png"], dpi=100, bbox_inches="tight")  # the legend sits outside
                 mp3.result()
             progress.update(1)
             self.result = StudioResult(melody, music, summary, {k: paths[k] for k in ("mid", "mp3", "png")})
             self.status.value = f"{summary} ({len(audio) / SAMPLE_RATE:.0f} s of audio)"
             links = " · ".join(_download_link(paths[k], mime) for k, mime in
                                (("mid", "audio/midi"), ("mp3", "audio/mpeg"), ("png", "image/png")))
-            shown = (ax.figure, play(audio), HTML(f"download: {links}"))
+            shown = (ax.figure, play(paths["mp3"]), HTML(f"download: {links}"))
             if inline:
                 display(*shown)
             else:
