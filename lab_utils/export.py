@@ -4,19 +4,23 @@ or not at all, never over earlier ones."""
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 from .compose import TAG, Composition
+from .files import rename_all_new
 from .melody_source import MelodyError
 from .midi import STEPS_PER_BEAT
 
-__all__ = ["render_audio", "plot_composition", "upload_metadata", "output_names", "write_composition", "SUFFIXES"]
+__all__ = ["render_audio", "plot_composition", "upload_metadata", "output_names", "candidate_names", "write_composition", "SUFFIXES"]
 
 
 def render_audio(composition: Composition) -> np.ndarray:
@@ -95,18 +99,31 @@ def upload_metadata(composition: Composition, melody_source: str, models: dict[s
 SUFFIXES = (".mid", ".wav", ".mp3", ".png", ".json")
 
 
+def candidate_names(outdir: Path, stem: str) -> Iterator[dict[str, Path]]:
+    """The five paths (by kind: mid, wav, ...) for ``stem``, then for ``stem-2``, ``stem-3``, ..."""
+    for number in itertools.count(1):
+        name = stem if number == 1 else f"{stem}-{number}"
+        yield {s[1:]: outdir / f"{name}{s}" for s in SUFFIXES}
+
+
 def output_names(outdir: Path, stem: str, force: bool) -> dict[str, Path]:
-    """Paths for the five files; with existing files and no ``force``, a new stem (-2, -3, ...)."""
-    candidate, number = stem, 1
-    while not force and any((outdir / f"{candidate}{s}").exists() for s in SUFFIXES):
-        number += 1
-        candidate = f"{stem}-{number}"
-    return {s[1:]: outdir / f"{candidate}{s}" for s in SUFFIXES}
+    """Paths for the five files; with existing files and no ``force``, a new stem (-2, -3, ...).
+
+    A look only: another writer may take these names before they are written.
+    ``write_composition`` takes its names atomically, as it writes.
+    """
+    return next(paths for paths in candidate_names(outdir, stem)
+                if force or not any(path.exists() for path in paths.values()))
 
 
 def write_composition(composition: Composition, outdir: str | Path, stem: str, force: bool = False,
                       metadata: dict | None = None) -> dict[str, Path]:
-    """Write MIDI, WAV, MP3, PNG and JSON; all appear together or none do."""
+    """Write MIDI, WAV, MP3, PNG and JSON; all appear together or none do.
+
+    Without ``force``, earlier files are never replaced: the five names are taken atomically
+    (``files.rename_all_new``), so of two writers finishing at once each gets its own stem
+    (``stem``, ``stem-2``, ...). Returns the paths written.
+    """
     import matplotlib.pyplot as plt
 
     from .audio import SAMPLE_RATE, write_audio
@@ -116,11 +133,10 @@ def write_composition(composition: Composition, outdir: str | Path, stem: str, f
     if outdir.exists() and not outdir.is_dir():
         raise MelodyError(f"{outdir}: not a folder")
     outdir.mkdir(parents=True, exist_ok=True)
-    paths = output_names(outdir, stem, force)
     audio = render_audio(composition)
     staging = Path(tempfile.mkdtemp(prefix=".compose-", dir=outdir))
     try:
-        staged = {kind: staging / path.name for kind, path in paths.items()}
+        staged = {s[1:]: staging / f"piece{s}" for s in SUFFIXES}
         with ThreadPoolExecutor(max_workers=1) as pool:  # the MP3 encoder runs beside the rest
             mp3 = pool.submit(write_audio, audio, staged["mp3"])
             staged["mid"].write_bytes(composition.midi_bytes())
@@ -131,11 +147,16 @@ def write_composition(composition: Composition, outdir: str | Path, stem: str, f
             info = dict(metadata or {})
             info["audio_seconds"] = round(len(audio) / SAMPLE_RATE, 3)
             info["mastering"] = measure(audio, SAMPLE_RATE).as_dict()
+            mp3.result()
+        for paths in candidate_names(outdir, stem):
             info["files"] = {kind: path.name for kind, path in paths.items()}
             staged["json"].write_text(json.dumps(info, indent=1) + "\n")
-            mp3.result()
-        for kind, path in paths.items():
-            staged[kind].replace(path)
+            moves = {staged[kind]: path for kind, path in paths.items()}
+            if force:
+                for source, target in moves.items():
+                    os.replace(source, target)
+                return paths
+            if rename_all_new(moves):
+                return paths
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return paths

@@ -1,14 +1,16 @@
-"""Files that appear whole or not at all; a quiet standard error for chatty C++ libraries."""
+"""Files that appear whole or not at all, names that are never taken twice, and a quiet
+standard error for chatty C++ libraries."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_path", "quiet_stderr"]
+__all__ = ["atomic_path", "atomic_folder", "complete_folder", "rename_new", "rename_all_new", "quiet_stderr"]
 
 
 @contextmanager
@@ -27,11 +29,53 @@ def quiet_stderr() -> Iterator[None]:
         os.close(devnull)
 
 
+def rename_new(source: str | os.PathLike, target: str | os.PathLike) -> None:
+    """Rename ``source`` to ``target`` unless ``target`` exists (then ``FileExistsError``).
+
+    The name is taken atomically (a hard link, or an exclusive create where the file system has
+    no hard links): of two writers racing for one name, exactly one gets it.
+    """
+    try:
+        os.link(source, target)
+    except FileExistsError:
+        raise
+    except OSError:  # no hard links here (some network and FAT file systems): claim, then move in
+        os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        try:
+            os.replace(source, target)
+        except OSError:
+            os.unlink(target)
+            raise
+        return
+    os.unlink(source)
+
+
+def rename_all_new(moves: Mapping[Path, Path]) -> bool:
+    """Rename every source to its target, none over an existing file: all of them or none.
+
+    Returns False, with every file back at its source, when a target is taken.
+    """
+    done: list[tuple[Path, Path]] = []
+    try:
+        for source, target in moves.items():
+            rename_new(source, target)
+            done.append((source, target))
+    except OSError as exc:
+        for source, target in reversed(done):
+            os.replace(target, source)
+        if isinstance(exc, FileExistsError):
+            return False
+        raise
+    return True
+
+
 @contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[str]:
+def atomic_path(path: str | os.PathLike, overwrite: bool = True) -> Iterator[str]:
     """Yield a temporary name beside ``path``; on success it is renamed to ``path``.
 
-    If writing fails, the temporary file is removed and ``path`` is left as it was.
+    If writing fails, the temporary file is removed and ``path`` is left as it was. Without
+    ``overwrite``, an existing ``path`` (even one that appeared while writing) is kept and
+    ``FileExistsError`` raised.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -40,7 +84,45 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
     try:
         yield tmp
         os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            rename_new(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def _beside(path: Path, ending: str) -> Path:
+    return path.with_name(path.name + ending)
+
+
+@contextmanager
+def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield an empty folder ``PATH.tmp`` to fill; on success it takes the place of ``path``.
+
+    Whenever the process dies, a whole folder is left: ``path`` as it was or as it is now, or,
+    between the two renames of the swap, the previous one as ``PATH.old`` (see
+    ``complete_folder``). A failure while filling leaves ``path`` as it was.
+    """
+    path = Path(path)
+    tmp, old = _beside(path, ".tmp"), _beside(path, ".old")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if path.exists():
+        shutil.rmtree(old, ignore_errors=True)
+        path.rename(old)
+    tmp.rename(path)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def complete_folder(path: str | os.PathLike) -> Path:
+    """``path``, or the whole folder ``atomic_folder`` left as ``PATH.old`` if it died mid-swap."""
+    path = Path(path)
+    old = _beside(path, ".old")
+    return old if not path.exists() and old.exists() else path

@@ -27,12 +27,13 @@ def melody_from(spec: str) -> tuple[PianoRoll, str, str]:
     if text in MELODIES:
         return melody_roll(text), MELODIES[text].title, text
     path = Path(text)
-    if path.suffix.lower() in (".mid", ".midi") or (" " not in text and _exists(path)):
+    one_word = len(text.split()) == 1  # typed notes are separated by any white space
+    if path.suffix.lower() in (".mid", ".midi") or (one_word and _exists(path)):
         try:
             return extract_melody(read_midi(path)), path.stem.replace("_", " "), path.stem
         except MidiFileError as exc:
-            raise MelodyError(f"{text}: {exc}") from None
-    if " " not in text and not looks_like_notes(text):
+            raise MelodyError(f"{text if text.isprintable() else repr(text)}: {exc}") from None
+    if one_word and not looks_like_notes(text):
         raise MelodyError(f"melody {text!r} is not {choices}")
     try:
         return melody_roll(text), "A melody of my own", "my_melody"

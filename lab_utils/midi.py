@@ -21,6 +21,7 @@ from .files import atomic_path
 __all__ = [
     "STEPS_PER_BEAT",
     "N_PITCHES",
+    "MAX_BEATS",
     "MidiFileError",
     "Note",
     "PianoRoll",
@@ -37,6 +38,7 @@ __all__ = [
 
 STEPS_PER_BEAT = 4
 N_PITCHES = 128
+MAX_BEATS = 20_000  # a longer file is refused (its rolls alone would take gigabytes): over 2 hours at 150 bpm
 MELODY_NAME_HINTS = ("melody", "lead", "vocal", "voice", "soprano", "tune", "sing", "flute")
 
 
@@ -147,13 +149,25 @@ def roll_to_notes(sounding: np.ndarray, onsets: np.ndarray) -> list[Note]:
 
 
 def _check_header(path: Path) -> None:
-    if not path.is_file():
-        raise MidiFileError("no such file")
-    head = path.read_bytes()[:4]
+    """A file there, readable, starting with a MIDI header; else the reason as a MidiFileError."""
+    try:
+        if path.is_dir():
+            raise MidiFileError("a folder, not a MIDI file")
+        if not path.is_file():
+            raise MidiFileError("not a regular file" if path.exists() else "no such file")
+        with open(path, "rb") as file:
+            head = file.read(4)
+    except OSError as exc:  # a name too long, no permission, ...
+        raise MidiFileError(exc.strerror or type(exc).__name__) from None
     if not head:
         raise MidiFileError("empty file")
     if head != b"MThd":
         raise MidiFileError("not a MIDI file (no MThd header)")
+
+
+def _bar_steps(meter: pretty_midi.TimeSignature) -> Fraction:
+    """A bar of ``meter`` in 16th steps (a fraction where it is off the grid)."""
+    return Fraction(meter.numerator * STEPS_PER_BEAT * 4, meter.denominator)
 
 
 def _main_time_signature(pm: pretty_midi.PrettyMIDI) -> tuple[tuple[int, int], int]:
@@ -162,20 +176,24 @@ def _main_time_signature(pm: pretty_midi.PrettyMIDI) -> tuple[tuple[int, int], i
     if not changes:
         return (4, 4), 0
     first = changes[0]
-    if len(changes) > 1 and first.time == 0:
+    meter, pickup = (first.numerator, first.denominator), 0
+    if len(changes) > 1 and first.time == 0:  # one short bar, then the meter: a pickup
         second = changes[1]
-        pickup = round(pm.time_to_tick(second.time) * STEPS_PER_BEAT / pm.resolution)
-        main_bar = second.numerator * STEPS_PER_BEAT * 4 // second.denominator
-        if 0 < pickup < main_bar:
-            return (second.numerator, second.denominator), pickup
-    return (first.numerator, first.denominator), 0
+        steps = round(pm.time_to_tick(second.time) * STEPS_PER_BEAT / pm.resolution)
+        if 0 < steps == _bar_steps(first) < _bar_steps(second):
+            meter, pickup = (second.numerator, second.denominator), steps
+    if meter[0] * STEPS_PER_BEAT * 4 % meter[1]:
+        raise MidiFileError(f"its meter {meter[0]}/{meter[1]} does not fit the 16th-note grid "
+                            "(a bar must be whole 16th notes)")
+    return meter, pickup
 
 
 def read_midi(path: str | os.PathLike) -> PianoRoll:
     """Read a type 0 or 1 MIDI file into a :class:`PianoRoll` of its pitched tracks.
 
     Times are quantized to 16th notes through the file's own ticks, so any tempo map is
-    honoured. Drum tracks are left out. Raises :class:`MidiFileError` for anything unusable.
+    honoured. Drum tracks are left out. Raises :class:`MidiFileError` for anything unusable:
+    not MIDI, damaged, no pitched notes, a meter off the 16th grid, over ``MAX_BEATS`` long.
     """
     path = Path(path)
     _check_header(path)
@@ -200,6 +218,9 @@ def read_midi(path: str | os.PathLike) -> PianoRoll:
             end = round(pm.time_to_tick(n.end) / ticks_per_step)
             notes.append(Note(start, n.pitch, max(1, end - start)))
         tracks.append(notes)
+    beats = max(n.start + n.length for notes in tracks for n in notes) / STEPS_PER_BEAT
+    if beats > MAX_BEATS:
+        raise MidiFileError(f"too long: {beats:.0f} beats (at most {MAX_BEATS})")
     tempo = float(pm.get_tempo_changes()[1][0]) if len(pm.get_tempo_changes()[1]) else 120.0
     time_signature, pickup = _main_time_signature(pm)
     return PianoRoll.from_notes(
@@ -245,14 +266,17 @@ def write_midi(
     roll: PianoRoll,
     path: str | os.PathLike,
     velocities: list[int] | None = None,
+    overwrite: bool = True,
 ) -> Path:
     """Write ``roll`` as a type 1 MIDI file with tempo, meter, track names and GM programs.
 
-    The file appears whole or not at all (written to a temporary name, then renamed).
+    The file appears whole or not at all (written to a temporary name, then renamed). Without
+    ``overwrite``, an existing file is kept and ``FileExistsError`` raised, also when another
+    writer takes the name while this one writes.
     """
     path = Path(path)
     pm = to_pretty_midi(roll, velocities)
-    with atomic_path(path) as tmp:
+    with atomic_path(path, overwrite=overwrite) as tmp:
         pm.write(tmp)
     return path
 

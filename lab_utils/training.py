@@ -3,13 +3,16 @@
 ``fit`` runs in chunks of ``sample_every`` iterations (a Keras "epoch"). After each chunk the
 callbacks harmonize a few validation melodies (musical figures into the CSV log, a piano
 roll and MIDI into ``samples/``), write a checkpoint, and stop when time is up.
+
+A run survives being killed at any moment: checkpoints and final models are folders swapped in
+whole (``files.atomic_folder``), each chunk is logged before its checkpoint is written, and
+resuming trims the log back to the checkpoint (``runs.trim_log``), so every chunk is logged once.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import shutil
 import time
 from pathlib import Path
 
@@ -17,20 +20,24 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .arcnn import ARCNN_CONFIGS, ArcnnConfig, build_unet, corrupt, flip_loss, save_arcnn
+from .arcnn import ARCNN_CONFIGS, ARCNN_WEIGHTS, ArcnnConfig, build_unet, corrupt, flip_loss, save_arcnn
 from .chorales import ChoraleDataset, load_dataset, to_gan_input, transpose_windows
+from .files import atomic_folder, complete_folder
 from .gan import CONFIGS, GanConfig, HarmonyGAN, crop, make_optimizers, save_generator
 from .harmonize import decoder_for, harmonize
 from .metrics import FIGURES, distance_to_bach, figures
 from .midi import PianoRoll, write_midi
-from .runs import TrainingError, check_run_folder
+from .runs import TrainingError, check_run_folder, log_history, trim_log
 from .voice_leading import Decoder, count_voice_leading, save_decoder
 
 __all__ = ["window_batches", "training_windows", "train_gan", "TrainingError", "LOG_FILE",
            "load_checkpoint", "LivePlot", "train_arcnn", "arcnn_rolls", "CorruptedRolls"]
 
 LOG_FILE = "log.csv"
-CHECKPOINT = "checkpoint"
+CHECKPOINT = "checkpoint"  # the GAN's training state
+GENERATOR = "generator"  # the GAN's final generator and decoder
+BACKUP = "backup"  # the AR-CNN's training state
+MODEL = "model"  # the AR-CNN's best weights on validation
 SAMPLE_MELODIES = 6  # validation chorales whose sopranos are harmonized after every chunk
 SAMPLE_BARS = 8
 
@@ -151,32 +158,21 @@ class TimeLimit(keras.callbacks.Callback):
 
 
 def save_checkpoint(gan: HarmonyGAN, folder: Path, iteration: int, ranges: list) -> None:
-    """Write to ``checkpoint.tmp``, then swap it in: a crash never leaves half a checkpoint."""
-    tmp, final, old = folder / f"{CHECKPOINT}.tmp", folder / CHECKPOINT, folder / f"{CHECKPOINT}.old"
-    shutil.rmtree(tmp, ignore_errors=True)
-    save_generator(gan.generator, gan.config, ranges, tmp)
-    gan.critic.save_weights(tmp / "critic.weights.h5")
-    for name, optimizer in (("critic", gan.critic_optimizer), ("generator", gan.generator_optimizer)):
-        store: dict = {}
-        optimizer.save_own_variables(store)
-        np.savez(tmp / f"{name}_optimizer.npz", **store)
-    (tmp / "state.json").write_text(json.dumps({"iteration": iteration}))
-    if final.exists():
-        shutil.rmtree(old, ignore_errors=True)
-        final.rename(old)
-    tmp.rename(final)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def _checkpoint_path(folder: Path) -> Path:
-    """The checkpoint folder, or the previous one if a crash fell between the two renames."""
-    path = folder / CHECKPOINT
-    return path if path.exists() else folder / f"{CHECKPOINT}.old"
+    """Generator, critic and optimizer states in ``checkpoint/``, swapped in whole: a crash
+    never leaves half a checkpoint."""
+    with atomic_folder(folder / CHECKPOINT) as tmp:
+        save_generator(gan.generator, gan.config, ranges, tmp)
+        gan.critic.save_weights(tmp / "critic.weights.h5")
+        for name, optimizer in (("critic", gan.critic_optimizer), ("generator", gan.generator_optimizer)):
+            store: dict = {}
+            optimizer.save_own_variables(store)
+            np.savez(tmp / f"{name}_optimizer.npz", **store)
+        (tmp / "state.json").write_text(json.dumps({"iteration": iteration}))
 
 
 def load_checkpoint(gan: HarmonyGAN, folder: Path) -> int:
     """Restore a checkpoint into ``gan``; returns the iteration it was taken at."""
-    path = _checkpoint_path(folder)
+    path = complete_folder(folder / CHECKPOINT)
     gan.generator.load_weights(path / "generator.weights.h5")
     gan.critic.load_weights(path / "critic.weights.h5")
     for name, optimizer, model in (("critic", gan.critic_optimizer, gan.critic),
@@ -197,6 +193,8 @@ def train_gan(folder: str | Path, config_name: str = "default", iterations: int 
     whichever comes first. The final generator is also saved as ``folder/generator``, with the
     decoder that turns its output into voices (``decoder.json``: the training split's voice
     leading, counted, and the shipped model's weights; ``scripts/tune_decoder.py`` tunes them).
+    Resuming a run killed after its last checkpoint only saves that generator, and returns the
+    run's logged history.
     """
     folder = Path(folder)
     if config_name not in CONFIGS:
@@ -205,7 +203,7 @@ def train_gan(folder: str | Path, config_name: str = "default", iterations: int 
         raise TrainingError("say how long to train: --iterations N or --minutes M")
     check_run_folder(folder, resume, CHECKPOINT)
     if resume:
-        saved = json.loads((_checkpoint_path(folder) / "config.json").read_text())["config"]["name"]
+        saved = json.loads((complete_folder(folder / CHECKPOINT) / "config.json").read_text())["config"]["name"]
         if saved != config_name:
             raise TrainingError(f"{folder} was trained with --config {saved}, not {config_name}")
     keras.utils.set_random_seed(seed)
@@ -215,25 +213,29 @@ def train_gan(folder: str | Path, config_name: str = "default", iterations: int 
     gan.compile(*make_optimizers(config))
     start = load_checkpoint(gan, folder) if resume else 0
     total = iterations if iterations is not None else 10**9
-    if start >= total:
+    if start >= total and (folder / GENERATOR).is_dir():
         raise TrainingError(f"{folder} has already trained {start} iterations (asked for {total})")
     folder.mkdir(parents=True, exist_ok=True)
-    batches = window_batches(training_windows(dataset, config), config, seed)
+    logged = trim_log(folder / LOG_FILE, "iteration", start) if resume else []
     # the training split's voice leading, weighed as the shipped decoder weighs it
     decoder = Decoder(count_voice_leading(dataset.split("train")), decoder_for().weights)
-    callbacks = [
-        MusicFigures(gan, dataset, folder, sample_every, decoder),
-        Checkpoint(gan, dataset, folder, sample_every),
-        keras.callbacks.CSVLogger(str(folder / LOG_FILE), append=resume),
-        TimeLimit(minutes),
-        *([LivePlot()] if live_plot else []),
-    ]
-    history = gan.fit(batches, steps_per_epoch=sample_every, initial_epoch=start // sample_every,
-                      epochs=math.ceil(total / sample_every) if iterations else 10**6,
-                      callbacks=callbacks, verbose=verbose)
-    save_generator(gan.generator, config, dataset.voice_ranges("train"), folder / "generator")
-    save_decoder(decoder, folder / "generator")
-    return history.history
+    history = log_history(logged)
+    if start < total:
+        callbacks = [
+            MusicFigures(gan, dataset, folder, sample_every, decoder),
+            keras.callbacks.CSVLogger(str(folder / LOG_FILE), append=resume),  # before the checkpoint
+            Checkpoint(gan, dataset, folder, sample_every),
+            TimeLimit(minutes),
+            *([LivePlot()] if live_plot else []),
+        ]
+        batches = window_batches(training_windows(dataset, config), config, seed)
+        history = gan.fit(batches, steps_per_epoch=sample_every, initial_epoch=start // sample_every,
+                          epochs=math.ceil(total / sample_every) if iterations else 10**6,
+                          callbacks=callbacks, verbose=verbose).history
+    with atomic_folder(folder / GENERATOR) as tmp:
+        save_generator(gan.generator, config, dataset.voice_ranges("train"), tmp)
+        save_decoder(decoder, tmp)
+    return history
 
 
 # --- the AR-CNN ----------------------------------------------------------------------------
@@ -266,19 +268,51 @@ class CorruptedRolls(keras.utils.PyDataset):
         self.order = self.rng.permutation(len(self.rolls))
 
 
+BACKUP_WEIGHTS = "latest.weights.h5"  # the names keras.callbacks.BackupAndRestore uses, so its
+BACKUP_STATE = "training_metadata.json"  # backups resume too
+
+
+class Backup(keras.callbacks.Callback):
+    """After each epoch, each folder swapped in whole: the best weights on validation so far
+    (``model/``), then the state to resume from (``backup/``: the weights with the optimizer's,
+    and the epochs done)."""
+
+    def __init__(self, folder: Path, config: ArcnnConfig, best: float):
+        super().__init__()
+        self.folder, self.config, self.best = folder, config, best
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        loss = (logs or {}).get("val_loss", math.nan)
+        if loss < self.best:
+            self.best = loss
+            with atomic_folder(self.folder / MODEL) as tmp:
+                save_arcnn(self.model, self.config, tmp)
+        with atomic_folder(self.folder / BACKUP) as tmp:
+            self.model.save_weights(tmp / BACKUP_WEIGHTS)
+            (tmp / BACKUP_STATE).write_text(json.dumps({"epoch": epoch + 1}))
+
+
+def _restore_backup(model: keras.Model, folder: Path) -> int:
+    """Load ``backup/`` into a compiled model (optimizer state too); returns the epochs done."""
+    path = complete_folder(folder / BACKUP)
+    model.optimizer.build(model.trainable_variables)
+    model.load_weights(path / BACKUP_WEIGHTS)
+    return int(json.loads((path / BACKUP_STATE).read_text())["epoch"])
+
+
 def train_arcnn(folder: str | Path, epochs: int | None = None, minutes: float | None = None,
                 resume: bool = False, dataset: ChoraleDataset | None = None, verbose: int = 1,
                 seed: int = 0, live_plot: bool = False, limit: int | None = None) -> dict:
     """Train (or resume) the AR-CNN in ``folder``; the best model on validation is ``folder/model``.
 
     Stops after ``epochs`` in all or ``minutes``, whichever comes first. ``limit`` keeps only
-    the first training and validation rolls (for quick runs).
+    the first training and validation rolls (for quick runs). Resuming a run that has done its
+    epochs only saves the final model, and returns the run's logged history.
     """
     folder = Path(folder)
-    backup = folder / "backup"
     if epochs is None and minutes is None:
         raise TrainingError("say how long to train: --epochs N or --minutes M")
-    check_run_folder(folder, resume, backup.name)
+    check_run_folder(folder, resume, BACKUP)
     keras.utils.set_random_seed(seed)
     config = ARCNN_CONFIGS["default"]
     dataset = dataset or load_dataset(progress=False)
@@ -287,19 +321,27 @@ def train_arcnn(folder: str | Path, epochs: int | None = None, minutes: float | 
     model = build_unet(config)
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=flip_loss)
     folder.mkdir(parents=True, exist_ok=True)
-    save_arcnn(model, config, folder / "model")  # config now, best weights as they come
-    callbacks = [
-        keras.callbacks.BackupAndRestore(str(backup), delete_checkpoint=False),  # resumable when done too
-        keras.callbacks.ModelCheckpoint(str(folder / "model" / "arcnn.weights.h5"), monitor="val_loss",
-                                        save_best_only=True, save_weights_only=True),
-        keras.callbacks.CSVLogger(str(folder / LOG_FILE), append=resume),
-        TimeLimit(minutes),
-        *([LivePlot(keys=("loss", "val_loss"))] if live_plot else []),
-    ]
-    history = model.fit(CorruptedRolls(arcnn_rolls(dataset, "train", config)[:limit], config, seed=seed),
-                        validation_data=(valid_noisy, (valid_noisy != valid).astype(np.float32)),
-                        epochs=epochs or 10**6, callbacks=callbacks, verbose=verbose)
+    start, logged = 0, []
+    if resume:
+        start = _restore_backup(model, folder)
+        logged = trim_log(folder / LOG_FILE, "epoch", start - 1)
+    else:
+        with atomic_folder(folder / MODEL) as tmp:
+            save_arcnn(model, config, tmp)  # config now, best weights as they come
+    history = log_history(logged)
+    total = epochs or 10**6
+    if start < total:
+        callbacks = [
+            keras.callbacks.CSVLogger(str(folder / LOG_FILE), append=resume),  # before the backup
+            Backup(folder, config, best=min(history.get("val_loss", []), default=math.inf)),
+            TimeLimit(minutes),
+            *([LivePlot(keys=("loss", "val_loss"))] if live_plot else []),
+        ]
+        history = model.fit(CorruptedRolls(arcnn_rolls(dataset, "train", config)[:limit], config, seed=seed),
+                            validation_data=(valid_noisy, (valid_noisy != valid).astype(np.float32)),
+                            initial_epoch=start, epochs=total, callbacks=callbacks, verbose=verbose).history
     best = build_unet(config)  # the best weights without the optimizer state: a third the size
-    best.load_weights(folder / "model" / "arcnn.weights.h5")
-    save_arcnn(best, config, folder / "model", fast_copy=True)
-    return history.history
+    best.load_weights(complete_folder(folder / MODEL) / ARCNN_WEIGHTS)
+    with atomic_folder(folder / MODEL) as tmp:
+        save_arcnn(best, config, tmp, fast_copy=True)
+    return history
