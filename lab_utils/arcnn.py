@@ -209,8 +209,8 @@ def enhance(music: PianoRoll, model, config: ArcnnConfig, iterations: int = 100,
     counts = edits.counts
     for first, start, end in chunks:
         budget = iterations if len(chunks) == 1 else max(1, round(iterations * (end - start) / ARCNN_WINDOW_STEPS))
-        share = end / music.n_steps  # the edits allowed so far grow with the music covered
-        added_cap, removed_cap = int(max_notes_added * share), int(max_removed * share)
+        # the edits allowed so far grow with the music covered (whole numbers: any budget fits)
+        added_cap, removed_cap = (max_notes_added * end // music.n_steps, max_removed * end // music.n_steps)
         done = 0
         while done < budget:
             last = min(music.n_steps, first + ARCNN_WINDOW_STEPS)
@@ -223,8 +223,9 @@ def enhance(music: PianoRoll, model, config: ArcnnConfig, iterations: int = 100,
                                         counts.removed < removed_cap) & ~touched
                 if not allowed.any():
                     break
-                scaled = np.where(allowed, logits / temperature, -np.inf).reshape(-1)
-                probs = np.exp(scaled - scaled.max())
+                with np.errstate(over="ignore"):  # any temperature above 0, however small or large
+                    scaled = (logits.astype(np.float64) - logits[allowed].max()) / temperature
+                    probs = np.where(allowed, np.exp(scaled), 0.0).reshape(-1)
                 t, p = divmod(int(rng.choice(probs.size, p=probs / probs.sum())), config.n_pitches)
                 edits.flip(start + t, p, added_track)
                 touched[max(0, t - EIGHTH) : t + EIGHTH + 1, p] = True

@@ -364,7 +364,8 @@ def _final_chord(parts: list[Part], end: int, scale: set[int]) -> None:
                    for n, v in parts[k].notes if n.start < last.start]
         previous = earlier[-1][0].pitch if earlier else ceiling - 7
         choices = [p for p in range(lowest, ceiling + 1) if p % 12 == pitch_class]
-        pitch = min(choices, key=lambda p: abs(p - previous)) if choices else ceiling - (ceiling - pitch_class) % 12
+        pitch = (min(choices, key=lambda p: abs(p - previous)) if choices  # else the nearest below, still a MIDI pitch
+                 else max(ceiling - (ceiling - pitch_class) % 12, pitch_class))
         offset = ARRANGEMENT.parts[k][2] - ARRANGEMENT.parts[0][2]
         parts[k].notes[:] = earlier + [(Note(last.start, pitch, end - last.start), velocity + offset)]
         ceiling = pitch
@@ -439,6 +440,8 @@ def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, secon
     beats_per_bar = bar // STEPS_PER_BEAT
     if bar % STEPS_PER_BEAT:
         raise MelodyError(f"a {whole.time_signature[0]}/{whole.time_signature[1]} bar is not whole quarter notes")
+    bars_with_notes = whole.onsets[:, :, 0].any(axis=1).reshape(-1, bar).any(axis=1)
+    whole = slice_bars(whole, int(np.argmax(bars_with_notes)), len(bars_with_notes))  # the theme starts with a note
     music_seconds = seconds - ARRANGEMENT.tail_seconds
     sections = plan_form(whole.n_steps // bar, beats_per_bar, music_seconds)
     parts = [Part(name, program, volume) for name, program, _, volume in ARRANGEMENT.parts]

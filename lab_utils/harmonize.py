@@ -35,15 +35,19 @@ BATCH = 64  # windows per generator call: memory stays bounded for any length
 PHRASE_END_STEPS = 2 * STEPS_PER_BEAT  # a melody note this long (or before a rest) ends a phrase
 
 
-def _octave_shift(melody: PianoRoll, soprano_range: tuple[int, int]) -> int:
-    """Semitones (a multiple of 12) that bring the melody's centre into the soprano's range.
+def _octave_shift(melody: PianoRoll, voice_ranges: list[tuple[int, int]]) -> int:
+    """Semitones (a multiple of 12) that bring the melody's centre into the soprano's range, and
+    no further than every voice, moved back by as much, stays a MIDI pitch.
 
     Warns when the melody is far from a soprano's range (two octaves or more away) or still
     reaches beyond it after the move.
     """
     notes = melody.notes(0)
     centre = np.average([n.pitch for n in notes], weights=[n.length for n in notes])
-    shift = 12 * int(round((SOPRANO_CENTRE - centre) / 12))
+    lowest, highest = min(low for low, _ in voice_ranges), max(high for _, high in voice_ranges)
+    shift = int(np.clip(12 * round((SOPRANO_CENTRE - centre) / 12),
+                        -12 * ((N_PITCHES - 1 - highest) // 12), 12 * (lowest // 12)))
+    soprano_range = voice_ranges[0]
     low, high = min(n.pitch for n in notes) + shift, max(n.pitch for n in notes) + shift
     if abs(shift) >= 24 or low < soprano_range[0] - 5 or high > soprano_range[1] + 5:
         warnings.warn(f"melody moved by {shift:+d} semitones to fit the choir (it spans "
@@ -96,7 +100,7 @@ def generator_evidence(melody: PianoRoll, generator: Any, config: GanConfig,
         raise ValueError("harmonize takes a one-track melody (see midi.extract_melody)")
     if not melody.onsets.any():
         raise ValueError("the melody has no notes")
-    shift = _octave_shift(melody, voice_ranges[0])
+    shift = _octave_shift(melody, voice_ranges)
     bar = melody.steps_per_bar
     pad = (bar - melody.pickup_steps % bar) % bar  # bar lines fall on multiples of the bar
     whole = int(np.lcm(bar, STEPS_PER_BEAT))  # whole bars and whole beats (a 3/8 bar is not)

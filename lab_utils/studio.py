@@ -8,6 +8,10 @@ press Generate: the studio shows the piano roll, plays the audio and offers the 
 from __future__ import annotations
 
 import base64
+import html
+import re
+import shutil
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,9 +19,10 @@ from pathlib import Path
 import ipywidgets as widgets
 
 from .audio import preload_soundfont
-from .export import output_names
+from .export import candidate_names
+from .files import rename_all_new
 from .melody_source import MelodyError, melody_from
-from .midi import PianoRoll, slice_bars, whole_bars, write_midi
+from .midi import MidiFileError, PianoRoll, extract_melody, read_midi, slice_bars, whole_bars, write_midi
 from .samples import MELODIES
 
 __all__ = ["Studio", "StudioResult", "MODELS", "make_music"]
@@ -120,14 +125,24 @@ class Studio:
         else:
             if not self.upload.value:
                 raise MelodyError("upload a MIDI file first (or choose another source)")
-            upload = self.upload.value[0]
-            path = self.outdir / "uploads" / Path(upload["name"]).name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(bytes(upload["content"]))
-            roll, _, name = melody_from(str(path))
+            roll, name = self._uploaded_melody(self.upload.value[0])
         whole = whole_bars(roll)
         bars = min(self.bars.value, whole.n_steps // whole.steps_per_bar)
         return slice_bars(whole, 0, bars), name
+
+    def _uploaded_melody(self, upload: dict) -> tuple[PianoRoll, str]:
+        """The melody of an uploaded MIDI file, kept under a safe name in ``outdir/uploads``
+        (a browser may send any name); a file that is no usable MIDI is a ``MelodyError``."""
+        shown = upload["name"] if str(upload["name"]).isprintable() else repr(upload["name"])
+        name = re.sub(r"[^\w\- ]", "_", Path(str(upload["name"])).stem)[:60].strip() or "upload"
+        folder = self.outdir / "uploads"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=f"{name}-", suffix=".mid", delete=False) as file:
+                file.write(bytes(upload["content"]))
+            return extract_melody(read_midi(file.name)), name
+        except (MidiFileError, OSError) as exc:
+            raise MelodyError(f"{shown}: {exc}") from None
 
     def _models(self):
         if self.model.value in ("GAN", "both") and self._harmonizer is None:
@@ -149,15 +164,14 @@ class Studio:
         import matplotlib.pyplot as plt
         from IPython.display import HTML, display
 
-        from .audio import SAMPLE_RATE, play, synthesize, write_audio
-        from .plots import plot_enhancement, plot_pianoroll
+        from .audio import SAMPLE_RATE, play, synthesize
 
         self.generate_button.disabled = True
         try:
             try:
                 melody, name = self.melody()
             except MelodyError as exc:
-                self.status.value = f"<span style='color:#b00'>{exc}</span>"
+                self.status.value = f"<span style='color:#b00'>{html.escape(str(exc))}</span>"
                 return None
             model = self.model.value
             bars = melody.n_steps // melody.steps_per_bar
@@ -170,16 +184,8 @@ class Studio:
                 iterations=self.iterations.value, max_notes_added=self.max_added.value,
                 max_removed_pct=self.max_removed.value, temperature=self.temperature.value)
             audio = synthesize(music)
-            paths = output_names(self.outdir, f"{name}-{model.lower()}-seed{self.seed.value}", force=False)
-            with ThreadPoolExecutor(max_workers=1) as pool:  # the MP3 encoder runs beside the picture
-                mp3 = pool.submit(write_audio, audio, paths["mp3"])
-                write_midi(music, paths["mid"])
-                if model == "GAN":
-                    ax = plot_pianoroll(music, title=f"{name}: {summary}")
-                else:
-                    ax = plot_enhancement(before, music, title=f"{name}: {summary}")
-                ax.figure.savefig(paths["png"], dpi=100, bbox_inches="tight")  # the legend sits outside
-                mp3.result()
+            paths, ax = self._write(music, before, audio, f"{name}-{model.lower()}-seed{self.seed.value}",
+                                    model, f"{name}: {summary}")
             progress.update(1)
             self.result = StudioResult(melody, music, summary, {k: paths[k] for k in ("mid", "mp3", "png")})
             self.status.value = f"{summary} ({len(audio) / SAMPLE_RATE:.0f} s of audio)"
@@ -196,6 +202,29 @@ class Studio:
             return self.result
         finally:
             self.generate_button.disabled = False
+
+    def _write(self, music: PianoRoll, before: PianoRoll, audio, stem: str, model: str,
+               title: str) -> tuple[dict[str, Path], object]:
+        """MIDI, MP3 and the picture, written aside and then given free names together
+        (``stem``, ``stem-2``, ...): earlier files are never replaced, even by another studio."""
+        from .audio import write_audio
+        from .plots import plot_enhancement, plot_pianoroll
+
+        self.outdir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".studio-", dir=self.outdir))
+        try:
+            staged = {kind: staging / f"{stem}.{kind}" for kind in ("mid", "mp3", "png")}
+            with ThreadPoolExecutor(max_workers=1) as pool:  # the MP3 encoder runs beside the picture
+                mp3 = pool.submit(write_audio, audio, staged["mp3"])
+                write_midi(music, staged["mid"])
+                ax = plot_pianoroll(music, title=title) if model == "GAN" else plot_enhancement(before, music, title=title)
+                ax.figure.savefig(staged["png"], dpi=100, bbox_inches="tight")  # the legend sits outside
+                mp3.result()
+            paths = next(names for names in candidate_names(self.outdir, stem)
+                         if rename_all_new({staged[kind]: names[kind] for kind in staged}))
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return paths, ax
 
     def _on_click(self, _button) -> None:
         self.generate()
