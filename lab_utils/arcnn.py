@@ -109,13 +109,13 @@ def corrupt(rolls: np.ndarray, rng: np.random.Generator, max_added_share: float)
     return corrupted
 
 
-def save_arcnn(model, config: ArcnnConfig, folder: Path, fast_copy: bool = False) -> None:
-    """Weights and config, enough to rebuild the Keras model; with ``fast_copy`` also its LiteRT
+def save_arcnn(model, config: ArcnnConfig, folder: Path, lite_copy: bool = False) -> None:
+    """Weights and config, enough to rebuild the Keras model; with ``lite_copy`` also its LiteRT
     copy (``arcnn.tflite``) that enhances without TensorFlow."""
     folder.mkdir(parents=True, exist_ok=True)
     model.save_weights(folder / ARCNN_WEIGHTS)
     (folder / "config.json").write_text(json.dumps({"config": dataclasses.asdict(config)}, indent=1))
-    if fast_copy:
+    if lite_copy:
         export_tflite(model, folder / ARCNN_TFLITE)
 
 

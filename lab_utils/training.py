@@ -145,6 +145,13 @@ class LivePlot(keras.callbacks.Callback):
         print(", ".join(f"{k} {self.log[k][-1]:.3f}" for k in self.keys if k in self.log))
 
 
+def say_device() -> None:
+    """One line: the GPUs TensorFlow trains on, or that it trains on the CPU."""
+    gpus = tf.config.list_physical_devices("GPU")
+    names = [tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name) for gpu in gpus]
+    print(f"training on {', '.join(names) or 'the CPU (TensorFlow sees no GPU)'}", flush=True)
+
+
 class TimeLimit(keras.callbacks.Callback):
     """Stop after ``minutes`` of training (checked after each chunk)."""
 
@@ -207,6 +214,7 @@ def train_gan(folder: str | Path, config_name: str = "default", iterations: int 
         if saved != config_name:
             raise TrainingError(f"{folder} was trained with --config {saved}, not {config_name}")
     keras.utils.set_random_seed(seed)
+    say_device()
     config = CONFIGS[config_name]
     dataset = dataset or load_dataset(progress=False)
     gan = HarmonyGAN(config)
@@ -233,7 +241,7 @@ def train_gan(folder: str | Path, config_name: str = "default", iterations: int 
                           epochs=math.ceil(total / sample_every) if iterations else 10**6,
                           callbacks=callbacks, verbose=verbose).history
     with atomic_folder(folder / GENERATOR) as tmp:
-        save_generator(gan.generator, config, dataset.voice_ranges("train"), tmp)
+        save_generator(gan.generator, config, dataset.voice_ranges("train"), tmp, lite_copy=True)
         save_decoder(decoder, tmp)
     return history
 
@@ -314,6 +322,7 @@ def train_arcnn(folder: str | Path, epochs: int | None = None, minutes: float | 
         raise TrainingError("say how long to train: --epochs N or --minutes M")
     check_run_folder(folder, resume, BACKUP)
     keras.utils.set_random_seed(seed)
+    say_device()
     config = ARCNN_CONFIGS["default"]
     dataset = dataset or load_dataset(progress=False)
     valid = arcnn_rolls(dataset, "valid", config)[:limit]
@@ -343,5 +352,5 @@ def train_arcnn(folder: str | Path, epochs: int | None = None, minutes: float | 
     best = build_unet(config)  # the best weights without the optimizer state: a third the size
     best.load_weights(complete_folder(folder / MODEL) / ARCNN_WEIGHTS)
     with atomic_folder(folder / MODEL) as tmp:
-        save_arcnn(best, config, tmp, fast_copy=True)
+        save_arcnn(best, config, tmp, lite_copy=True)
     return history

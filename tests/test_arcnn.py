@@ -58,6 +58,11 @@ def test_training_runs_and_resumes(tmp_path, dataset):
     assert [int(r["epoch"]) for r in rows] == [0, 1]
     assert all(np.isfinite(float(r["val_loss"])) for r in rows)
     load_arcnn(arcnn_folder(tmp_path))
+    from lab_utils.arcnn import load_enhancer  # the run's LiteRT copy edits what its Keras model does
+
+    tune = melody_roll("twinkle")
+    lite, keras_edits = (load_enhancer(tmp_path, runtime=r)(tune, iterations=30, seed=1) for r in ("litert", "keras"))
+    assert lite[1] == keras_edits[1] and np.array_equal(lite[0].sounding, keras_edits[0].sounding)
 
 
 def test_zero_removal_keeps_every_note_and_max_additions_hold(shipped):

@@ -45,6 +45,11 @@ def test_training_runs_resumes_and_keeps_its_count(tmp_path, dataset):
     assert load_checkpoint(gan, tmp_path) == 6
     assert int(gan.generator_optimizer.iterations) == 6  # optimizer state came back too
     assert {"iteration_000006.mid", "iteration_000006.png"} <= {p.name for p in (tmp_path / "samples").iterdir()}
+    from lab_utils.harmonize import load_harmonizer  # the run's LiteRT copy sings what its Keras model does
+
+    tune = melody_roll("twinkle")
+    lite, keras_voices = (load_harmonizer(tmp_path, runtime=r)(tune, seed=1) for r in ("litert", "keras"))
+    assert lite.notes(1) and np.array_equal(lite.sounding, keras_voices.sounding)
 
 
 def _check(melody: PianoRoll, music: PianoRoll) -> None:
