@@ -4,38 +4,51 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SOUNDFONT := /usr/share/sounds/sf2/FluidR3_GM.sf2
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: setup soundfont test lab compose clean
+.PHONY: setup soundfont chromium test lab compose clean
 
-setup: $(STAMP) soundfont
+setup: $(STAMP) soundfont chromium
 
-$(STAMP): requirements.txt pyproject.toml
+# install_requirements.py installs what requirements.txt lists and is missing, tinysoundfont
+# with --no-deps, and TensorFlow with CUDA (tensorflow[and-cuda]) on Linux with an NVIDIA
+# driver (nvidia-smi); the notebooks' first cell runs the same script.
+$(STAMP): requirements.txt pyproject.toml install_requirements.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
-	# tinysoundfont declares pyaudio (live playback we never use, needs portaudio to build)
-	$(PY) -m pip install --quiet --no-deps "tinysoundfont>=0.3.6,<0.4"
+	$(PY) install_requirements.py
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-# A General MIDI soundfont through the system package manager where we can; else the
-# built-in synthesizer plays (and says so). TinySoundFont comes from pip, so no FluidSynth.
-soundfont:
-	@if [ -f "$(SOUNDFONT)" ] || [ -n "$$LAB_SOUNDFONT" ]; then \
-	  echo "soundfont: found"; \
-	elif command -v apt-get >/dev/null 2>&1 && { [ "$$(id -u)" = 0 ] || sudo -n true 2>/dev/null; }; then \
+# System packages through the package manager where we can (apt-get as root or with sudo);
+# otherwise one line says what happens without them. $(call apt_install,PACKAGE,WITHOUT IT)
+define apt_install
+if command -v apt-get >/dev/null 2>&1 && { [ "$$(id -u)" = 0 ] || sudo -n true 2>/dev/null; }; then \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-	  ($$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq fluid-soundfont-gm >/dev/null) \
-	    || echo "soundfont: could not install fluid-soundfont-gm; the built-in synthesizer will play"; \
+	  echo "$(1): installing with apt-get"; \
+	  ($$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(1) >/dev/null) \
+	    || echo "$(1): could not install it; $(2)"; \
 	else \
-	  echo "soundfont: none installed (no apt-get or no root); the built-in synthesizer will play"; \
+	  echo "$(1): not installed (no apt-get or no root); $(2)"; \
 	fi
+endef
+
+# A General MIDI soundfont; without one the built-in synthesizer plays (and says so).
+# TinySoundFont comes from pip, so no FluidSynth.
+soundfont:
+	@if [ -f "$(SOUNDFONT)" ] || [ -n "$$LAB_SOUNDFONT" ]; then echo "soundfont: found"; \
+	else $(call apt_install,fluid-soundfont-gm,the built-in synthesizer will play); fi
+
+# The browser tests/test_browser.py drives with Playwright (Playwright downloads no browser).
+# Without it that test is skipped and says why. LAB_CHROMIUM points at another Chromium.
+chromium:
+	@if [ -x "$(CHROMIUM)" ] || [ -n "$$LAB_CHROMIUM" ]; then echo "chromium: found"; \
+	else $(call apt_install,chromium,the browser test will be skipped); fi
 
 test: setup
 	$(PY) -m pytest -q
 
 lab: setup
-	$(PY) -m pip install --quiet "jupyterlab>=4,<5"
 	$(VENV)/bin/jupyter lab notebooks/
 
 compose: setup
