@@ -14,6 +14,25 @@ from lab_utils.midi import Note
 
 REPO = Path(__file__).resolve().parent.parent
 
+# `make test` runs everything; `make test-fast` (pytest -m "not slow") leaves out what starts
+# whole processes, trains, drives notebooks or a browser, or fuzzes: these files, and in other
+# files the tests named here.
+SLOW_FILES = {"test_browser.py", "test_lone_notebook.py", "test_environment.py", "test_training_resume.py",
+              "test_properties.py", "test_notebooks.py", "test_compose.py"}
+SLOW_TESTS = {"test_training_runs_resumes_and_keeps_its_count", "test_training_runs_and_resumes",
+              "test_cli_same_seed_same_bytes_and_bad_files", "test_cli_bad_seed_and_unmakeable_folder_are_one_line",
+              "test_cli_train_refuses_to_overwrite_and_bad_config", "test_cli_evaluate_writes_figures",
+              "test_cli_dataset_json", "test_unseen_tunes_sound_like_bach",
+              "test_commands_make_music_without_importing_tensorflow",
+              "test_a_model_without_its_copy_runs_on_keras_and_says_so",
+              "test_export_and_a_wrong_runtime_are_one_line_user_errors"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.name in SLOW_FILES or item.originalname in SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session")
 def dataset():
