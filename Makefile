@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SOUNDFONT := /usr/share/sounds/sf2/FluidR3_GM.sf2
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: setup soundfont chromium test test-fast lab compose clean
+.PHONY: setup soundfont chromium test test-fast lint lab compose clean
 
 setup: $(STAMP) soundfont chromium
 
@@ -45,8 +45,11 @@ chromium:
 	@if [ -x "$(CHROMIUM)" ] || [ -n "$$LAB_CHROMIUM" ]; then echo "chromium: found"; \
 	else $(call apt_install,chromium,the browser test will be skipped); fi
 
-test: setup
+test: setup lint
 	$(PY) -m pytest -q
+
+lint: setup
+	$(PY) -m ruff check .
 
 # The unit tests alone (under 90 s on 2 cores): what a change is checked with while working.
 test-fast: setup

@@ -155,7 +155,7 @@ def test_cli_same_seed_same_bytes_and_bad_input(tmp_path):
     a = run_cli("enhance", str(tmp_path / "t.mid"), str(tmp_path / "empty.mid"), "-o", str(tmp_path / "a"), "--seed", "3")
     b = run_cli("enhance", str(tmp_path / "t.mid"), "-o", str(tmp_path / "b"), "--seed", "3")
     assert a.returncode == 2 and b.returncode == 0, b.stderr
-    assert [l for l in a.stderr.splitlines() if l.startswith("error:")] == [f"error: {tmp_path}/empty.mid: empty file"]
+    assert [line for line in a.stderr.splitlines() if line.startswith("error:")] == [f"error: {tmp_path}/empty.mid: empty file"]
     assert (tmp_path / "a" / "t.mid").read_bytes() == (tmp_path / "b" / "t.mid").read_bytes()
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["t.mid"]
     assert read_midi(tmp_path / "a" / "t.mid").n_tracks == 1

@@ -31,7 +31,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import mido
-import nbformat
 import pytest
 import soundfile
 

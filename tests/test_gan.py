@@ -114,8 +114,8 @@ def test_cli_same_seed_same_bytes_and_bad_files(tmp_path):
     first = run_cli("harmonize", str(tmp_path / "ode.mid"), str(tmp_path / "bad.mid"), "-o", str(tmp_path / "a"))
     second = run_cli("harmonize", str(tmp_path / "ode.mid"), "-o", str(tmp_path / "b"), "--seed", "0")
     assert first.returncode == 2 and second.returncode == 0, second.stderr
-    assert [l for l in first.stderr.splitlines() if l.startswith("error:")] == \
-        [l for l in first.stderr.splitlines() if "bad.mid" in l and l.startswith("error:")]
+    assert [line for line in first.stderr.splitlines() if line.startswith("error:")] == \
+        [line for line in first.stderr.splitlines() if "bad.mid" in line and line.startswith("error:")]
     assert "Traceback" not in first.stderr
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["ode.mid"]
     assert (tmp_path / "a" / "ode.mid").read_bytes() == (tmp_path / "b" / "ode.mid").read_bytes()
