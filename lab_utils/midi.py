@@ -122,6 +122,46 @@ class PianoRoll:
                 onsets[note.start, note.pitch, k] = True
         return cls(sounding, onsets, **meta)
 
+    def to_multitrack(self):
+        """The roll as a ``pypianoroll.Multitrack`` (the DeepComposer samples' type): resolution
+        4 per beat, one ``BinaryTrack`` per track with its name and program, tempo and downbeats.
+
+        pypianoroll keeps no onsets: two repeated quarter notes come back as one half note.
+        """
+        import pypianoroll
+
+        downbeat = np.zeros(self.n_steps, bool)
+        downbeat[self.pickup_steps % self.steps_per_bar :: self.steps_per_bar] = True
+        tracks = [pypianoroll.BinaryTrack(name=name, program=program, pianoroll=self.sounding[:, :, k])
+                  for k, (name, program) in enumerate(zip(self.names, self.programs))]
+        return pypianoroll.Multitrack(resolution=STEPS_PER_BEAT, tempo=np.full(self.n_steps, float(self.tempo)),
+                                      downbeat=downbeat, tracks=tracks)
+
+    @classmethod
+    def from_multitrack(cls, multitrack) -> "PianoRoll":
+        """A ``pypianoroll.Multitrack`` on the 16th grid (any resolution: each 16th is read at its
+        middle), drums left out; the meter and pickup come from its downbeats, the tempo from its
+        first step. A note starts where a pitch begins to sound (pypianoroll keeps no onsets)."""
+        pitched = [track for track in multitrack.tracks if not track.is_drum]
+        if not pitched:
+            raise MidiFileError("the multitrack has no pitched track")
+        per_step = multitrack.resolution / STEPS_PER_BEAT  # its time steps in one of our 16ths
+        n_steps = int(max(len(track.pianoroll) for track in pitched) / per_step)
+        middles = ((np.arange(n_steps) + 0.5) * per_step).astype(int)  # each 16th read at its middle
+        sounding = np.zeros((n_steps, N_PITCHES, len(pitched)), bool)
+        for k, track in enumerate(pitched):
+            inside = middles < len(track.pianoroll)
+            sounding[inside, :, k] = track.pianoroll[middles[inside]] > 0
+        onsets = sounding & ~np.concatenate([np.zeros((1, N_PITCHES, len(pitched)), bool), sounding[:-1]])
+        bars = (np.round(np.flatnonzero(multitrack.downbeat) / per_step).astype(int) if multitrack.downbeat is not None
+                else np.array([], int))
+        bar = int(bars[1] - bars[0]) if len(bars) > 1 else 4 * STEPS_PER_BEAT
+        meter = (bar // STEPS_PER_BEAT, 4) if bar % STEPS_PER_BEAT == 0 else (bar // 2, 8)
+        tempo = float(multitrack.tempo[0]) if multitrack.tempo is not None and len(multitrack.tempo) else 100.0
+        return cls(sounding, onsets, tempo=tempo, time_signature=meter, pickup_steps=int(bars[0]) if len(bars) else 0,
+                   names=[track.name or f"Track {k + 1}" for k, track in enumerate(pitched)],
+                   programs=[track.program for track in pitched])
+
     def track(self, k: int) -> "PianoRoll":
         """A one-track roll holding track ``k``."""
         return replace(

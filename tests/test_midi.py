@@ -166,3 +166,38 @@ def test_cli_wrong_option_is_one_line(tmp_path):
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert result.stderr.startswith("error:")
+
+
+def test_pypianoroll_multitrack_both_ways(dataset):
+    """A chorale to pypianoroll and back keeps what sounds, names, programs, meter and pickup;
+    pypianoroll keeps no onsets, so a repeated note comes back as one longer note."""
+    import pypianoroll
+
+    chorale = next(c.roll() for c in dataset.split("test") if c.roll().pickup_steps)
+    multitrack = chorale.to_multitrack()
+    assert isinstance(multitrack, pypianoroll.Multitrack) and multitrack.resolution == 4
+    assert [t.name for t in multitrack.tracks] == ["Soprano", "Alto", "Tenor", "Bass"]
+    back = PianoRoll.from_multitrack(multitrack)
+    assert np.array_equal(back.sounding, chorale.sounding)
+    assert (back.time_signature, back.pickup_steps, back.programs) == \
+        (chorale.time_signature, chorale.pickup_steps, chorale.programs)
+    assert len(back.notes(0)) < len(chorale.notes(0))  # Bach's repeated notes merge
+
+
+def test_a_deepcomposer_multitrack_comes_onto_the_16th_grid():
+    """Resolution 24 (the DeepComposer samples'), a drum track left out, 3/4 from the downbeats."""
+    import pypianoroll
+
+    roll = np.zeros((24 * 6, 128), bool)
+    roll[0:24, 60] = roll[24:72, 64] = roll[72:144, 67] = True  # a quarter, a half, a dotted half
+    downbeat = np.zeros(24 * 6, bool)
+    downbeat[::72] = True
+    multitrack = pypianoroll.Multitrack(resolution=24, tempo=np.full(24 * 6, 90.0), downbeat=downbeat, tracks=[
+        pypianoroll.BinaryTrack(name="Lead", program=73, pianoroll=roll),
+        pypianoroll.BinaryTrack(name="Drums", is_drum=True, pianoroll=roll)])
+    music = PianoRoll.from_multitrack(multitrack)
+    assert music.n_tracks == 1 and music.names == ["Lead"] and music.programs == [73]
+    assert music.time_signature == (3, 4) and music.tempo == 90.0
+    assert music.notes(0) == [Note(0, 60, 4), Note(4, 64, 8), Note(12, 67, 12)]
+    with pytest.raises(MidiFileError):
+        PianoRoll.from_multitrack(pypianoroll.Multitrack(resolution=24, tracks=[multitrack.tracks[1]]))
