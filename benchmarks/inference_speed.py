@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from results import record
+
 DEEPCOMPOSER_METHOD = """
 import numpy as np
 from lab_utils.arcnn import ARCNN_CONFIGS, build_unet
@@ -92,6 +94,15 @@ def main(repeats: int) -> None:
     print(f"{'figure':40s} {'LiteRT':>8s} {'keras':>8s}  goal")
     for name, value, goal, before in goals:
         print(f"{name:40s} {value:8.2f} {'' if before is None else f'{before:8.2f}':>8s}  {goal}")
+    record("inference_speed", {
+        "import_tensorflow_s": median["bare: import tensorflow"], "help_s": median["--help"],
+        "compose_s": median["compose"], "compose_keras_s": median["compose, keras"],
+        "compose_ratio": goals[0][1], "compose_keras_ratio": goals[0][3],
+        "enhance_deepcomposer_s": median["enhance 100 it., DeepComposer method"],
+        "enhance_s": median["enhance 100 it."], "enhance_keras_s": median["enhance 100 it., keras"],
+        "enhance_speedup": goals[1][1], "enhance_keras_speedup": goals[1][3],
+        "harmonize_10min_s": median["harmonize 10 min"], "harmonize_10min_keras_s": median["harmonize 10 min, keras"],
+        "harmonize_speedup": goals[2][1]})
 
 
 if __name__ == "__main__":

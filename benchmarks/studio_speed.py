@@ -15,6 +15,8 @@ import statistics
 import subprocess
 import sys
 
+from results import record
+
 ONE_SESSION = """
 import json, sys, tempfile, time
 import matplotlib
@@ -49,6 +51,10 @@ def main(repeats: int) -> None:
         print(f"{model:8s} {statistics.median(first):15.2f} {statistics.median(s[1] for s in sessions):8.2f}  "
               + " ".join(f"{s:.2f}" for s in first))
     print("goal: first Generate under 2 s")
+    record("studio_speed", {f"{model.lower().replace('-', '')}_first_s": statistics.median(s[0] for s in sessions)
+                            for model, sessions in runs.items()}
+           | {f"{model.lower().replace('-', '')}_next_s": statistics.median(s[1] for s in sessions)
+              for model, sessions in runs.items()})
 
 
 if __name__ == "__main__":

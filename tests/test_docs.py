@@ -1,0 +1,40 @@
+"""The README and the model cards quote benchmark figures from benchmarks/results.json, the one
+place they live: a quote that disagrees with the file fails here (re-run the benchmark, then
+update the quote)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import REPO
+
+RESULTS = json.loads((REPO / "benchmarks" / "results.json").read_text())
+
+QUOTES = [  # (file, benchmark, the sentence as it must read, figures filled in)
+    ("README.md", "inference_speed",
+     "`compose` takes {compose_s:.1f} s against {import_tensorflow_s:.1f} s for a bare"),
+    ("README.md", "inference_speed", "**{compose_ratio:.1f}x**"),
+    ("README.md", "inference_speed", "`LAB_RUNTIME=keras`, {compose_keras_ratio:.1f}x"),
+    ("README.md", "inference_speed",
+     "a 10-minute melody takes {harmonize_10min_s:.1f} s as a whole process on LiteRT\n"
+     "against {harmonize_10min_keras_s:.1f} s on the Keras path (**{harmonize_speedup:.1f}x**"),
+    ("README.md", "inference_speed",
+     "100 iterations the DeepComposer sample's way take {enhance_deepcomposer_s:.1f} s; `python -m lab_utils enhance`\n"
+     "takes {enhance_s:.2f} s on LiteRT: **{enhance_speedup:.0f}x faster** ({enhance_keras_s:.2f} s, "
+     "{enhance_keras_speedup:.1f}x, on the Keras path"),
+    ("README.md", "inference_speed", "answers in {help_s:.2f} s"),
+    ("README.md", "studio_speed",
+     "first\nGenerate of 8 bars takes {gan_first_s:.2f} s (GAN), {arcnn_first_s:.2f} s (AR-CNN) and "
+     "{both_first_s:.2f} s (both)"),
+    ("models/arcnn/MODEL_CARD.md", "inference_speed",
+     "iteration) {enhance_deepcomposer_s:.2f} s; `python -m lab_utils enhance` on LiteRT {enhance_s:.2f} s "
+     "(**{enhance_speedup:.0f}x**)"),
+]
+
+
+@pytest.mark.parametrize("path, benchmark, sentence", QUOTES)
+def test_documents_quote_the_recorded_figures(path, benchmark, sentence):
+    text = " ".join((REPO / path).read_text().split())  # line breaks count as spaces
+    assert " ".join(sentence.format(**RESULTS[benchmark]).split()) in text
