@@ -25,7 +25,7 @@ import numpy as np
 import pretty_midi
 
 from .files import atomic_path
-from .midi import PianoRoll, read_midi, to_pretty_midi
+from .midi import PianoRoll, midi_channel, read_midi, to_pretty_midi
 
 if TYPE_CHECKING:
     from tinysoundfont._tinysoundfont import SoundFont
@@ -150,9 +150,8 @@ def _events(pm: pretty_midi.PrettyMIDI) -> tuple[list[tuple[int, int, int, int, 
     """Events (sample, kind, channel, pitch or controller, velocity or value) and channel programs."""
     events = []
     channels = []
-    melodic = [c for c in range(16) if c != 9]
     for i, inst in enumerate(pm.instruments):
-        channel = 9 if inst.is_drum else melodic[i % len(melodic)]
+        channel = midi_channel(i, inst.is_drum)
         channels.append((channel, inst.program, inst.is_drum))
         for cc in inst.control_changes:  # e.g. channel volume (7) for the mix
             events.append((round(cc.time * SAMPLE_RATE), CONTROL, channel, cc.number, cc.value))

@@ -23,7 +23,7 @@ import numpy as np
 
 from .metrics import estimate_key, figures, key_scale
 from .melody_source import MelodyError
-from .midi import N_PITCHES, STEPS_PER_BEAT, Note, PianoRoll, slice_bars, top_line, whole_bars
+from .midi import N_PITCHES, STEPS_PER_BEAT, Note, PianoRoll, midi_channel, slice_bars, top_line, whole_bars
 
 if TYPE_CHECKING:
     from .arcnn import Enhancer
@@ -153,9 +153,8 @@ class Composition:
                 conductor.append(mido.MetaMessage("set_tempo", tempo=tempo, time=beat * RESOLUTION - last))
                 last, previous = beat * RESOLUTION, tempo
         file = mido.MidiFile(type=1, ticks_per_beat=RESOLUTION, tracks=[conductor])
-        channels = [c for c in range(16) if c != 9]
         for k, part in enumerate(self.parts):
-            channel = channels[k % len(channels)]
+            channel = midi_channel(k)
             events = []
             for note, velocity in part.notes:
                 events.append((note.start * ticks, 1, note.pitch, velocity))

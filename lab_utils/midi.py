@@ -27,6 +27,7 @@ __all__ = [
     "PianoRoll",
     "read_midi",
     "write_midi",
+    "midi_channel",
     "to_pretty_midi",
     "top_line",
     "top_pitches",
@@ -171,6 +172,15 @@ class PianoRoll:
             names=[self.names[k]],
             programs=[self.programs[k]],
         )
+
+
+DRUM_CHANNEL = 9  # General MIDI's channel 10
+MELODIC_CHANNELS = [c for c in range(16) if c != DRUM_CHANNEL]
+
+
+def midi_channel(track: int, is_drum: bool = False) -> int:
+    """The MIDI channel (0-15) of the ``track``-th part: channel 10 for drums, the others in turn."""
+    return DRUM_CHANNEL if is_drum else MELODIC_CHANNELS[track % len(MELODIC_CHANNELS)]
 
 
 def roll_to_notes(sounding: np.ndarray, onsets: np.ndarray) -> list[Note]:
