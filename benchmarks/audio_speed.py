@@ -50,7 +50,7 @@ def load_then(path: Path) -> tinysoundfont.Synth:
 
 def synthesize_then(pm: pretty_midi.PrettyMIDI, synth: tinysoundfont.Synth) -> np.ndarray:
     """The events played on a freshly loaded ``synth``, in chunks copied out of its buffers."""
-    events, channels = audio._events(pm)
+    events, channels = audio.synth_events(pm)
     for channel, program, is_drum in channels:
         synth.program_select(channel, 0, 128 if is_drum else 0, 0 if is_drum else program)
     total = (events[-1][0] if events else 0) + int(audio.TAIL_SECONDS * RATE)

@@ -30,7 +30,7 @@ from .midi import PianoRoll, midi_channel, read_midi, to_pretty_midi
 if TYPE_CHECKING:
     from tinysoundfont._tinysoundfont import SoundFont
 
-__all__ = ["SAMPLE_RATE", "find_soundfont", "preload_soundfont", "synthesize", "write_audio", "play", "synthesizer_name",
+__all__ = ["synth_events", "SAMPLE_RATE", "find_soundfont", "preload_soundfont", "synthesize", "write_audio", "play", "synthesizer_name",
            "add_reverb"]
 
 SAMPLE_RATE = 44100
@@ -146,7 +146,7 @@ def _say_fallback_once() -> None:
 CONTROL, NOTE_OFF, NOTE_ON = 0, 1, 2  # the order of events at the same sample
 
 
-def _events(pm: pretty_midi.PrettyMIDI) -> tuple[list[tuple[int, int, int, int, int]], list[tuple[int, int, bool]]]:
+def synth_events(pm: pretty_midi.PrettyMIDI) -> tuple[list[tuple[int, int, int, int, int]], list[tuple[int, int, bool]]]:
     """Events (sample, kind, channel, pitch or controller, velocity or value) and channel programs."""
     events = []
     channels = []
@@ -174,7 +174,7 @@ def _render_soundfont(pm: pretty_midi.PrettyMIDI, loaded: SoundFont) -> np.ndarr
 
     font = SoundFont(loaded)
     font.set_max_voices(MAX_VOICES)  # a copy starts without voices
-    events, channels = _events(pm)
+    events, channels = synth_events(pm)
     for channel, program, is_drum in channels:
         font.channel_set_bank(channel, 128 if is_drum else 0)
         font.channel_set_preset_number(channel, 0 if is_drum else program, False)

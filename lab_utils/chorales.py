@@ -21,7 +21,7 @@ import numpy as np
 from .files import atomic_path
 from .midi import N_PITCHES, STEPS_PER_BEAT, Note, PianoRoll
 
-__all__ = [
+__all__ = ["tune_signature", "split_of", 
     "VOICES",
     "GAN_WINDOW_STEPS",
     "ARCNN_WINDOW_STEPS",
@@ -222,14 +222,14 @@ def _voice_parts(score) -> list | None:
     return chosen
 
 
-def _tune_signature(notes: np.ndarray) -> str:
+def tune_signature(notes: np.ndarray) -> str:
     """The soprano's first intervals: equal for two harmonizations of one hymn tune."""
     soprano = notes[notes[:, 0] == 0]
     pitches = soprano[np.argsort(soprano[:, 1], kind="stable"), 2][:13]
     return " ".join(str(int(i)) for i in np.diff(pitches))
 
 
-def _split_of(signature: str) -> str:
+def split_of(signature: str) -> str:
     """The fixed split of a tune: sha256 of its signature mod 100, 0-6 test, 7-16 valid.
 
     The cut points give 77/11/12 percent of the chorales (tunes come in groups of unequal size).
@@ -326,7 +326,7 @@ def build_dataset(
             continue
         meta, notes = parsed
         meta.update(id=chorale_id, number=number, source=sources[-1],
-                    split=_split_of(_tune_signature(notes)))
+                    split=split_of(tune_signature(notes)))
         items.append((meta, notes))
     dataset = _dataset_from(items, skipped, _source_hash(sorted(set(sources))))
     dataset.build_seconds = time.perf_counter() - started

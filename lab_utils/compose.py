@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from .arcnn import Enhancer
     from .harmonize import Harmonizer
 
-__all__ = ["Arrangement", "ARRANGEMENT", "Section", "Part", "Composition", "plan_form", "vary_melody", "compose", "TAG"]
+__all__ = ["gap_steps", "Arrangement", "ARRANGEMENT", "Section", "Part", "Composition", "plan_form", "vary_melody", "compose", "TAG"]
 
 
 TAG = "aug-arch-ml-workshop"
@@ -241,7 +241,7 @@ def _beat_factors(sections: list[Section], beats_per_bar: int) -> np.ndarray:
 
 # --- the music --------------------------------------------------------------------------------
 
-def _gap_steps(melody: PianoRoll, kept_beats: int | None = None, cadence: bool = True) -> np.ndarray:
+def gap_steps(melody: PianoRoll, kept_beats: int | None = None, cadence: bool = True) -> np.ndarray:
     """Steps the AR-CNN rewrites: all of every bar (but the last, the cadence, where ``cadence``)
     after its first ``kept_beats`` beats (by default the second half of the bar)."""
     bar = melody.steps_per_bar
@@ -256,7 +256,7 @@ def _gap_steps(melody: PianoRoll, kept_beats: int | None = None, cadence: bool =
 
 def vary_melody(melody: PianoRoll, enhancer: Enhancer, seed: int, kept_beats: int | None = None,
                 cadence: bool = True, key: tuple[int, str] | None = None) -> PianoRoll:
-    """A variation of a whole-bar melody: the AR-CNN fills gaps left in it (``_gap_steps``), in 8th notes.
+    """A variation of a whole-bar melody: the AR-CNN fills gaps left in it (``gap_steps``), in 8th notes.
 
     The AR-CNN, trained on merged chorales, fills a gap with chords. On each 8th the new note
     is the tone of its chord nearest the note before (at most a 4th away), so the line moves
@@ -264,7 +264,7 @@ def vary_melody(melody: PianoRoll, enhancer: Enhancer, seed: int, kept_beats: in
     where the AR-CNN added nothing usable, the line steps on towards the next note of the tune
     (a passing note, or a neighbour when it is already there): running 8ths.
     """
-    gaps = _gap_steps(melody, kept_beats, cadence)
+    gaps = gap_steps(melody, kept_beats, cadence)
     holed = replace(melody, sounding=melody.sounding & ~gaps[:, None, None],
                     onsets=melody.onsets & ~gaps[:, None, None])
     enhanced, _ = enhancer(holed, iterations=300, max_notes_added=400, max_removed_pct=0.0, seed=seed)

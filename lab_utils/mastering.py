@@ -7,7 +7,7 @@ wastes headroom and thumps at the start and end: a 20 Hz high-pass removes it.
 
 Measuring is fast because nothing is done twice: the audio is K-weighted once (pyloudnorm's own
 filters) and every window's loudness comes from running sums of that energy; only the samples
-that could reach a peak of interest are oversampled (see ``_sample_peaks``).
+that could reach a peak of interest are oversampled (see ``sample_peaks``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 import pyloudnorm
 from scipy import ndimage, signal
 
-__all__ = ["DC_CUTOFF_HZ", "TARGET_LUFS", "CEILING_DBTP", "SHORT_TERM_SECONDS", "Mastered", "remove_dc", "true_peak_dbtp",
+__all__ = ["sample_peaks", "DC_CUTOFF_HZ", "TARGET_LUFS", "CEILING_DBTP", "SHORT_TERM_SECONDS", "Mastered", "remove_dc", "true_peak_dbtp",
            "short_term_loudness", "master", "measure"]
 
 DC_CUTOFF_HZ = 20.0  # the high-pass: below what a listener hears, above the pad's drift
@@ -65,7 +65,7 @@ def remove_dc(audio: np.ndarray, rate: int) -> np.ndarray:
     return signal.sosfiltfilt(sos, audio, axis=0).astype(np.float32)
 
 
-def _sample_peaks(audio: np.ndarray, floor: float) -> np.ndarray:
+def sample_peaks(audio: np.ndarray, floor: float) -> np.ndarray:
     """The largest |value| of the 4x oversampled audio around each sample, over all channels:
     exact wherever it can exceed ``floor``, elsewhere ``floor`` itself (which it does not exceed).
 
@@ -89,7 +89,7 @@ def true_peak_dbtp(audio: np.ndarray) -> float:
     """The peak of the audio oversampled 4x, in dB relative to full scale."""
     # The interpolator passes each sample itself through at 1.0006x, so the true peak is at least
     # the sample peak: samples whose bound stays under the sample peak cannot hold it.
-    peaks = _sample_peaks(audio, floor=float(np.abs(audio).max()))
+    peaks = sample_peaks(audio, floor=float(np.abs(audio).max()))
     return float(20 * np.log10(peaks.max() + 1e-12))
 
 
@@ -180,7 +180,7 @@ def master(audio: np.ndarray, rate: int, target_lufs: float = TARGET_LUFS) -> np
     clean = remove_dc(audio, rate)
     loud = clean * 10 ** ((target_lufs - _Loudness(clean, rate).integrated()) / 20)
     ceiling = 10 ** ((CEILING_DBTP - 0.2) / 20)  # a little margin for what resampling adds back
-    peaks = _sample_peaks(loud, floor=ceiling)  # exact wherever the limiter has work
+    peaks = sample_peaks(loud, floor=ceiling)  # exact wherever the limiter has work
     if peaks.max() > ceiling:  # the limiter takes the loudness a little under the target, within range
         loud = _limit(loud, peaks, rate, ceiling)
     loud = loud - loud.mean(axis=0)  # what limiting left of an offset, over the whole piece

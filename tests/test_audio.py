@@ -121,7 +121,7 @@ def test_peaks_are_exact_where_they_matter(chorale_audio):
     for sound in (wet, mastered, 3 * wet):  # unmastered, mastered, and clipping far over full scale
         reference = _oversampled_peaks(sound)
         for floor in (0.5, float(np.abs(sound).max()), 10 ** (-1.2 / 20)):
-            peaks = mastering._sample_peaks(sound, floor)
+            peaks = mastering.sample_peaks(sound, floor)
             above = reference > floor
             np.testing.assert_array_equal(peaks[above], reference[above])  # the same values, not close ones
             assert (peaks[~above] <= floor).all() and (peaks >= reference).all()
@@ -205,7 +205,7 @@ def test_one_soundfont_load_serves_every_render_unchanged():
     pm = audio.to_pretty_midi(first)  # the reference: a fresh tinysoundfont.Synth, as the package documents it
     synth = tinysoundfont.Synth(samplerate=audio.SAMPLE_RATE)
     sfid = synth.sfload(str(audio.find_soundfont()))
-    events, channels = audio._events(pm)
+    events, channels = audio.synth_events(pm)
     for channel, program, is_drum in channels:
         synth.program_select(channel, sfid, 128 if is_drum else 0, 0 if is_drum else program)
     chunks, now = [], 0

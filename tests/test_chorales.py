@@ -23,7 +23,7 @@ def test_at_least_300_four_voice_chorales(dataset):
 def test_splits_are_disjoint_by_chorale_and_by_tune(dataset):
     ids = {s: {c.id for c in dataset.split(s)} for s in ("train", "valid", "test")}
     assert not ids["train"] & ids["valid"] and not ids["train"] & ids["test"] and not ids["valid"] & ids["test"]
-    tunes = {s: {chorales._tune_signature(c.notes) for c in dataset.split(s)} for s in ids}
+    tunes = {s: {chorales.tune_signature(c.notes) for c in dataset.split(s)} for s in ids}
     assert not tunes["train"] & tunes["test"] and not tunes["train"] & tunes["valid"]
     shares = {s: len(ids[s]) / len(dataset.chorales) for s in ids}
     assert 0.7 <= shares["train"] <= 0.85 and 0.05 <= shares["valid"] <= 0.17 and 0.05 <= shares["test"] <= 0.17
@@ -31,7 +31,7 @@ def test_splits_are_disjoint_by_chorale_and_by_tune(dataset):
 
 def test_split_follows_the_documented_rule(dataset):
     for c in dataset.chorales:
-        assert c.split == chorales._split_of(chorales._tune_signature(c.notes))
+        assert c.split == chorales.split_of(chorales.tune_signature(c.notes))
 
 
 def test_gan_windows(dataset):

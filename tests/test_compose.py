@@ -12,7 +12,7 @@ import soundfile
 
 from conftest import random_melody, run_cli
 from lab_utils.arcnn import load_enhancer
-from lab_utils.compose import TAG, _gap_steps, compose, plan_form, vary_melody
+from lab_utils.compose import TAG, gap_steps, compose, plan_form, vary_melody
 from lab_utils.export import render_audio, write_composition
 from lab_utils.melody_source import MelodyError, melody_from
 from lab_utils.harmonize import load_harmonizer
@@ -145,7 +145,7 @@ def test_variation_keeps_the_tune_outside_its_gaps(models):
     _, enhancer = models
     melody = melody_roll("ode_to_joy")
     variation = vary_melody(melody, enhancer, seed=3, kept_beats=1)
-    gaps = _gap_steps(melody, kept_beats=1)
+    gaps = gap_steps(melody, kept_beats=1)
     assert np.array_equal(variation.sounding[~gaps], melody.sounding[~gaps])
     assert variation.sounding.sum(axis=1).max() <= 1  # still one line
     new = variation.onsets[gaps] & ~melody.onsets[gaps]
