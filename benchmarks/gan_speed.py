@@ -1,7 +1,7 @@
 """GAN training speed: one iteration of the reference config vs. the default, same run.
 
 An iteration is ``critic_steps`` critic updates plus one generator update. The reference is the
-DeepComposer sample's architecture and settings (measured at 10.0 s per iteration on 2 cores).
+DeepComposer sample's architecture and settings. The figures go to ``benchmarks/results.json``.
 Run: python benchmarks/gan_speed.py [--iterations N]   Goal (issue 3): default >= 10x faster.
 """
 
@@ -12,6 +12,7 @@ import os
 import time
 
 import numpy as np
+from results import record
 
 from lab_utils.chorales import load_dataset, to_gan_input
 from lab_utils.gan import CONFIGS, HarmonyGAN, crop, make_optimizers
@@ -40,6 +41,8 @@ def main() -> None:
     for name, seconds in (("reference", reference), ("default", default)):
         print(f"{name:10s} {seconds:12.3f} {seconds * 1000 / 60:13.1f} min")
     print(f"speed-up: {reference / default:.1f}x (goal >= 10x), cores {os.cpu_count()}")
+    record("gan_speed", {"reference_s_per_iteration": reference, "default_s_per_iteration": default,
+                         "speedup": reference / default})
 
 
 if __name__ == "__main__":
