@@ -332,8 +332,8 @@ def _compose(args: argparse.Namespace) -> int:
     except OSError as exc:  # a folder that cannot be made or written
         print(f"error: {args.output}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USER_ERROR
-    print(f"composed \"{piece.title}\": {args.seconds:g} s at {piece.parameters['tempo_bpm']} bpm "
-          f"({piece.parameters['form']})")
+    print(f"composed \"{piece.title}\": {args.seconds:g} s at {piece.parameters.tempo_bpm} bpm "
+          f"({piece.parameters.form})")
     f = metadata["figures"]
     print(f"four voices: in key {f['in_key']:.2f}, consonant {f['consonant']:.2f}, chordal {f['chordal']:.2f}, "
           f"parallels {f['parallels']:.1f} per 100 moves")

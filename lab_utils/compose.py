@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from .arcnn import Enhancer
     from .harmonize import Harmonizer
 
-__all__ = ["gap_steps", "Arrangement", "ARRANGEMENT", "Section", "Part", "Composition", "plan_form", "vary_melody", "compose", "TAG"]
+__all__ = ["gap_steps", "Arrangement", "ARRANGEMENT", "Section", "Part", "Parameters", "Composition", "plan_form", "vary_melody", "compose", "TAG"]
 
 
 TAG = "aug-arch-ml-workshop"
@@ -106,6 +106,21 @@ class Part:
     notes: list[tuple[Note, int]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Parameters:
+    """What made a composed piece (the upload's JSON keeps them)."""
+
+    seconds: float  # the audio's length asked for
+    tempo_bpm: float  # the base tempo, before the phrase-end slow-downs
+    form: str  # the sections and their bars, in words
+    key: tuple[int, str]  # tonic pitch class and mode of the tune
+    top_line_notes: int
+    top_line_copied: int  # of those, notes copied from the tune (transposed copies too)
+    originality: float  # 1 - copied / notes
+    time_signature: tuple[int, int]
+    instruments: dict[str, int]  # part name: General MIDI program
+
+
 @dataclass
 class Composition:
     """A composed piece: its parts, form and tempo map, and what made it."""
@@ -118,7 +133,7 @@ class Composition:
     time_signature: tuple[int, int]
     beat_tempi: np.ndarray  # quarter notes per minute, one per quarter note
     seed: int
-    parameters: dict
+    parameters: Parameters
 
     @property
     def n_steps(self) -> int:
@@ -177,7 +192,7 @@ class Composition:
 
     def figures(self) -> dict[str, float]:
         """The musical figures of the four voices (metrics.FIGURES), in the tune's key."""
-        tonic, mode = self.parameters["key"]
+        tonic, mode = self.parameters.key
         return figures(self.voices(), key=(tonic, mode))
 
 
@@ -493,8 +508,8 @@ def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, secon
         title=f"{tune_name[0].upper()}{tune_name[1:]} in Orbit", description=description, parts=parts,
         sections=sections, steps_per_bar=bar, time_signature=whole.time_signature,
         beat_tempi=np.round(base * factors, 2), seed=seed,
-        parameters={"seconds": seconds, "tempo_bpm": round(base, 1), "form": form,
-                    "key": [tonic, mode], "top_line_notes": top_line_notes, "top_line_copied": copied,
-                    "originality": round(1.0 - copied / max(1, top_line_notes), 4),
-                    "time_signature": list(whole.time_signature),
-                    "instruments": {name: program for name, program, _, _ in ARRANGEMENT.parts}})
+        parameters=Parameters(seconds=seconds, tempo_bpm=round(base, 1), form=form, key=(tonic, mode),
+                              top_line_notes=top_line_notes, top_line_copied=copied,
+                              originality=round(1.0 - copied / max(1, top_line_notes), 4),
+                              time_signature=tuple(whole.time_signature),
+                              instruments={name: program for name, program, _, _ in ARRANGEMENT.parts}))

@@ -145,7 +145,7 @@ def _piece_figures(piece, audio: bool) -> dict[str, float]:
     """A composition's figures: its four voices in the tune's key, its originality, and with
     ``audio`` the mastered audio's (``loudest_third`` is 1 where the loudest 10 s start in the
     last third)."""
-    values = dict(piece.figures(), originality=piece.parameters["originality"])
+    values = dict(piece.figures(), originality=piece.parameters.originality)
     if audio:
         from .audio import SAMPLE_RATE
         from .export import render_audio

@@ -4,6 +4,7 @@ or not at all, never over earlier ones."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import os
@@ -33,7 +34,7 @@ def render_audio(composition: Composition) -> np.ndarray:
 
     pm = pretty_midi.PrettyMIDI(mido_object=composition.midi())
     audio = add_reverb(synthesize(pm), seed=composition.seed)
-    n = int(round(composition.parameters["seconds"] * SAMPLE_RATE))
+    n = int(round(composition.parameters.seconds * SAMPLE_RATE))
     audio = np.pad(audio, ((0, max(0, n - len(audio))), (0, 0)))[:n]
     fade = int(1.0 * SAMPLE_RATE)
     audio[-fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)[:, None]
@@ -90,7 +91,7 @@ def upload_metadata(composition: Composition, melody_source: str, models: dict[s
         "melody": melody_source,
         "seed": composition.seed,
         "models": models,
-        "parameters": composition.parameters,
+        "parameters": dataclasses.asdict(composition.parameters),
         "figures": {k: round(v, 4) for k, v in composition.figures().items()},
         "synthesizer": synthesizer_name(),
     }

@@ -37,7 +37,7 @@ def judge(piece: Composition, audio: np.ndarray) -> list[Criterion]:
     voices = piece.voices()
     values = piece.figures()
     bach = {k: mean for k, (mean, _) in BACH_REFERENCE.items()}
-    written = piece.parameters["originality"]
+    written = piece.parameters.originality
     sound = measure(audio, SAMPLE_RATE)
     lowest = {k: low for k, (low, _) in COMPOSE_TARGETS.items()}
     most_parallels, ceiling, most_dc = (COMPOSE_TARGETS["parallels"][1], AUDIO_TARGETS["true_peak_dbtp"][1],

@@ -164,7 +164,7 @@ def test_melody_never_seen_from_a_midi_file(models, dataset, tmp_path):
     melody, title, name = melody_from(str(tmp_path / "chorale.mid"))
     assert melody.notes(0) == chorale.roll().notes(0) and name == "chorale"
     piece = compose(melody, harmonizer, enhancer, seconds=45, seed=2, title=title)
-    _check_music(piece.voices(), key=tuple(piece.parameters["key"]))
+    _check_music(piece.voices(), key=piece.parameters.key)
     assert abs(piece.seconds - (45 - 3.5)) < 0.05
     paths = write_composition(piece, tmp_path / "out", name)
     _check_audio(paths["wav"], seconds=45)
