@@ -60,24 +60,17 @@ def _output_paths(inputs: list[str], outdir: Path) -> dict[str, Path | str]:
     return outputs
 
 
-def _shown(text: str | os.PathLike) -> str:
-    """A name as an error line shows it: as it is, or quoted where it holds a newline or the like."""
-    text = str(text)
-    return text if text.isprintable() else repr(text)
-
-
 def _write_new(music, target: Path) -> Path:
     """Write ``target``, or where it exists ``<stem>-2.mid``, ``-3``...: earlier work is kept,
     also when another run takes a name at the same moment."""
+    from .files import numbered_stems
     from .midi import write_midi
 
-    number = 1
-    while True:
-        candidate = target if number == 1 else target.with_name(f"{target.stem}-{number}{target.suffix}")
+    for stem in numbered_stems(target.stem):
         try:
-            return write_midi(music, candidate, overwrite=False)
+            return write_midi(music, target.with_name(stem + target.suffix), overwrite=False)
         except FileExistsError:
-            number += 1
+            continue
 
 
 def _for_each_input(args: argparse.Namespace, make, describe) -> int:
@@ -86,6 +79,7 @@ def _for_each_input(args: argparse.Namespace, make, describe) -> int:
 
     A bad input gets one line on stderr and nothing written; the others go on; exit code 2.
     """
+    from .files import shown
     from .midi import MidiFileError, read_midi
 
     outdir = Path(args.output)
@@ -99,15 +93,15 @@ def _for_each_input(args: argparse.Namespace, make, describe) -> int:
                 raise MidiFileError(target)
             music = make(read_midi(name))
         except MidiFileError as exc:
-            print(f"error: {_shown(name)}: {_shown(exc)}", file=sys.stderr)
+            print(f"error: {shown(name)}: {shown(exc)}", file=sys.stderr)
             failed = True
             continue
         try:
             written = _write_new(music, target)
         except OSError as exc:  # a folder that cannot be made or written
-            print(f"error: {_shown(target)}: {exc.strerror or exc}", file=sys.stderr)
+            print(f"error: {shown(target)}: {exc.strerror or exc}", file=sys.stderr)
             return EXIT_USER_ERROR
-        print(f"{_shown(name)} -> {_shown(written)} ({describe(music)})")
+        print(f"{shown(name)} -> {shown(written)} ({describe(music)})")
     return EXIT_USER_ERROR if failed else 0
 
 

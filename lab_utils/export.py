@@ -5,7 +5,6 @@ or not at all, never over earlier ones."""
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import json
 import os
 import shutil
@@ -17,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .compose import TAG, Composition
-from .files import rename_all_new
+from .files import numbered_stems, rename_all_new
 from .melody_source import MelodyError
 from .midi import STEPS_PER_BEAT
 
@@ -102,8 +101,7 @@ SUFFIXES = (".mid", ".wav", ".mp3", ".png", ".json")
 
 def candidate_names(outdir: Path, stem: str) -> Iterator[dict[str, Path]]:
     """The five paths (by kind: mid, wav, ...) for ``stem``, then for ``stem-2``, ``stem-3``, ..."""
-    for number in itertools.count(1):
-        name = stem if number == 1 else f"{stem}-{number}"
+    for name in numbered_stems(stem):
         yield {s[1:]: outdir / f"{name}{s}" for s in SUFFIXES}
 
 

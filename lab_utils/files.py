@@ -10,7 +10,23 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_folder", "complete_folder", "rename_new", "rename_all_new", "quiet_stderr"]
+__all__ = ["atomic_path", "atomic_folder", "complete_folder", "rename_new", "rename_all_new", "quiet_stderr",
+           "numbered_stems", "shown"]
+
+
+def numbered_stems(stem: str) -> Iterator[str]:
+    """``stem``, then ``stem-2``, ``stem-3``, ...: the names a new file takes beside earlier ones."""
+    yield stem
+    number = 2
+    while True:
+        yield f"{stem}-{number}"
+        number += 1
+
+
+def shown(name: str | os.PathLike) -> str:
+    """A name as a one-line message shows it: as it is, or quoted where it holds a newline or the like."""
+    text = str(name)
+    return text if text.isprintable() else repr(text)
 
 
 @contextmanager

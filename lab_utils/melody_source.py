@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .files import shown
 from .midi import MidiFileError, PianoRoll, extract_melody, read_midi
 from .samples import MELODIES, looks_like_notes, melody_roll
 
@@ -32,7 +33,7 @@ def melody_from(spec: str) -> tuple[PianoRoll, str, str]:
         try:
             return extract_melody(read_midi(path)), path.stem.replace("_", " "), path.stem
         except MidiFileError as exc:
-            raise MelodyError(f"{text if text.isprintable() else repr(text)}: {exc}") from None
+            raise MelodyError(f"{shown(text)}: {exc}") from None
     if one_word and not looks_like_notes(text):
         raise MelodyError(f"melody {text!r} is not {choices}")
     try:

@@ -20,7 +20,7 @@ import ipywidgets as widgets
 
 from .audio import preload_soundfont
 from .export import candidate_names
-from .files import rename_all_new
+from .files import rename_all_new, shown
 from .melody_source import MelodyError, melody_from
 from .midi import MidiFileError, PianoRoll, extract_melody, read_midi, slice_bars, whole_bars, write_midi
 from .samples import MELODIES
@@ -133,7 +133,6 @@ class Studio:
     def _uploaded_melody(self, upload: dict) -> tuple[PianoRoll, str]:
         """The melody of an uploaded MIDI file, kept under a safe name in ``outdir/uploads``
         (a browser may send any name); a file that is no usable MIDI is a ``MelodyError``."""
-        shown = upload["name"] if str(upload["name"]).isprintable() else repr(upload["name"])
         name = re.sub(r"[^\w\- ]", "_", Path(str(upload["name"])).stem)[:60].strip() or "upload"
         folder = self.outdir / "uploads"
         try:
@@ -142,7 +141,7 @@ class Studio:
                 file.write(bytes(upload["content"]))
             return extract_melody(read_midi(file.name)), name
         except (MidiFileError, OSError) as exc:
-            raise MelodyError(f"{shown}: {exc}") from None
+            raise MelodyError(f"{shown(upload['name'])}: {exc}") from None
 
     def _models(self):
         if self.model.value in ("GAN", "both") and self._harmonizer is None:
@@ -191,13 +190,13 @@ class Studio:
             self.status.value = f"{summary} ({len(audio) / SAMPLE_RATE:.0f} s of audio)"
             links = " · ".join(_download_link(paths[k], mime) for k, mime in
                                (("mid", "audio/midi"), ("mp3", "audio/mpeg"), ("png", "image/png")))
-            shown = (ax.figure, play(paths["mp3"]), HTML(f"download: {links}"))
+            outputs = (ax.figure, play(paths["mp3"]), HTML(f"download: {links}"))
             if inline:
-                display(*shown)
+                display(*outputs)
             else:
                 with self.output:
                     self.output.clear_output()
-                    display(*shown)
+                    display(*outputs)
             plt.close(ax.figure)
             return self.result
         finally:
