@@ -28,19 +28,76 @@ class _Parser(argparse.ArgumentParser):
 
 def _dataset(args: argparse.Namespace) -> int:
     from .chorales import load_dataset
+    from .styles import StyleError, load_style
 
-    dataset = load_dataset(rebuild=args.rebuild, progress=not args.json)
+    if args.action == "build":
+        return _dataset_build(args)
+    if args.folder or args.corpus:
+        print("error: a folder or --corpus is read by 'dataset build' (see python -m lab_utils dataset --help)",
+              file=sys.stderr)
+        return EXIT_USER_ERROR
+    try:
+        dataset = load_dataset(rebuild=args.rebuild, progress=not args.json) if args.name == "bach" \
+            else load_style(args.name)
+    except StyleError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
     summary = dataset.summary()
     if args.json:
         print(json.dumps(summary))
         return 0
-    print(f"{sum(summary['counts'].values())} chorales "
+    print(f"{sum(summary['counts'].values())} pieces of {dataset.name} "
           f"(train {summary['counts']['train']}, valid {summary['counts']['valid']}, "
           f"test {summary['counts']['test']}), {len(summary['skipped'])} skipped")
     for chorale_id, reason in summary["skipped"].items():
         print(f"  skipped {chorale_id}: {reason}")
     print("GAN windows", summary["windows"], "of shape", summary["window_shape"])
     print("AR-CNN rolls", summary["arcnn_rolls"], "of shape", summary["arcnn_shape"])
+    return 0
+
+
+def _meter(text: str) -> tuple[int, int] | str:
+    """``--meter``: ``3/4``-style, or ``any``."""
+    if text == "any":
+        return text
+    try:
+        numerator, denominator = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a meter like 3/4 or 'any', not {text!r}") from None
+    if numerator < 1 or denominator not in (1, 2, 4, 8, 16):
+        raise argparse.ArgumentTypeError(f"{text} is not a meter (a count over 1, 2, 4, 8 or 16)")
+    return numerator, denominator
+
+
+def _dataset_build(args: argparse.Namespace) -> int:
+    from .styles import StyleError, build_style, corpus_sources, folder_sources, style_folder
+
+    if bool(args.folder) == bool(args.corpus):
+        print("error: give a folder or --corpus COMPOSER (see python -m lab_utils dataset --help)", file=sys.stderr)
+        return EXIT_USER_ERROR
+    if args.name == "bach":
+        print("error: 'bach' is the chorales (python -m lab_utils dataset --rebuild); choose another --name",
+              file=sys.stderr)
+        return EXIT_USER_ERROR
+    try:
+        out = style_folder(args.name)
+        if args.corpus:
+            sources, folder, described = corpus_sources(args.corpus), None, f"{args.corpus} in music21's corpus"
+        else:
+            folder = Path(args.folder)
+            sources, described = folder_sources(folder), str(folder)
+        dataset, report = build_style(args.name, sources, out, meter=args.meter, folder=folder, jobs=args.jobs,
+                                      progress=not args.json, source_description=described,
+                                      corpus_relative=bool(args.corpus))
+    except StyleError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    if args.json:
+        print(json.dumps(report.to_json()))
+        return 0
+    print(report.table())
+    print(f"dataset in {out} (report.json, report.png); train on it: "
+          f"python -m lab_utils train gan --data {args.name} -o runs/gan-{args.name}")
     return 0
 
 
@@ -113,10 +170,12 @@ def _melody(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     from .runs import TrainingError, check_run_folder
+    from .styles import StyleError, load_style
 
     try:
         check_run_folder(Path(args.output), args.resume, "checkpoint" if args.model == "gan" else "backup")
-    except TrainingError as exc:
+        dataset = load_style(args.data)
+    except (TrainingError, StyleError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
     from .runtime import import_tensorflow
@@ -129,29 +188,37 @@ def _train(args: argparse.Namespace) -> int:
             if args.epochs is not None:
                 raise TrainingError("the GAN counts --iterations, not --epochs")
             history = train_gan(args.output, config_name=args.config, iterations=args.iterations,
-                                minutes=args.minutes, resume=args.resume, sample_every=args.sample_every)
+                                minutes=args.minutes, resume=args.resume, sample_every=args.sample_every,
+                                dataset=dataset)
         else:
             if args.iterations is not None or args.config != "default":
                 raise TrainingError("the AR-CNN takes --epochs and --minutes (one config)")
-            history = train_arcnn(args.output, epochs=args.epochs, minutes=args.minutes, resume=args.resume)
+            history = train_arcnn(args.output, epochs=args.epochs, minutes=args.minutes, resume=args.resume,
+                                  dataset=dataset)
     except TrainingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
     last = {k: round(v[-1], 4) for k, v in history.items() if v}
     if args.model == "gan":
         print(f"trained to iteration {int(last.get('iteration', 0))}; model in {args.output}/generator; "
-              f"distance to Bach {last.get('distance')}")
+              f"distance to {dataset.name} {last.get('distance')}")
     else:
         print(f"trained {len(history.get('loss', []))} epochs; best model in {args.output}/model; "
               f"last validation loss {last.get('val_loss')}")
     return 0
 
 
-def _load_harmonizer(checkpoint: str | None):
-    """``harmonize.load_harmonizer``, or None after one line on stderr when there is no model."""
+def _load_harmonizer(checkpoint: str | None, style: str | None = None):
+    """``harmonize.load_harmonizer`` for a folder or a style's model, or None after one line on
+    stderr when there is none."""
     from .harmonize import load_harmonizer
+    from .styles import model_for_style
 
     try:
+        if style is not None:
+            if checkpoint is not None:
+                raise ValueError("give --style or a model folder, not both")
+            checkpoint = str(model_for_style(style))
         return load_harmonizer(checkpoint)
     except (FileNotFoundError, ValueError) as exc:  # no model; a LAB_RUNTIME it cannot honour
         print(f"error: {exc}", file=sys.stderr)
@@ -161,11 +228,11 @@ def _load_harmonizer(checkpoint: str | None):
 def _harmonize(args: argparse.Namespace) -> int:
     from .midi import extract_melody
 
-    harmonizer = _load_harmonizer(args.checkpoint)
+    harmonizer = _load_harmonizer(args.checkpoint, args.style)
     if harmonizer is None:
         return EXIT_USER_ERROR
     return _for_each_input(args, lambda roll: harmonizer(extract_melody(roll), seed=args.seed),
-                           lambda music: f"{music.seconds:.0f} s, 4 voices")
+                           lambda music: f"{music.seconds:.0f} s, {harmonizer.style}: {', '.join(music.names)}")
 
 
 def _load_enhancer(checkpoint: str | None):
@@ -278,13 +345,17 @@ def _evaluate(args: argparse.Namespace) -> int:
         return _evaluate_arcnn(args)
     if args.model == "compose":
         return _evaluate_compose(args)
-    from .chorales import load_dataset
     from .evaluate import ablation, ablation_table, evaluate_harmonizer, format_table
+    from .styles import StyleError, load_style
 
     harmonizer = _load_harmonizer(args.checkpoint)
     if harmonizer is None:
         return EXIT_USER_ERROR
-    dataset = load_dataset(progress=False)
+    try:
+        dataset = load_style(args.data or harmonizer.style)
+    except StyleError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
     result = evaluate_harmonizer(harmonizer, dataset)
     print(format_table(result))
     from .harmonize import load_harmonizer
@@ -312,13 +383,13 @@ def _compose(args: argparse.Namespace) -> int:
     except MelodyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
-    harmonizer, enhancer = _load_harmonizer(args.gan), _load_enhancer(args.arcnn)
+    harmonizer, enhancer = _load_harmonizer(args.gan, args.style), _load_enhancer(args.arcnn)
     if harmonizer is None or enhancer is None:
         return EXIT_USER_ERROR
     try:
         piece = compose(melody, harmonizer, enhancer, seconds=args.seconds, seed=args.seed, title=title)
         metadata = upload_metadata(piece, melody_source=args.melody,
-                                   models={"gan": args.gan or "models/gan", "arcnn": args.arcnn or "models/arcnn"})
+                                   models={"gan": str(harmonizer.folder), "arcnn": args.arcnn or "models/arcnn"})
         paths = write_composition(piece, args.output, f"{name}-seed{args.seed}", force=args.force, metadata=metadata)
     except MelodyError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -378,9 +449,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog="python -m lab_utils", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    p = commands.add_parser("dataset", help="build or load the Bach chorale dataset")
-    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
-    p.add_argument("--rebuild", action="store_true", help="rebuild from music21's corpus")
+    p = commands.add_parser(
+        "dataset", help="show a dataset (Bach's chorales by default), or build a style from a folder of music",
+        description="'dataset' shows the Bach chorales (--name NAME: a style built before). 'dataset build DIR "
+                    "--name NAME' reads every MIDI, MusicXML, kern and ABC file under DIR into a style, with a "
+                    "report of what was used and skipped; '--corpus COMPOSER' reads music21's corpus instead. "
+                    "A roles.json in DIR ({\"pattern\": [melody, part, part, part]}) overrides the roles.")
+    p.add_argument("action", nargs="?", choices=["build"], help="build a style")
+    p.add_argument("folder", nargs="?", metavar="DIR", help="the folder of music files to build from")
+    p.add_argument("--name", default="bach", help="the style's name (default: bach, the chorales)")
+    p.add_argument("--corpus", metavar="COMPOSER", help="build from music21's corpus (e.g. palestrina)")
+    p.add_argument("--meter", type=_meter, metavar="N/D|any",
+                   help="keep pieces in this meter (default: the folder's most common; any: all)")
+    p.add_argument("--jobs", type=_at_least(1), help="processes reading files (default: every core)")
+    p.add_argument("--json", action="store_true", help="print the summary (or the build's report) as one JSON object")
+    p.add_argument("--rebuild", action="store_true", help="rebuild the chorales from music21's corpus")
     p.set_defaults(run=_dataset)
 
     p = commands.add_parser("melody", help="extract the melody of MIDI files")
@@ -396,6 +479,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--config", choices=["default", "reference"], default="default")
     p.add_argument("--resume", action="store_true", help="continue the run saved in -o")
     p.add_argument("--sample-every", type=_at_least(1), default=100, help="iterations between samples/checkpoints")
+    p.add_argument("--data", default="bach", metavar="NAME", help="the style to learn (built by 'dataset build')")
     p.add_argument("-o", "--output", required=True, metavar="DIR")
     p.set_defaults(run=_train)
 
@@ -404,6 +488,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-o", "--output", required=True, metavar="OUTDIR")
     p.add_argument("--seed", type=_at_least(0), default=0)
     p.add_argument("--checkpoint", metavar="DIR", help="a trained model (default: models/gan)")
+    p.add_argument("--style", metavar="NAME|DIR", help="a style's model: models/gan-NAME, or a run folder")
     p.set_defaults(run=_harmonize)
 
     p = commands.add_parser("enhance", help="add and remove notes like Bach (the AR-CNN)")
@@ -422,6 +507,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="compose: the challenge track's four voices, shipped models")
     p.add_argument("--checkpoint", metavar="DIR", help="a trained model (default: models/gan or models/arcnn)")
     p.add_argument("--json", metavar="FILE", help="where to write the figures (default: out/evaluate-MODEL.json)")
+    p.add_argument("--data", metavar="NAME", help="the style to compare with (default: the model's own)")
     p.set_defaults(run=_evaluate)
 
     p = commands.add_parser("compose", help="compose the one-minute challenge track")
@@ -433,6 +519,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--force", action="store_true", help="overwrite earlier files of the same name")
     p.add_argument("--gan", metavar="DIR", help="a trained GAN (default: models/gan)")
     p.add_argument("--arcnn", metavar="DIR", help="a trained AR-CNN (default: models/arcnn)")
+    p.add_argument("--style", metavar="NAME|DIR", help="the harmony's style: models/gan-NAME or a run (default: bach)")
     p.set_defaults(run=_compose)
 
     p = commands.add_parser("export", help="write a trained model's LiteRT copy (train does it at the end of a run)")

@@ -1,18 +1,17 @@
-"""The Bach chorale dataset from music21's bundled corpus: splits, windows, cache.
+"""The dataset of four-part pieces: Bach's chorales by default, any style from ``styles``.
 
-Each chorale becomes four voices (soprano, alto, tenor, bass) of notes on the 16th grid.
-Splits are made per tune, so two harmonizations of one hymn tune never sit in two splits.
-The built dataset is cached in ``data/`` as compressed note arrays plus a JSON manifest;
-a damaged or stale cache is detected and rebuilt.
+Each piece (a ``Chorale``; in another style, a piece of it) is four roles of notes on the 16th
+grid: the melody and three parts under it, by default soprano, alto, tenor and bass. Splits
+are made per tune, so two harmonizations of one hymn tune never sit in two splits. A built
+dataset is cached as compressed note arrays plus a JSON manifest (Bach's in ``data/``, a
+style's in ``data/styles/NAME``); a damaged or stale cache is detected and rebuilt.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,14 +20,20 @@ import numpy as np
 from .files import atomic_path
 from .midi import N_PITCHES, STEPS_PER_BEAT, Note, PianoRoll
 
-__all__ = ["tune_signature", "split_of", 
+__all__ = [
+    "tune_signature",
+    "split_of",
     "VOICES",
+    "Roles",
+    "BACH_ROLES",
     "GAN_WINDOW_STEPS",
     "ARCNN_WINDOW_STEPS",
     "Chorale",
     "ChoraleDataset",
     "load_dataset",
-    "build_dataset",
+    "dataset_from",
+    "read_cache",
+    "write_cache",
     "to_gan_input",
     "transpose_windows",
 ]
@@ -38,11 +43,43 @@ CHOIR_PROGRAMS = [52, 52, 52, 52]  # General MIDI "Choir Aahs"
 GAN_WINDOW_STEPS = 32  # 2 bars of 4/4
 ARCNN_WINDOW_STEPS = 128  # 8 bars of 4/4
 MIN_MELODY_SHARE = 0.75  # a GAN window is kept where the soprano sounds this much of the time
-FORMAT_VERSION = 2
-DEFAULT_CACHE = Path(__file__).resolve().parent.parent / "data"
+FORMAT_VERSION = 3
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"  # one folder per style
+DEFAULT_CACHE = DATA_DIR / "bach"
 NOTES_FILE = "chorales.npz"
 MANIFEST_FILE = "manifest.json"
 SPLITS = ("train", "valid", "test")
+KINDS = ("voice", "chords", "drums")  # a role sings one note at a time, plays several, or drums
+
+
+@dataclass(frozen=True)
+class Roles:
+    """The four roles of a style's pieces: names, kinds (see ``KINDS``) and GM programs.
+
+    Role 0 is the melody; the model writes roles 1-3 under it.
+    """
+
+    names: tuple[str, ...]
+    kinds: tuple[str, ...]
+    programs: tuple[int, ...]
+
+    @property
+    def drums(self) -> list[bool]:
+        return [kind == "drums" for kind in self.kinds]
+
+    @property
+    def all_voices(self) -> bool:
+        return all(kind == "voice" for kind in self.kinds)
+
+    def to_json(self) -> dict:
+        return {"names": list(self.names), "kinds": list(self.kinds), "programs": [int(p) for p in self.programs]}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Roles":
+        return cls(tuple(data["names"]), tuple(data["kinds"]), tuple(int(p) for p in data["programs"]))
+
+
+BACH_ROLES = Roles(VOICES, ("voice",) * 4, tuple(CHOIR_PROGRAMS))
 
 
 @dataclass
@@ -57,6 +94,8 @@ class Chorale:
     pickup_steps: int
     n_steps: int
     notes: np.ndarray = field(repr=False)
+    roles: Roles = BACH_ROLES
+    tempo: float = 80.0  # for listening
 
     @property
     def steps_per_bar(self) -> int:
@@ -68,13 +107,14 @@ class Chorale:
         return (self.n_steps - self.pickup_steps) / self.steps_per_bar
 
     def roll(self) -> PianoRoll:
-        """The chorale as a four-track :class:`PianoRoll` (tempo 80 for listening)."""
-        tracks: list[list[Note]] = [[] for _ in VOICES]
+        """The piece as a four-track :class:`PianoRoll`, one track per role."""
+        tracks: list[list[Note]] = [[] for _ in self.roles.names]
         for voice, start, pitch, length in self.notes.tolist():
             tracks[voice].append(Note(start, pitch, length))
         return PianoRoll.from_notes(
-            tracks, n_steps=self.n_steps, tempo=80.0, time_signature=self.time_signature,
-            pickup_steps=self.pickup_steps, names=list(VOICES), programs=list(CHOIR_PROGRAMS))
+            tracks, n_steps=self.n_steps, tempo=self.tempo, time_signature=self.time_signature,
+            pickup_steps=self.pickup_steps, names=list(self.roles.names), programs=list(self.roles.programs),
+            drums=self.roles.drums)
 
     def bar_starts(self, every_bars: int = 1) -> range:
         """Steps where bars begin (after any pickup), every ``every_bars`` bars."""
@@ -92,6 +132,8 @@ class ChoraleDataset:
     skipped: dict[str, str]
     source_hash: str
     build_seconds: float = 0.0
+    roles: Roles = BACH_ROLES
+    name: str = "bach"
 
     def split(self, name: str) -> list[Chorale]:
         if name not in SPLITS:
@@ -115,7 +157,7 @@ class ChoraleDataset:
                     continue
                 sounding.append(roll.sounding[start:end])
                 onsets.append(roll.onsets[start:end])
-        shape = (0, GAN_WINDOW_STEPS, N_PITCHES, len(VOICES))
+        shape = (0, GAN_WINDOW_STEPS, N_PITCHES, len(self.roles.names))
         return (np.stack(sounding) if sounding else np.zeros(shape, bool),
                 np.stack(onsets) if onsets else np.zeros(shape, bool))
 
@@ -133,10 +175,13 @@ class ChoraleDataset:
         return np.stack(rolls)[..., None].astype(np.float32)
 
     def voice_ranges(self, split: str = "train") -> list[tuple[int, int]]:
-        """Lowest and highest pitch each voice sings in a split."""
+        """Lowest and highest pitch of each role in a split (a role without notes: (60, 60))."""
         notes = np.concatenate([c.notes for c in self.split(split)])
-        return [(int(notes[notes[:, 0] == v, 2].min()), int(notes[notes[:, 0] == v, 2].max()))
-                for v in range(len(VOICES))]
+        ranges = []
+        for v in range(len(self.roles.names)):
+            pitches = notes[notes[:, 0] == v, 2]
+            ranges.append((int(pitches.min()), int(pitches.max())) if len(pitches) else (60, 60))
+        return ranges
 
     def summary(self) -> dict:
         """The JSON summary of ``python -m lab_utils dataset --json``."""
@@ -147,11 +192,13 @@ class ChoraleDataset:
             "counts": {s: len(self.split(s)) for s in SPLITS},
             "windows": windows,
             "arcnn_rolls": arcnn,
-            "window_shape": [GAN_WINDOW_STEPS, N_PITCHES, len(VOICES)],
+            "window_shape": [GAN_WINDOW_STEPS, N_PITCHES, len(self.roles.names)],
             "arcnn_shape": [ARCNN_WINDOW_STEPS, N_PITCHES, 1],
             "steps_per_beat": STEPS_PER_BEAT,
-            "voices": list(VOICES),
-            "voice_ranges": dict(zip(VOICES, self.voice_ranges())),
+            "style": self.name,
+            "voices": list(self.roles.names),
+            "kinds": list(self.roles.kinds),
+            "voice_ranges": dict(zip(self.roles.names, self.voice_ranges())),
             "skipped": self.skipped,
             "source_hash": self.source_hash,
         }
@@ -188,42 +235,8 @@ def transpose_windows(
     return np.concatenate(out_s), np.concatenate(out_o)
 
 
-# --- building from the corpus ------------------------------------------------------------
-
-def _corpus_dir() -> Path:
-    """music21's bundled corpus folder, found without importing music21 (it is slow)."""
-    spec = importlib.util.find_spec("music21")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("music21 is not installed")
-    return Path(list(spec.submodule_search_locations)[0]) / "corpus"
-
-
-def _source_hash(relative_paths: list[str]) -> str:
-    digest = hashlib.sha256()
-    root = _corpus_dir()
-    for rel in sorted(relative_paths):
-        digest.update(rel.encode())
-        digest.update((root / rel).read_bytes())
-    return digest.hexdigest()
-
-
-def _voice_parts(score) -> list | None:
-    """The soprano, alto, tenor and bass parts of a score, or None."""
-    parts = list(score.parts)
-    names = [(p.partName or "").strip().lower() for p in parts]
-    if len(parts) == 4 and all(not n for n in names):
-        return parts
-    chosen = []
-    for voice in VOICES:
-        matches = [p for p, n in zip(parts, names) if n.startswith(voice.lower())]
-        if len(matches) != 1:
-            return None
-        chosen.append(matches[0])
-    return chosen
-
-
 def tune_signature(notes: np.ndarray) -> str:
-    """The soprano's first intervals: equal for two harmonizations of one hymn tune."""
+    """The melody's first intervals: equal for two harmonizations of one hymn tune."""
     soprano = notes[notes[:, 0] == 0]
     pitches = soprano[np.argsort(soprano[:, 1], kind="stable"), 2][:13]
     return " ".join(str(int(i)) for i in np.diff(pitches))
@@ -238,120 +251,31 @@ def split_of(signature: str) -> str:
     return "test" if bucket < 7 else "valid" if bucket < 17 else "train"
 
 
-def _corpus_file(found: Path | list[Path], chorale_id: str) -> Path:
-    """The one corpus file named ``chorale_id`` (music21 may also return near matches)."""
-    candidates = found if isinstance(found, list) else [found]
-    exact = [Path(p) for p in candidates if Path(p).stem == chorale_id]
-    return exact[0] if exact else Path(candidates[0])
+# --- the cache -----------------------------------------------------------------------------
 
-
-def _parse_chorale(path: Path) -> tuple[dict, np.ndarray] | str:
-    """Parse one corpus chorale into (metadata, notes), or the reason it cannot be used."""
-    from music21 import corpus, meter, repeat
-
-    score = corpus.parse(str(path))
-    parts = _voice_parts(score)
-    if parts is None:
-        names = [p.partName for p in score.parts]
-        return f"no single soprano/alto/tenor/bass parts ({len(names)} parts: {names})"
-    try:
-        expanded = [p.expandRepeats() for p in parts]
-    except repeat.ExpanderException:
-        expanded = parts  # repeat marks music21 cannot expand: keep the written form
-    signatures = list(expanded[0].recurse().getElementsByClass(meter.TimeSignature))
-    if not signatures:
-        return "no time signature"
-    time_signature = (signatures[0].numerator, signatures[0].denominator)
-    measures = list(expanded[0].getElementsByClass("Measure"))
-    pickup = 0
-    if len(measures) > 1 and (measures[0].paddingLeft or measures[0].number == 0):
-        pickup = round(float(measures[1].offset) * STEPS_PER_BEAT)
-    rows = []
-    for voice, part in enumerate(expanded):
-        for n in part.stripTies().flatten().notes:
-            length = round(float(n.quarterLength) * STEPS_PER_BEAT)
-            if length <= 0:
-                continue  # grace notes
-            start = round(float(n.offset) * STEPS_PER_BEAT)
-            pitch = max(p.midi for p in n.pitches)
-            rows.append((voice, start, pitch, length))
-    if not rows:
-        return "no notes"
-    notes = np.array(sorted(rows), dtype=np.int32)
-    if len(set(notes[:, 0].tolist())) < 4:
-        return "a voice has no notes"
-    key = score.analyze("key")
-    meta = {
-        "time_signature": list(time_signature),
-        "pickup_steps": pickup,
-        "n_steps": int((notes[:, 1] + notes[:, 3]).max()),
-        "key": f"{key.tonic.name.replace('-', 'b')} {key.mode}",
-    }
-    return meta, notes
-
-
-def build_dataset(
-    cache_dir: str | os.PathLike = DEFAULT_CACHE,
-    limit: int | None = None,
-    progress: bool = True,
-) -> ChoraleDataset:
-    """Parse the Riemenschneider chorales from music21's corpus and write the cache.
-
-    ``limit`` keeps only the first chorales (for quick tests).
-    """
-    from music21 import corpus
-    from music21.corpus import chorales
-    from tqdm.auto import tqdm
-
-    started = time.perf_counter()
-    names = list(chorales.Iterator(numberingSystem="riemenschneider", returnType="filename"))
-    names = names[:limit] if limit else names
-    items, skipped, sources = [], {}, []
-    first_number: dict[str, int] = {}
-    for number, name in enumerate(tqdm(names, desc="chorales", disable=not progress), 1):
-        chorale_id = name.split("/")[-1]
-        path = _corpus_file(corpus.getWork(name), chorale_id)
-        label = f"R{number:03d} {chorale_id}"
-        if chorale_id in first_number:
-            skipped[label] = f"the same score as Riemenschneider no. {first_number[chorale_id]}"
-            continue
-        first_number[chorale_id] = number
-        sources.append(str(path.relative_to(_corpus_dir())))
-        try:
-            parsed = _parse_chorale(path)
-        except Exception as exc:  # a corpus file music21 cannot read is reported, not fatal
-            parsed = f"music21 could not read it ({type(exc).__name__})"
-        if isinstance(parsed, str):
-            skipped[label] = parsed
-            continue
-        meta, notes = parsed
-        meta.update(id=chorale_id, number=number, source=sources[-1],
-                    split=split_of(tune_signature(notes)))
-        items.append((meta, notes))
-    dataset = _dataset_from(items, skipped, _source_hash(sorted(set(sources))))
-    dataset.build_seconds = time.perf_counter() - started
-    _write_cache(dataset, items, sources, Path(cache_dir))
-    return dataset
-
-
-def _dataset_from(items: list[tuple[dict, np.ndarray]], skipped: dict, source_hash: str) -> ChoraleDataset:
+def dataset_from(items: list[tuple[dict, np.ndarray]], skipped: dict, source_hash: str,
+                 roles: Roles = BACH_ROLES, name: str = "bach") -> ChoraleDataset:
+    """The dataset of (metadata, note rows) items, as the cache stores them."""
     chorale_list = [
         Chorale(id=m["id"], number=m["number"], split=m["split"], key=m["key"],
                 time_signature=tuple(m["time_signature"]), pickup_steps=m["pickup_steps"],
-                n_steps=m["n_steps"], notes=notes)
+                n_steps=m["n_steps"], notes=notes, roles=roles, tempo=m.get("tempo", 80.0))
         for m, notes in items
     ]
-    return ChoraleDataset(chorale_list, dict(skipped), source_hash)
+    return ChoraleDataset(chorale_list, dict(skipped), source_hash, roles=roles, name=name)
 
 
 def _file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _write_cache(
-    dataset: ChoraleDataset, items: list[tuple[dict, np.ndarray]], sources: list[str], cache_dir: Path
-) -> None:
-    """Write the note arrays and manifest, each whole or not at all."""
+def write_cache(dataset: ChoraleDataset, items: list[tuple[dict, np.ndarray]], sources: list[str],
+                cache_dir: Path, source_kind: str = "corpus") -> None:
+    """Write the note arrays and manifest, each whole or not at all.
+
+    ``source_kind`` ``corpus``: ``sources`` are music21 corpus paths, checked when the cache is
+    read; ``folder``: the dataset is a snapshot of a folder that may since have changed.
+    """
     cache_dir.mkdir(parents=True, exist_ok=True)
     counts = np.array([len(notes) for _, notes in items], dtype=np.int32)
     all_notes = np.concatenate([notes for _, notes in items]).astype(np.int16)
@@ -362,12 +286,15 @@ def _write_cache(
     manifest = {
         "format_version": FORMAT_VERSION,
         "source_hash": dataset.source_hash,
+        "corpus_hash": _corpus_hash(sources) if source_kind == "corpus" else None,
         "notes_sha256": notes_sha256,
         "build_seconds": round(dataset.build_seconds, 1),
         "steps_per_beat": STEPS_PER_BEAT,
-        "voices": list(VOICES),
+        "style": dataset.name,
+        "roles": dataset.roles.to_json(),
+        "source_kind": source_kind,
         "sources": sorted(set(sources)),
-        "split_rule": "per tune (soprano's first 12 intervals): sha256 mod 100, 0-6 test, 7-16 valid",
+        "split_rule": "per tune (the melody's first 12 intervals): sha256 mod 100, 0-6 test, 7-16 valid",
         "chorales": [meta for meta, _ in items],
         "skipped": dataset.skipped,
     }
@@ -375,7 +302,7 @@ def _write_cache(
         Path(tmp).write_text(json.dumps(manifest, indent=1))
 
 
-def _read_cache(cache_dir: Path) -> ChoraleDataset:
+def read_cache(cache_dir: Path) -> ChoraleDataset:
     """Load the cache; raises ValueError (or OSError) if it is missing, damaged or stale."""
     manifest = json.loads((cache_dir / MANIFEST_FILE).read_text())
     if manifest.get("format_version") != FORMAT_VERSION:
@@ -384,14 +311,15 @@ def _read_cache(cache_dir: Path) -> ChoraleDataset:
     if _file_sha256(notes_path) != manifest["notes_sha256"]:
         raise ValueError("note arrays do not match the manifest")
     metas = manifest["chorales"]
-    if _source_hash(manifest["sources"]) != manifest["source_hash"]:
+    if manifest["source_kind"] == "corpus" and _corpus_hash(manifest["sources"]) != manifest["corpus_hash"]:
         raise ValueError("music21's corpus changed since the cache was built")
     with np.load(notes_path) as arrays:
         notes, counts = arrays["notes"].astype(np.int32), arrays["counts"]
     if len(counts) != len(metas) or counts.sum() != len(notes):
         raise ValueError("note counts do not match the manifest")
     items = list(zip(metas, np.split(notes, np.cumsum(counts)[:-1])))
-    dataset = _dataset_from(items, manifest["skipped"], manifest["source_hash"])
+    dataset = dataset_from(items, manifest["skipped"], manifest["source_hash"],
+                           Roles.from_json(manifest["roles"]), manifest["style"])
     dataset.build_seconds = manifest.get("build_seconds", 0.0)
     return dataset
 
@@ -402,13 +330,31 @@ def load_dataset(
     limit: int | None = None,
     progress: bool = True,
 ) -> ChoraleDataset:
-    """The chorale dataset: from the cache when it is sound, else built and cached anew."""
+    """The chorale dataset: from the cache when it is sound, else built (through ``styles``,
+    the path every style takes) and cached anew. ``limit`` keeps the first chorales (tests)."""
+    from .styles import BACH_METER, build_style, corpus_sources
+
     cache_dir = Path(cache_dir)
     if not rebuild:
         try:
-            return _read_cache(cache_dir)
+            return read_cache(cache_dir)
         except FileNotFoundError:
             pass
         except (ValueError, OSError, KeyError, json.JSONDecodeError) as exc:
             print(f"dataset cache in {cache_dir} is unusable ({exc}); rebuilding it")
-    return build_dataset(cache_dir, limit=limit, progress=progress)
+    sources = corpus_sources("bach")[:limit]
+    return build_style("bach", sources, cache_dir, meter=BACH_METER, progress=progress,
+                       source_description="Riemenschneider's chorales in music21's corpus", corpus_relative=True,
+                       reread=rebuild)[0]
+
+
+def _corpus_hash(relative_paths: list[str]) -> str:
+    """A hash of the corpus files a dataset was read from: a changed corpus is noticed."""
+    from .music_files import corpus_dir
+
+    digest = hashlib.sha256()
+    root = corpus_dir()
+    for rel in sorted(set(relative_paths)):
+        digest.update(rel.encode())
+        digest.update((root / rel).read_bytes())
+    return digest.hexdigest()

@@ -9,16 +9,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .chorales import ChoraleDataset
-from .metrics import (FIGURES, TEACHER_FIGURES, distance_to_bach, enhancement_figures, figures, reference_from,
-                      summarize, voice_leading_faults)
-from .midi import PianoRoll
+from .metrics import (FIGURES, TEACHER_FIGURES, beat_pitches, distance_to_bach, enhancement_figures, figures,
+                      reference_from, summarize, voice_leading_faults)
+from .midi import STEPS_PER_BEAT, PianoRoll
 from .samples import MELODIES, RANDOM_TUNES, melody_roll, random_tune
 
 if TYPE_CHECKING:
     from .arcnn import Enhancer
 
-__all__ = ["AUDIO_TARGETS", "ENHANCE_FIGURES", "evaluate_harmonizer", "format_table", "unseen_sets", "ablation", "ablation_table", "nan_to_none", "evaluate_enhancer", "first_bars",
-           "evaluate_composer", "COMPOSE_TARGETS"]
+__all__ = ["AUDIO_TARGETS", "ENHANCE_FIGURES", "evaluate_harmonizer", "format_table", "unseen_sets", "ablation",
+           "ablation_table", "nan_to_none", "evaluate_enhancer", "first_bars", "evaluate_composer", "COMPOSE_TARGETS",
+           "STYLE_FIGURES", "style_figures", "compare_styles", "cross_style", "markdown_table"]
 
 
 def _teacher(pieces: list[PianoRoll]) -> dict[str, float]:
@@ -93,6 +94,56 @@ def ablation_table(rows: dict[str, dict[str, float]]) -> str:
     lines = ["| figure | " + " | ".join(rows) + " |", "|---|" + "---|" * len(rows)]
     for f in (*FIGURES, "distance", *TEACHER_FIGURES):
         lines.append(f"| {f} | " + " | ".join(f"{r[f]:.3f}" for r in rows.values()) + " |")
+    return "\n".join(lines)
+
+
+STYLE_FIGURES = ("note_beats", "notes_per_bar", "chord_kinds", *FIGURES)  # how two styles differ, in numbers
+
+
+def style_figures(roll: PianoRoll) -> dict[str, float]:
+    """The eight figures and three of a style's pace and vocabulary: the mean note length in
+    beats, notes per bar per part, and how many different chords (pitch-class sets of three or
+    more, on the beats) per 100 beats."""
+    notes = [n for k in range(roll.n_tracks) for n in roll.notes(k)]
+    bars = max(1.0, (roll.n_steps - roll.pickup_steps) / roll.steps_per_bar)
+    beats = beat_pitches(roll)
+    chords = {frozenset(p % 12 for p in row if p >= 0) for row in beats}
+    return figures(roll) | {
+        "note_beats": float(np.mean([n.length for n in notes]) / STEPS_PER_BEAT) if notes else float("nan"),
+        "notes_per_bar": len(notes) / bars / roll.n_tracks,
+        "chord_kinds": 100.0 * sum(1 for c in chords if len(c) >= 3) / max(1, len(beats)),
+    }
+
+
+def compare_styles(groups: dict[str, list[PianoRoll]]) -> dict[str, dict[str, float]]:
+    """Mean ``style_figures`` of each group of pieces (a corpus, a model's harmonizations)."""
+    rows = {}
+    for name, pieces in groups.items():
+        values = [style_figures(p) for p in pieces]
+        rows[name] = {f: float(np.nanmean([v[f] for v in values])) for f in STYLE_FIGURES}
+    return rows
+
+
+def cross_style(harmonizers: dict[str, Callable[[PianoRoll], PianoRoll]], datasets: dict[str, ChoraleDataset],
+                melodies_from: str, split: str = "test", n_pieces: int | None = None) -> dict[str, dict[str, float]]:
+    """Each harmonizer on the held-out melodies of one style: the mean distance of its pieces to
+    each style's own figures (from that style's ``split``). A model of a style should land nearer
+    its own style than the other's."""
+    references = {name: reference_from([figures(c.roll()) for c in d.split(split)]) for name, d in datasets.items()}
+    melodies = [c.roll().track(0) for c in datasets[melodies_from].split(split)[:n_pieces]]
+    rows = {}
+    for name, harmonizer in harmonizers.items():
+        values = [figures(harmonizer(m)) for m in melodies]
+        rows[name] = {f"to {ref}": float(np.mean([distance_to_bach(v, reference) for v in values]))
+                      for ref, reference in references.items()}
+    return rows
+
+
+def markdown_table(rows: dict[str, dict[str, float]], digits: int = 3) -> str:
+    """Rows of figures as a Markdown table: one column per row name, one line per figure."""
+    keys = list(next(iter(rows.values())))
+    lines = ["| | " + " | ".join(rows) + " |", "|---|" + "---|" * len(rows)]
+    lines += [f"| {k} | " + " | ".join(f"{r[k]:.{digits}f}" for r in rows.values()) + " |" for k in keys]
     return "\n".join(lines)
 
 

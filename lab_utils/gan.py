@@ -16,7 +16,7 @@ import keras
 import tensorflow as tf
 from keras import layers
 
-from .chorales import GAN_WINDOW_STEPS, VOICES
+from .chorales import BACH_ROLES, GAN_WINDOW_STEPS, Roles
 from .gan_config import (CONFIGS, GENERATOR_TFLITE, GENERATOR_WEIGHTS, SHIPPED_MODEL, GanConfig, crop,
                          generator_folder, read_generator_config)
 from .runtime import export_tflite
@@ -131,12 +131,14 @@ def make_optimizers(config: GanConfig) -> tuple[keras.optimizers.Optimizer, kera
 
 
 def save_generator(generator: keras.Model, config: GanConfig, voice_ranges: list[tuple[int, int]],
-                   folder: Path, lite_copy: bool = False) -> None:
-    """The generator's weights and the config needed to rebuild it; with ``lite_copy`` also its
-    LiteRT copy (``generator.tflite``), which harmonizes without TensorFlow."""
+                   folder: Path, lite_copy: bool = False, roles: Roles = BACH_ROLES, style: str = "bach") -> None:
+    """The generator's weights and the config needed to rebuild it, with the style and roles it
+    was trained on; with ``lite_copy`` also its LiteRT copy (``generator.tflite``), which
+    harmonizes without TensorFlow."""
     folder.mkdir(parents=True, exist_ok=True)
     generator.save_weights(folder / GENERATOR_WEIGHTS)
-    meta = {"config": dataclasses.asdict(config), "voice_ranges": voice_ranges, "voices": list(VOICES)}
+    meta = {"config": dataclasses.asdict(config), "voice_ranges": voice_ranges, "voices": list(roles.names),
+            "style": style, "roles": roles.to_json()}
     (folder / "config.json").write_text(json.dumps(meta, indent=1))
     if lite_copy:
         export_tflite(generator, folder / GENERATOR_TFLITE)

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .chorales import GAN_WINDOW_STEPS
+import dataclasses
 
-__all__ = ["GanConfig", "CONFIGS", "crop", "SHIPPED_MODEL", "GENERATOR_WEIGHTS", "GENERATOR_TFLITE",
-           "generator_folder", "read_generator_config"]
+from .chorales import BACH_ROLES, GAN_WINDOW_STEPS, Roles
+
+__all__ = ["GanConfig", "CONFIGS", "crop", "fit_crop", "SHIPPED_MODEL", "GENERATOR_WEIGHTS", "GENERATOR_TFLITE",
+           "generator_folder", "read_generator_config", "read_generator_style"]
 
 GENERATOR_WEIGHTS = "generator.weights.h5"  # the Keras weights, to train on
 GENERATOR_TFLITE = "generator.tflite"  # the LiteRT copy, to run
@@ -53,6 +55,17 @@ CONFIGS = {
 }
 
 
+def fit_crop(config: GanConfig, ranges: list[tuple[int, int]]) -> GanConfig:
+    """The config, its pitch axis widened (in steps of 16, centred) where a style's parts reach
+    beyond it: a band's bass below C2, a drum kit's cymbals. Bach's voices fit the default."""
+    low, high = min(r[0] for r in ranges), max(r[1] for r in ranges)
+    if config.pitch_low <= low and high < config.pitch_low + config.n_pitches:
+        return config
+    n_pitches = min(128, 16 * -(-(high - low + 1) // 16))
+    pitch_low = int(np.clip(low - (n_pitches - (high - low + 1)) // 2, 0, 128 - n_pitches))
+    return dataclasses.replace(config, pitch_low=pitch_low, n_pitches=n_pitches)
+
+
 def crop(windows: np.ndarray, config: GanConfig) -> np.ndarray:
     """Cut the pitch axis (axis 2) to the config's range."""
     return windows[:, :, config.pitch_low : config.pitch_low + config.n_pitches]
@@ -77,3 +90,9 @@ def read_generator_config(folder: Path) -> tuple[GanConfig, list[tuple[int, int]
     """A saved generator's config and the voice ranges it was trained on."""
     meta = json.loads((folder / "config.json").read_text())
     return GanConfig(**meta["config"]), [tuple(r) for r in meta["voice_ranges"]]
+
+
+def read_generator_style(folder: Path) -> tuple[str, Roles]:
+    """The style a saved generator was trained on and its roles (a model from before styles: Bach)."""
+    meta = json.loads((folder / "config.json").read_text())
+    return meta.get("style", "bach"), Roles.from_json(meta["roles"]) if "roles" in meta else BACH_ROLES

@@ -7,6 +7,10 @@ each pitch in each voice. ``voice_leading.decode_voices`` then chooses alto, ten
 together, a chord and its voicing per beat, weighing the evidence against how Bach leads
 voices; on the off-beat 8th a voice holds, passes or skips to another chord tone. Track 0 of the result is the
 input melody, untouched.
+
+A model of another style (``styles``) whose parts are not all voices reads each part straight
+from the evidence by its kind (``parts_from``): a voice the strongest pitch per 8th, chords every
+pitch the generator wants per 8th, drums a hit where a drum starts to sound.
 """
 
 from __future__ import annotations
@@ -20,22 +24,24 @@ from typing import Any
 
 import numpy as np
 
-from .chorales import CHOIR_PROGRAMS, GAN_WINDOW_STEPS, VOICES
-from .gan_config import GENERATOR_TFLITE, SHIPPED_MODEL, GanConfig, generator_folder, read_generator_config
+from .chorales import BACH_ROLES, GAN_WINDOW_STEPS, Roles
+from .gan_config import (GENERATOR_TFLITE, SHIPPED_MODEL, GanConfig, generator_folder, read_generator_config,
+                         read_generator_style)
 from .metrics import estimate_key, key_scale
-from .midi import N_PITCHES, STEPS_PER_BEAT, PianoRoll, top_pitches
+from .midi import N_PITCHES, STEPS_PER_BEAT, Note, PianoRoll, top_pitches
 from .runtime import Runner, as_runner, import_tensorflow, load_runner
 from .voice_leading import DECODER_FILE, Decoder, add_offbeat_motion, add_ornaments, decode_voices, melody_steps_on, load_decoder
 
-__all__ = ["harmonize", "Harmonizer", "Evidence", "generator_evidence", "voices_from", "phrase_ends",
-           "load_harmonizer", "decoder_for"]
+__all__ = ["harmonize", "Harmonizer", "Evidence", "generator_evidence", "voices_from", "parts_from",
+           "phrase_ends", "load_harmonizer", "decoder_for"]
 
-SOPRANO_CENTRE = 70  # Bach's sopranos sing around A#4
+SOPRANO_CENTRE = 70  # Bach's sopranos sing around A#4 (another style's model records its melody's centre)
+MAX_CHORD_NOTES = 4  # a chords part plays at most this many of the pitches the generator wants
 BATCH = 64  # windows per generator call: memory stays bounded for any length
 PHRASE_END_STEPS = 2 * STEPS_PER_BEAT  # a melody note this long (or before a rest) ends a phrase
 
 
-def _octave_shift(melody: PianoRoll, voice_ranges: list[tuple[int, int]]) -> int:
+def _octave_shift(melody: PianoRoll, voice_ranges: list[tuple[int, int]], centre_wanted: float) -> int:
     """Semitones (a multiple of 12) that bring the melody's centre into the soprano's range, and
     no further than every voice, moved back by as much, stays a MIDI pitch.
 
@@ -45,7 +51,7 @@ def _octave_shift(melody: PianoRoll, voice_ranges: list[tuple[int, int]]) -> int
     notes = melody.notes(0)
     centre = np.average([n.pitch for n in notes], weights=[n.length for n in notes])
     lowest, highest = min(low for low, _ in voice_ranges), max(high for _, high in voice_ranges)
-    shift = int(np.clip(12 * round((SOPRANO_CENTRE - centre) / 12),
+    shift = int(np.clip(12 * round((centre_wanted - centre) / 12),
                         -12 * ((N_PITCHES - 1 - highest) // 12), 12 * (lowest // 12)))
     soprano_range = voice_ranges[0]
     low, high = min(n.pitch for n in notes) + shift, max(n.pitch for n in notes) + shift
@@ -93,14 +99,15 @@ class Evidence:
 
 
 def generator_evidence(melody: PianoRoll, generator: Any, config: GanConfig,
-                       voice_ranges: list[tuple[int, int]], seed: int = 0) -> Evidence:
+                       voice_ranges: list[tuple[int, int]], seed: int = 0,
+                       melody_centre: float = SOPRANO_CENTRE) -> Evidence:
     """Run the generator (a Keras model or a ``runtime`` runner) over a one-track melody of any
-    length and meter."""
+    length and meter, moved by octaves towards ``melody_centre``."""
     if melody.n_tracks != 1:
         raise ValueError("harmonize takes a one-track melody (see midi.extract_melody)")
     if not melody.onsets.any():
         raise ValueError("the melody has no notes")
-    shift = _octave_shift(melody, voice_ranges)
+    shift = _octave_shift(melody, voice_ranges, melody_centre)
     bar = melody.steps_per_bar
     pad = (bar - melody.pickup_steps % bar) % bar  # bar lines fall on multiples of the bar
     whole = int(np.lcm(bar, STEPS_PER_BEAT))  # whole bars and whole beats (a 3/8 bar is not)
@@ -137,7 +144,7 @@ def phrase_ends(melody: PianoRoll, pad: int, tonic: int) -> tuple[dict[int, str]
 
 
 def voices_from(melody: PianoRoll, evidence: Evidence, voice_ranges: list[tuple[int, int]],
-                decoder: Decoder, seed: int = 0) -> PianoRoll:
+                decoder: Decoder, seed: int = 0, roles: Roles = BACH_ROLES) -> PianoRoll:
     """Four voices from the generator's evidence: the melody stays track 0.
 
     ``seed`` draws the off-beat moves (the generator's noise was drawn with the evidence).
@@ -186,7 +193,58 @@ def voices_from(melody: PianoRoll, evidence: Evidence, voice_ranges: list[tuple[
         out_sounding[steps[sings], pitch[sings], v + 1] = True
         out_onsets[steps[struck], pitch[struck], v + 1] = True
     return PianoRoll(out_sounding, out_onsets, tempo=melody.tempo, time_signature=melody.time_signature,
-                     pickup_steps=melody.pickup_steps, names=list(VOICES), programs=list(CHOIR_PROGRAMS))
+                     pickup_steps=melody.pickup_steps, names=list(roles.names), programs=list(roles.programs))
+
+
+def _held_notes(scores: np.ndarray, chords: bool) -> list[Note]:
+    """Notes from (T, 128) scores read per 8th: the strongest pitch above 0 (or, for chords, up to
+    ``MAX_CHORD_NOTES`` of them); a pitch wanted in consecutive 8ths is held."""
+    half = STEPS_PER_BEAT // 2
+    n_eighths = -(-len(scores) // half)
+    padded = np.full((n_eighths * half, N_PITCHES), -1.0, np.float32)
+    padded[: len(scores)] = scores
+    per_eighth = padded.reshape(n_eighths, half, N_PITCHES).mean(axis=1)
+    wanted = np.zeros_like(per_eighth, bool)
+    order = np.argsort(-per_eighth, axis=1)[:, : MAX_CHORD_NOTES if chords else 1]
+    rows = np.arange(n_eighths)[:, None]
+    wanted[rows, order] = per_eighth[rows, order] > 0
+    notes = []
+    for pitch in np.flatnonzero(wanted.any(axis=0)):
+        column = np.concatenate([[False], wanted[:, pitch], [False]]).astype(np.int8)
+        starts, ends = np.flatnonzero(np.diff(column) == 1), np.flatnonzero(np.diff(column) == -1)
+        notes += [Note(int(s * half), int(pitch), int(min(e * half, len(scores)) - s * half))
+                  for s, e in zip(starts, ends)]
+    return sorted(notes)
+
+
+def _drum_hits(scores: np.ndarray) -> list[Note]:
+    """A 16th-note hit wherever a drum's score rises above 0."""
+    on = scores > 0
+    starts = on & ~np.vstack([np.zeros((1, N_PITCHES), bool), on[:-1]])
+    return [Note(int(t), int(p), 1) for t, p in zip(*np.nonzero(starts))]
+
+
+def parts_from(melody: PianoRoll, evidence: Evidence, roles: Roles,
+               voice_ranges: list[tuple[int, int]]) -> PianoRoll:
+    """The melody and three parts read from the generator's evidence, each by its kind, within
+    its range: for a style whose parts are not all voices (a band's chords, bass and drums)."""
+    piece = slice(evidence.pad, evidence.pad + melody.n_steps)
+    tracks = [melody.notes(0)]
+    for v in range(1, 4):
+        scores = evidence.scores[piece, :, v - 1].copy()
+        shift = 0 if roles.kinds[v] == "drums" else evidence.shift  # drums are not transposed
+        low, high = voice_ranges[v]
+        scores[:, : max(0, low + shift)] = -1.0
+        scores[:, max(0, high + shift + 1):] = -1.0
+        if roles.kinds[v] == "drums":
+            notes = _drum_hits(scores)
+        else:
+            notes = [Note(n.start, n.pitch - shift, n.length)
+                     for n in _held_notes(scores, chords=roles.kinds[v] == "chords")]
+        tracks.append([n for n in notes if 0 <= n.pitch < N_PITCHES])
+    return PianoRoll.from_notes(tracks, n_steps=melody.n_steps, tempo=melody.tempo,
+                                time_signature=melody.time_signature, pickup_steps=melody.pickup_steps,
+                                names=list(roles.names), programs=list(roles.programs), drums=roles.drums)
 
 
 def decoder_for(folder: Path | None = None) -> Decoder:
@@ -202,27 +260,36 @@ def _shipped_decoder() -> Decoder:
 
 
 def harmonize(melody: PianoRoll, generator: Any, config: GanConfig,
-              voice_ranges: list[tuple[int, int]], seed: int = 0, decoder: Decoder | None = None) -> PianoRoll:
-    """Four voices for a one-track melody of any length and meter: the melody stays track 0.
+              voice_ranges: list[tuple[int, int]], seed: int = 0, decoder: Decoder | None = None,
+              roles: Roles = BACH_ROLES, melody_centre: float = SOPRANO_CENTRE) -> PianoRoll:
+    """Four parts for a one-track melody of any length and meter: the melody stays track 0.
 
-    ``generator`` is a Keras model or a ``runtime`` runner; ``decoder`` defaults to the shipped model's (``models/gan/decoder.json``).
+    ``generator`` is a Keras model or a ``runtime`` runner; ``decoder`` defaults to the shipped
+    model's (``models/gan/decoder.json``). Parts that are not all voices (``roles``) are read by
+    their kinds (``parts_from``).
     """
-    evidence = generator_evidence(melody, generator, config, voice_ranges, seed)
-    return voices_from(melody, evidence, voice_ranges, decoder or decoder_for(), seed)
+    evidence = generator_evidence(melody, generator, config, voice_ranges, seed, melody_centre)
+    if not roles.all_voices:
+        return parts_from(melody, evidence, roles, voice_ranges)
+    return voices_from(melody, evidence, voice_ranges, decoder or decoder_for(), seed, roles)
 
 
 @dataclass
 class Harmonizer:
-    """A loaded GAN with its decoder: call it with a one-track melody (and a seed) for four voices."""
+    """A loaded GAN with its decoder: call it with a one-track melody (and a seed) for four parts."""
 
     generator: Runner
     config: GanConfig
     voice_ranges: list[tuple[int, int]]
     decoder: Decoder
     folder: Path  # where the model was loaded from
+    style: str = "bach"
+    roles: Roles = BACH_ROLES
+    melody_centre: float = SOPRANO_CENTRE
 
     def __call__(self, melody: PianoRoll, seed: int = 0) -> PianoRoll:
-        return harmonize(melody, self.generator, self.config, self.voice_ranges, seed=seed, decoder=self.decoder)
+        return harmonize(melody, self.generator, self.config, self.voice_ranges, seed=seed, decoder=self.decoder,
+                         roles=self.roles, melody_centre=self.melody_centre)
 
 
 def load_harmonizer(folder: str | Path | None = None, untrained: bool = False,
@@ -240,7 +307,14 @@ def load_harmonizer(folder: str | Path | None = None, untrained: bool = False,
         generator = as_runner(_untrained_generator(config))
     else:
         generator = load_runner(found / GENERATOR_TFLITE, lambda: _keras_generator(found), runtime)
-    return Harmonizer(generator, config, ranges, decoder_for(found), found)
+    style, roles = read_generator_style(found)
+    return Harmonizer(generator, config, ranges, decoder_for(found), found, style, roles,
+                      _melody_centre(ranges) if style != "bach" else SOPRANO_CENTRE)
+
+
+def _melody_centre(ranges: list[tuple[int, int]]) -> float:
+    """Where a style's melody sings: the middle of its range."""
+    return (ranges[0][0] + ranges[0][1]) / 2
 
 
 def _keras_generator(folder: Path):

@@ -26,6 +26,9 @@ __all__ = [
     "Note",
     "PianoRoll",
     "read_midi",
+    "read_midi_parts",
+    "MidiPart",
+    "MidiParts",
     "write_midi",
     "midi_channel",
     "to_pretty_midi",
@@ -70,6 +73,7 @@ class PianoRoll:
     pickup_steps: int = 0
     names: list[str] = field(default_factory=list)
     programs: list[int] = field(default_factory=list)
+    drums: list[bool] = field(default_factory=list)  # per track: a drum kit (MIDI channel 10)
 
     def __post_init__(self) -> None:
         if self.sounding.ndim == 2:
@@ -80,6 +84,7 @@ class PianoRoll:
         k = self.n_tracks
         self.names = list(self.names) or [f"Track {i + 1}" for i in range(k)]
         self.programs = list(self.programs) or [0] * k
+        self.drums = [bool(d) for d in self.drums] or [False] * k
 
     @property
     def n_steps(self) -> int:
@@ -171,6 +176,7 @@ class PianoRoll:
             onsets=self.onsets[:, :, k : k + 1],
             names=[self.names[k]],
             programs=[self.programs[k]],
+            drums=[self.drums[k]],
         )
 
 
@@ -238,12 +244,31 @@ def _main_time_signature(pm: pretty_midi.PrettyMIDI) -> tuple[tuple[int, int], i
     return meter, pickup
 
 
-def read_midi(path: str | os.PathLike) -> PianoRoll:
-    """Read a type 0 or 1 MIDI file into a :class:`PianoRoll` of its pitched tracks.
+class MidiPart(NamedTuple):
+    """One instrument of a MIDI file: its notes on the step grid, name, GM program, drum flag."""
+
+    name: str
+    program: int
+    is_drum: bool
+    notes: list[Note]
+
+
+class MidiParts(NamedTuple):
+    """Every instrument with notes in a MIDI file, and the file's meter, pickup and tempo."""
+
+    parts: list[MidiPart]
+    time_signature: tuple[int, int]
+    pickup_steps: int
+    tempo: float
+    tempo_changes: int
+
+
+def read_midi_parts(path: str | os.PathLike) -> MidiParts:
+    """Every instrument of a type 0 or 1 MIDI file (drums included) as notes on the 16th grid.
 
     Times are quantized to 16th notes through the file's own ticks, so any tempo map is
-    honoured. Drum tracks are left out. Raises :class:`MidiFileError` for anything unusable:
-    not MIDI, damaged, no pitched notes, a meter off the 16th grid, over ``MAX_BEATS`` long.
+    honoured. Raises :class:`MidiFileError` for anything unusable: not MIDI, damaged, no notes,
+    a meter off the 16th grid, over ``MAX_BEATS`` long.
     """
     path = Path(path)
     _check_header(path)
@@ -255,32 +280,42 @@ def read_midi(path: str | os.PathLike) -> PianoRoll:
     instruments = [inst for inst in pm.instruments if inst.notes]
     if not instruments:
         raise MidiFileError("no notes")
-    pitched = [inst for inst in instruments if not inst.is_drum]
-    if not pitched:
-        raise MidiFileError("only drum notes, no melody to use")
-
+    last_tick = max(pm.time_to_tick(n.end) for inst in instruments for n in inst.notes)
+    if last_tick / pm.resolution > MAX_BEATS:
+        raise MidiFileError(f"too long: {last_tick / pm.resolution:.0f} beats (at most {MAX_BEATS})")
     ticks_per_step = pm.resolution / STEPS_PER_BEAT
-    tracks = []
-    for inst in pitched:
+    parts = []
+    for inst in instruments:
         notes = []
         for n in inst.notes:
             start = round(pm.time_to_tick(n.start) / ticks_per_step)
             end = round(pm.time_to_tick(n.end) / ticks_per_step)
             notes.append(Note(start, n.pitch, max(1, end - start)))
-        tracks.append(notes)
-    beats = max(n.start + n.length for notes in tracks for n in notes) / STEPS_PER_BEAT
-    if beats > MAX_BEATS:
-        raise MidiFileError(f"too long: {beats:.0f} beats (at most {MAX_BEATS})")
-    tempo = float(pm.get_tempo_changes()[1][0]) if len(pm.get_tempo_changes()[1]) else 120.0
+        name = inst.name.strip() or ("Drums" if inst.is_drum else pretty_midi.program_to_instrument_name(inst.program))
+        parts.append(MidiPart(name, inst.program, inst.is_drum, notes))
+    tempi = pm.get_tempo_changes()[1]
     time_signature, pickup = _main_time_signature(pm)
+    return MidiParts(parts, time_signature, pickup, round(float(tempi[0]), 3) if len(tempi) else 120.0,
+                     max(0, len(set(np.round(tempi, 3).tolist())) - 1))
+
+
+def read_midi(path: str | os.PathLike) -> PianoRoll:
+    """Read a type 0 or 1 MIDI file into a :class:`PianoRoll` of its pitched tracks.
+
+    Drum tracks are left out (``read_midi_parts`` keeps them). Raises :class:`MidiFileError`
+    for anything unusable, also a file of drums only.
+    """
+    found = read_midi_parts(path)
+    pitched = [part for part in found.parts if not part.is_drum]
+    if not pitched:
+        raise MidiFileError("only drum notes, no melody to use")
     return PianoRoll.from_notes(
-        tracks,
-        tempo=round(tempo, 3),
-        time_signature=time_signature,
-        pickup_steps=pickup,
-        names=[inst.name.strip() or pretty_midi.program_to_instrument_name(inst.program)
-               for inst in pitched],
-        programs=[inst.program for inst in pitched],
+        [part.notes for part in pitched],
+        tempo=found.tempo,
+        time_signature=found.time_signature,
+        pickup_steps=found.pickup_steps,
+        names=[part.name for part in pitched],
+        programs=[part.program for part in pitched],
     )
 
 
@@ -304,7 +339,7 @@ def to_pretty_midi(roll: PianoRoll, velocities: list[int] | None = None) -> pret
     step = roll.seconds_per_step
     for k in range(roll.n_tracks):
         velocity = velocities[k] if velocities else 80
-        inst = pretty_midi.Instrument(program=roll.programs[k], name=roll.names[k])
+        inst = pretty_midi.Instrument(program=roll.programs[k], name=roll.names[k], is_drum=roll.drums[k])
         for note in roll.notes(k):
             inst.notes.append(pretty_midi.Note(
                 velocity, note.pitch, note.start * step, (note.start + note.length) * step))

@@ -85,8 +85,9 @@ def _legend_outside(ax: plt.Axes, handles: list) -> None:
 
 
 def plot_windows(windows: np.ndarray, onsets: np.ndarray | None = None, n: int = 4,
-                 title: str = "") -> plt.Figure:
-    """The first ``n`` training windows side by side, as the model sees them."""
+                 title: str = "", names: list[str] | None = None) -> plt.Figure:
+    """The first ``n`` training windows side by side, as the model sees them (``names``: the
+    roles, default soprano, alto, tenor, bass)."""
     n = min(n, len(windows))
     fig, axes = plt.subplots(1, n, figsize=(4 * n, 3.2), squeeze=False)
     for i, ax in enumerate(axes[0]):
@@ -94,8 +95,7 @@ def plot_windows(windows: np.ndarray, onsets: np.ndarray | None = None, n: int =
         if sounding.ndim == 2:
             sounding = sounding[:, :, None]
         starts = onsets[i] if onsets is not None else np.zeros_like(sounding)
-        names = list(VOICES) if sounding.shape[2] == 4 else ["all voices"]
-        roll = PianoRoll(sounding, starts, names=names)
+        roll = PianoRoll(sounding, starts, names=(names or list(VOICES)) if sounding.shape[2] == 4 else ["all voices"])
         plot_pianoroll(roll, ax=ax, title=f"window {i + 1}")
         if i:
             ax.get_legend().remove()

@@ -16,7 +16,8 @@ import pretty_midi
 
 from .midi import STEPS_PER_BEAT, Note, PianoRoll
 
-__all__ = ["Melody", "MELODIES", "parse_notes", "looks_like_notes", "melody_roll", "random_tune", "RANDOM_TUNES"]
+__all__ = ["Melody", "MELODIES", "parse_notes", "looks_like_notes", "melody_roll", "random_tune", "RANDOM_TUNES",
+           "random_band_piece"]
 
 _TOKEN = re.compile(r"^(?P<pitch>[A-Ga-g][#b]?-?\d|[Rr])(?P<beats>-*)(?P<halves>/*)(?P<dot>\.?)$")
 
@@ -120,6 +121,7 @@ def melody_roll(name_or_text: str, **meta) -> PianoRoll:
 # Meters of the random tunes ``evaluate`` judges beside the built-in ones: (meter, seeds)
 RANDOM_TUNES = {(3, 4): (1, 2, 3), (6, 8): (4, 5, 6)}
 _RHYTHMS = {  # one bar of note lengths in 16ths, per meter
+    (4, 4): ((4, 4, 4, 4), (8, 4, 4), (4, 4, 8), (6, 2, 4, 4), (4, 2, 2, 8), (16,)),
     (3, 4): ((4, 4, 4), (8, 4), (4, 8), (6, 2, 4), (4, 2, 2, 4), (12,)),
     (6, 8): ((6, 6), (4, 2, 6), (6, 4, 2), (2, 2, 2, 6), (12,)),
 }
@@ -145,3 +147,29 @@ def random_tune(seed: int, time_signature: tuple[int, int] = (3, 4), bars: int =
             step += length
     return PianoRoll.from_notes([notes], names=["Melody"], programs=[0], time_signature=time_signature,
                                 tempo=90.0)
+
+
+BAND_CHORDS = ((0, 4, 7), (5, 9, 12), (7, 11, 14), (9, 12, 16))  # I, IV, V, vi above the tonic
+BAND_DRUMS = {"kick": 36, "snare": 38, "hat": 42}  # General MIDI drum keys
+
+
+def random_band_piece(seed: int, bars: int = 8, time_signature: tuple[int, int] = (4, 4)) -> PianoRoll:
+    """A made-up band piece no model has seen, in four tracks as band MIDI files come: a lead
+    melody (``random_tune``), piano chords on every beat, a bass on the chords' roots and a drum
+    kit (kick, snare, hi-hat) on MIDI channel 10. For building and testing styles from MIDI."""
+    rng = np.random.default_rng(seed)
+    lead = random_tune(seed, time_signature, bars)
+    bar = lead.steps_per_bar
+    tonic = 48 + int(rng.integers(0, 7))
+    piano, bass, drums = [], [], []
+    for b in range(bars):
+        chord = BAND_CHORDS[int(rng.integers(len(BAND_CHORDS)))] if 0 < b < bars - 1 else BAND_CHORDS[0]
+        for beat in range(0, bar, STEPS_PER_BEAT):
+            start = b * bar + beat
+            piano += [Note(start, tonic + p, STEPS_PER_BEAT) for p in chord]
+            drums.append(Note(start, BAND_DRUMS["kick" if beat == 0 else "snare" if beat % 8 == 4 else "hat"], 1))
+            drums.append(Note(start + 2, BAND_DRUMS["hat"], 1))
+        bass += [Note(b * bar, tonic - 12 + chord[0], bar // 2), Note(b * bar + bar // 2, tonic - 12 + chord[0] + 7, bar - bar // 2)]
+    return PianoRoll.from_notes([lead.notes(0), piano, bass, drums], n_steps=bars * bar, tempo=110.0,
+                                time_signature=time_signature, names=["Lead", "Piano", "Bass", "Drums"],
+                                programs=[81, 0, 33, 0], drums=[False, False, False, True])

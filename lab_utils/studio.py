@@ -84,7 +84,10 @@ class Studio:
     """The studio's widgets and what Generate does. ``display(studio.widget)`` shows it."""
 
     def __init__(self, harmonizer=None, enhancer=None, outdir: str | Path = "out/studio") -> None:
-        self._harmonizer, self._enhancer = harmonizer, enhancer
+        from .styles import shipped_styles
+
+        self._harmonizers = {harmonizer.style: harmonizer} if harmonizer is not None else {}
+        self._enhancer = enhancer
         self.outdir = Path(outdir)
         preload_soundfont()  # ready by the first click
         style = {"description_width": "110px"}
@@ -96,6 +99,7 @@ class Studio:
         self.upload = widgets.FileUpload(accept=".mid,.midi", multiple=False, description="MIDI file")
         self.bars = widgets.IntSlider(value=8, min=1, max=16, description="bars", style=style)
         self.model = widgets.ToggleButtons(options=MODELS, value="GAN", description="model", style=style)
+        self.style = widgets.Dropdown(options=shipped_styles(), value="bach", description="GAN's style", style=style)
         self.seed = widgets.IntText(value=0, description="seed", style=style)
         self.iterations = widgets.IntSlider(value=100, min=0, max=400, step=10, description="iterations", style=style)
         self.max_added = widgets.IntSlider(value=60, min=0, max=500, step=10, description="max notes added", style=style)
@@ -113,7 +117,7 @@ class Studio:
         arcnn_controls = widgets.VBox([self.iterations, self.max_added, self.max_removed, self.temperature])
         self.widget = widgets.VBox([
             self.source, self.sample, self.typed, self.upload, self.bars,
-            self.model, self.seed, widgets.HTML("<b>AR-CNN controls</b> (counted in notes: an added note lasts at least an 8th)"), arcnn_controls,
+            self.model, self.style, self.seed, widgets.HTML("<b>AR-CNN controls</b> (counted in notes: an added note lasts at least an 8th)"), arcnn_controls,
             widgets.HBox([self.generate_button, self.progress]), self.status, self.output])
 
     def melody(self) -> tuple[PianoRoll, str]:
@@ -144,15 +148,18 @@ class Studio:
             raise MelodyError(f"{shown(upload['name'])}: {exc}") from None
 
     def _models(self):
-        if self.model.value in ("GAN", "both") and self._harmonizer is None:
+        """The chosen style's harmonizer (loaded on first use, then kept) and the enhancer."""
+        harmonizer = self._harmonizers.get(self.style.value)
+        if self.model.value in ("GAN", "both") and harmonizer is None:
             from .harmonize import load_harmonizer
+            from .styles import model_for_style
 
-            self._harmonizer = load_harmonizer()
+            harmonizer = self._harmonizers[self.style.value] = load_harmonizer(model_for_style(self.style.value))
         if self.model.value in ("AR-CNN", "both") and self._enhancer is None:
             from .arcnn import load_enhancer
 
             self._enhancer = load_enhancer()
-        return self._harmonizer, self._enhancer
+        return harmonizer, self._enhancer
 
     def generate(self, inline: bool = False) -> StudioResult | None:
         """Make music from the controls' values, write its files, show and play it (in the

@@ -24,8 +24,9 @@ from .arcnn import ARCNN_CONFIGS, ARCNN_WEIGHTS, ArcnnConfig, build_unet, corrup
 from .chorales import ChoraleDataset, load_dataset, to_gan_input, transpose_windows
 from .files import atomic_folder, complete_folder
 from .gan import CONFIGS, GanConfig, HarmonyGAN, crop, make_optimizers, save_generator
+from .gan_config import fit_crop
 from .harmonize import decoder_for, harmonize
-from .metrics import FIGURES, distance_to_bach, figures
+from .metrics import BACH_REFERENCE, FIGURES, distance_to_bach, figures, reference_from
 from .midi import PianoRoll, write_midi
 from .runs import TrainingError, check_run_folder, log_history, trim_log
 from .voice_leading import Decoder, count_voice_leading, save_decoder
@@ -78,21 +79,24 @@ class MusicFigures(keras.callbacks.Callback):
     """After each chunk: harmonize validation melodies, log their figures, keep a sample."""
 
     def __init__(self, gan: HarmonyGAN, dataset: ChoraleDataset, folder: Path, sample_every: int,
-                 decoder: Decoder):
+                 decoder: Decoder | None):
         super().__init__()
         self.gan, self.folder, self.sample_every, self.decoder = gan, folder, sample_every, decoder
         self.melodies = sample_melodies(dataset)
-        self.ranges = dataset.voice_ranges("train")
+        self.ranges, self.roles = dataset.voice_ranges("train"), dataset.roles
+        # the distance is to Bach's figures, or to another style's own validation pieces
+        self.reference = BACH_REFERENCE if dataset.name == "bach" else \
+            reference_from([figures(c.roll()) for c in dataset.split("valid")])
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = logs if logs is not None else {}
         iteration = (epoch + 1) * self.sample_every
-        pieces = [harmonize(m, self.gan.generator, self.gan.config, self.ranges, seed=0, decoder=self.decoder)
-                  for m, _ in self.melodies]
+        pieces = [harmonize(m, self.gan.generator, self.gan.config, self.ranges, seed=0, decoder=self.decoder,
+                            roles=self.roles) for m, _ in self.melodies]
         values = [figures(p) for p in pieces]
         for f in FIGURES:
             logs[f] = float(np.nanmean([v[f] for v in values]))
-        logs["distance"] = float(np.mean([distance_to_bach(v) for v in values]))
+        logs["distance"] = float(np.mean([distance_to_bach(v, self.reference) for v in values]))
         logs["iteration"] = iteration
         samples = self.folder / "samples"
         samples.mkdir(parents=True, exist_ok=True)
@@ -116,10 +120,10 @@ class Checkpoint(keras.callbacks.Callback):
     def __init__(self, gan: HarmonyGAN, dataset: ChoraleDataset, folder: Path, sample_every: int):
         super().__init__()
         self.gan, self.folder, self.sample_every = gan, folder, sample_every
-        self.ranges = dataset.voice_ranges("train")
+        self.ranges, self.dataset = dataset.voice_ranges("train"), dataset
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        save_checkpoint(self.gan, self.folder, (epoch + 1) * self.sample_every, self.ranges)
+        save_checkpoint(self.gan, self.folder, (epoch + 1) * self.sample_every, self.dataset)
 
 
 class LivePlot(keras.callbacks.Callback):
@@ -164,11 +168,12 @@ class TimeLimit(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def save_checkpoint(gan: HarmonyGAN, folder: Path, iteration: int, ranges: list) -> None:
+def save_checkpoint(gan: HarmonyGAN, folder: Path, iteration: int, dataset: ChoraleDataset) -> None:
     """Generator, critic and optimizer states in ``checkpoint/``, swapped in whole: a crash
     never leaves half a checkpoint."""
     with atomic_folder(folder / CHECKPOINT) as tmp:
-        save_generator(gan.generator, gan.config, ranges, tmp)
+        save_generator(gan.generator, gan.config, dataset.voice_ranges("train"), tmp, roles=dataset.roles,
+                       style=dataset.name)
         gan.critic.save_weights(tmp / "critic.weights.h5")
         for name, optimizer in (("critic", gan.critic_optimizer), ("generator", gan.generator_optimizer)):
             store: dict = {}
@@ -209,14 +214,16 @@ def train_gan(folder: str | Path, config_name: str = "default", iterations: int 
     if iterations is None and minutes is None:
         raise TrainingError("say how long to train: --iterations N or --minutes M")
     check_run_folder(folder, resume, CHECKPOINT)
+    dataset = dataset or load_dataset(progress=False)
     if resume:
-        saved = json.loads((complete_folder(folder / CHECKPOINT) / "config.json").read_text())["config"]["name"]
-        if saved != config_name:
-            raise TrainingError(f"{folder} was trained with --config {saved}, not {config_name}")
+        saved = json.loads((complete_folder(folder / CHECKPOINT) / "config.json").read_text())
+        if saved["config"]["name"] != config_name:
+            raise TrainingError(f"{folder} was trained with --config {saved['config']['name']}, not {config_name}")
+        if saved.get("style", "bach") != dataset.name:
+            raise TrainingError(f"{folder} was trained on --data {saved.get('style', 'bach')}, not {dataset.name}")
     keras.utils.set_random_seed(seed)
     say_device()
-    config = CONFIGS[config_name]
-    dataset = dataset or load_dataset(progress=False)
+    config = fit_crop(CONFIGS[config_name], dataset.voice_ranges("train"))
     gan = HarmonyGAN(config)
     gan.compile(*make_optimizers(config))
     start = load_checkpoint(gan, folder) if resume else 0
@@ -225,8 +232,10 @@ def train_gan(folder: str | Path, config_name: str = "default", iterations: int 
         raise TrainingError(f"{folder} has already trained {start} iterations (asked for {total})")
     folder.mkdir(parents=True, exist_ok=True)
     logged = trim_log(folder / LOG_FILE, "iteration", start) if resume else []
-    # the training split's voice leading, weighed as the shipped decoder weighs it
-    decoder = Decoder(count_voice_leading(dataset.split("train")), decoder_for().weights)
+    # the training split's voice leading, weighed as the shipped decoder weighs it (for parts that
+    # sing one note at a time; chords and drums are read straight from the generator)
+    decoder = Decoder(count_voice_leading(dataset.split("train")), decoder_for().weights) \
+        if dataset.roles.all_voices else None
     history = log_history(logged)
     if start < total:
         callbacks = [
@@ -241,8 +250,10 @@ def train_gan(folder: str | Path, config_name: str = "default", iterations: int 
                           epochs=math.ceil(total / sample_every) if iterations else 10**6,
                           callbacks=callbacks, verbose=verbose).history
     with atomic_folder(folder / GENERATOR) as tmp:
-        save_generator(gan.generator, config, dataset.voice_ranges("train"), tmp, lite_copy=True)
-        save_decoder(decoder, tmp)
+        save_generator(gan.generator, config, dataset.voice_ranges("train"), tmp, lite_copy=True,
+                       roles=dataset.roles, style=dataset.name)
+        if decoder is not None:
+            save_decoder(decoder, tmp)
     return history
 
 
