@@ -87,7 +87,7 @@ def _dataset_build(args: argparse.Namespace) -> int:
             folder = Path(args.folder)
             sources, described = folder_sources(folder), str(folder)
         dataset, report = build_style(args.name, sources, out, meter=args.meter, folder=folder, jobs=args.jobs,
-                                      progress=not args.json, source_description=described,
+                                      progress=not args.json and sys.stderr.isatty(), source_description=described,
                                       corpus_relative=bool(args.corpus))
     except StyleError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -364,8 +364,27 @@ def _evaluate(args: argparse.Namespace) -> int:
                                    "trained generator": harmonizer}, dataset)
     print(f"\nThe same decoder on the {result['split']} sopranos, untrained and trained generator, and Bach:")
     print(ablation_table(result["ablation"]))
+    if dataset.name != "bach":
+        result["cross_style"] = _cross_style(harmonizer, dataset)
     _write_json(result, args.json or "out/evaluate-gan.json")
     return 0
+
+
+def _cross_style(harmonizer, dataset) -> dict:
+    """A style's model beside the Bach model on both styles' held-out melodies: the distance of
+    each model's pieces to each style's own figures (a model should land nearer its own style)."""
+    from .chorales import load_dataset
+    from .evaluate import cross_style, markdown_table
+    from .harmonize import load_harmonizer
+
+    models = {f"{dataset.name} model": harmonizer, "bach model": load_harmonizer()}
+    datasets = {dataset.name: dataset, "bach": load_dataset(progress=False)}
+    result = {}
+    for source in datasets:
+        result[f"on {source} test melodies"] = rows = cross_style(models, datasets, source)
+        print(f"\nMean distance to each style's figures, on {source}'s held-out melodies:")
+        print(markdown_table({model: row for model, row in rows.items()}))
+    return result
 
 
 def _compose(args: argparse.Namespace) -> int:
@@ -383,7 +402,8 @@ def _compose(args: argparse.Namespace) -> int:
     except MelodyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
-    harmonizer, enhancer = _load_harmonizer(args.gan, args.style), _load_enhancer(args.arcnn)
+    harmonizer = _load_harmonizer(args.gan, args.style)
+    enhancer = _load_enhancer(args.arcnn) if harmonizer is not None else None
     if harmonizer is None or enhancer is None:
         return EXIT_USER_ERROR
     try:

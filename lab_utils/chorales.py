@@ -147,19 +147,24 @@ class ChoraleDataset:
         ``MIN_MELODY_SHARE`` of the time.
         """
         sounding, onsets = [], []
-        for chorale in self.split(split):
-            roll = chorale.roll()
-            for start in chorale.bar_starts():
-                end = start + GAN_WINDOW_STEPS
-                if end > roll.n_steps:
-                    break
-                if roll.sounding[start:end, :, 0].any(axis=1).mean() < MIN_MELODY_SHARE:
-                    continue
-                sounding.append(roll.sounding[start:end])
-                onsets.append(roll.onsets[start:end])
+        for windows, starts in map(self.piece_windows, self.split(split)):
+            sounding += list(windows)
+            onsets += list(starts)
         shape = (0, GAN_WINDOW_STEPS, N_PITCHES, len(self.roles.names))
         return (np.stack(sounding) if sounding else np.zeros(shape, bool),
                 np.stack(onsets) if onsets else np.zeros(shape, bool))
+
+    @staticmethod
+    def piece_windows(chorale: Chorale) -> tuple[np.ndarray, np.ndarray]:
+        """One piece's GAN windows (see ``gan_windows``): (n, 32, 128, 4) sounding and onsets."""
+        roll = chorale.roll()
+        starts = [s for s in chorale.bar_starts() if s + GAN_WINDOW_STEPS <= roll.n_steps
+                  and roll.sounding[s : s + GAN_WINDOW_STEPS, :, 0].any(axis=1).mean() >= MIN_MELODY_SHARE]
+        shape = (len(starts), GAN_WINDOW_STEPS, N_PITCHES, roll.n_tracks)
+        sounding, onsets = np.zeros(shape, bool), np.zeros(shape, bool)
+        for i, s in enumerate(starts):
+            sounding[i], onsets[i] = roll.sounding[s : s + GAN_WINDOW_STEPS], roll.onsets[s : s + GAN_WINDOW_STEPS]
+        return sounding, onsets
 
     def arcnn_rolls(self, split: str, hop_bars: int = 2) -> np.ndarray:
         """Eight-bar rolls with all voices merged, (N, 128, 128, 1) float32 in {0, 1}."""

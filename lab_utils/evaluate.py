@@ -39,7 +39,8 @@ def unseen_sets(dataset: ChoraleDataset, split: str = "test") -> dict[str, list[
 
 def evaluate_harmonizer(harmonizer: Callable[[PianoRoll], PianoRoll], dataset: ChoraleDataset,
                         split: str = "test") -> dict:
-    """Figures of ``harmonizer`` on melodies it never saw (``unseen_sets``), beside Bach's own.
+    """Figures of ``harmonizer`` on melodies it never saw (``unseen_sets``), beside the style's
+    own pieces (Bach's chorales, or another style's; the keys keep the name ``bach``).
 
     Bach's mean and spread come from the split's chorales, so the distance to Bach of his own
     chorales is the yardstick (about 0.6). Beside the eight figures, the teacher's checks of
@@ -49,7 +50,7 @@ def evaluate_harmonizer(harmonizer: Callable[[PianoRoll], PianoRoll], dataset: C
     bach = [figures(c) for c in chorales]
     reference = reference_from(bach)
     result = {"bach_reference": reference, "bach": summarize(bach, reference) | _teacher(chorales),
-              "split": split, "n_chorales": len(chorales), "sets": {}}
+              "split": split, "n_chorales": len(chorales), "sets": {}, "style": dataset.name}
     for name, melodies in unseen_sets(dataset, split).items():
         music = [harmonizer(m) for m in melodies]
         values = [figures(p) for p in music]
@@ -63,7 +64,7 @@ def evaluate_harmonizer(harmonizer: Callable[[PianoRoll], PianoRoll], dataset: C
 def format_table(result: dict) -> str:
     """The evaluation as a plain-text table: each figure on each unseen set, Bach mean +/- spread."""
     sets = list(result["sets"])
-    rows = [f"{'figure':15s} " + " ".join(f"{name:>15s}" for name in sets) + f" {'Bach':>16s}"]
+    rows = [f"{'figure':15s} " + " ".join(f"{name:>15s}" for name in sets) + f" {result['style'].title():>16s}"]
     for f in (*FIGURES, "distance", *TEACHER_FIGURES):
         if f in result["bach_reference"]:
             mean, spread = result["bach_reference"][f]

@@ -183,12 +183,14 @@ def voices_from(melody: PianoRoll, evidence: Evidence, voice_ranges: list[tuple[
     melody_onsets = np.zeros(n_steps, bool)
     melody_onsets[piece] = melody.onsets[:, :, 0].any(axis=1)
     restrike = (melody_onsets & (np.arange(n_steps) % STEPS_PER_BEAT == 0))[piece]  # a new syllable
+    # ... on which a voice that keeps its pitch strikes it again as often as the style does
+    again = np.random.default_rng([seed, 3]).random((melody.n_steps, 3)) < np.asarray(decoder.stats.restrike)
     singing = (line >= 0)[piece]
     for v in range(3):
         part = np.where(singing, voice_lines[piece, v], -1)
         sings = part >= 0
         pitch = np.clip(part - evidence.shift, 0, N_PITCHES - 1)
-        struck = sings & ((np.roll(part, 1) != part) | (restrike & ~tied_steps[piece, v]))
+        struck = sings & ((np.roll(part, 1) != part) | (restrike & again[:, v] & ~tied_steps[piece, v]))
         struck[0] = sings[0]
         out_sounding[steps[sings], pitch[sings], v + 1] = True
         out_onsets[steps[struck], pitch[struck], v + 1] = True

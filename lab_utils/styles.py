@@ -106,9 +106,9 @@ def corpus_sources(composer: str) -> list[Source]:
             sources.append(Source(f"R{number:03d} {chorale_id}", exact[0] if exact else candidates[0],
                                   chorale_id, number))
         return sources
+    known = sorted(p.name for p in corpus_dir().iterdir() if p.is_dir() and p.name[0] not in "_.")
     folder = corpus_dir() / composer.lower()
-    if not folder.is_dir():
-        known = sorted(p.name for p in corpus_dir().iterdir() if p.is_dir() and not p.name.startswith("_"))
+    if composer.lower() not in known:
         raise StyleError(f"no composer {composer!r} in music21's corpus (it has: {', '.join(known)})")
     return folder_sources(folder)
 
@@ -230,9 +230,10 @@ def _by_mapping(piece: ReadPiece, choice: list) -> list[MidiPart] | str:
         chosen = []
         for item in wanted:
             found = [p for i, p in enumerate(piece.parts)
-                     if (isinstance(item, int) and i == item) or (isinstance(item, str) and p.name == item)]
+                     if (isinstance(item, int) and not isinstance(item, bool) and i == item)
+                     or (isinstance(item, str) and p.name == item)]
             if not found:
-                return f"the mapping names {item!r}, which is not a part here"
+                return f"mapping: it names {item!r}, which is not a part here"
             chosen += found
         roles.append(_blend(chosen))
     return roles
@@ -246,8 +247,8 @@ def assign_roles(piece: ReadPiece, layout: str, choice: list | None = None) -> l
     elif layout == "voices":
         named = _named_voices(piece.parts)
         if named is None and len(piece.parts) != 4:
-            return (f"{len(piece.parts)} voices (only four-voice pieces are used; {MAPPING_FILE} can "
-                    "choose four)" if len(piece.parts) > 4 else f"only {len(piece.parts)} voice(s), four are needed")
+            return (f"voices: {len(piece.parts)}, only four-voice pieces are used ({MAPPING_FILE} can "
+                    "choose four)" if len(piece.parts) > 4 else f"voices: only {len(piece.parts)}, four are needed")
         roles = [_one_line(p) for p in named or sorted(piece.parts, key=_mean_pitch, reverse=True)]
     else:
         pitched = [p for p in piece.parts if not p.is_drum]
@@ -268,17 +269,20 @@ def assign_roles(piece: ReadPiece, layout: str, choice: list | None = None) -> l
     return roles
 
 
-def role_kinds(pieces: list[list[list[Note]]], drum_roles: set[int]) -> tuple[str, ...]:
-    """Each role's kind learned from the pieces: ``drums``, ``chords`` where its notes start
-    together at least ``CHORDS_SHARE`` of its onsets, else ``voice``."""
+def role_kinds(pieces: list[np.ndarray], drum_roles: set[int]) -> tuple[str, ...]:
+    """Each role's kind learned from the pieces' note rows (role, start, pitch, length):
+    ``drums``, ``chords`` where its notes start together at least ``CHORDS_SHARE`` of its
+    onsets, else ``voice``."""
     kinds = []
     for role in range(4):
         if role in drum_roles:
             kinds.append("drums")
             continue
-        onsets = Counter((i, n.start) for i, piece in enumerate(pieces) for n in piece[role])
-        together = sum(1 for c in onsets.values() if c > 1)
-        kinds.append("chords" if onsets and together / len(onsets) >= CHORDS_SHARE else "voice")
+        onsets = together = 0
+        for rows in pieces:
+            _, counts = np.unique(rows[rows[:, 0] == role, 1], return_counts=True)
+            onsets, together = onsets + len(counts), together + int((counts > 1).sum())
+        kinds.append("chords" if onsets and together / onsets >= CHORDS_SHARE else "voice")
     return tuple(kinds)
 
 
@@ -327,16 +331,10 @@ class StyleReport:
         return "\n".join(lines)
 
 
-REASON_GROUPS = ("unreadable", "no melody", "only drums", "other meter", "too short", "duplicate",
-                 "other layout", "voices")
-
-
 def _group(reason: str) -> str:
-    """The report's group of a skip reason."""
-    for group in REASON_GROUPS:
-        if reason.startswith(group) or f" {group}" in reason.split("(")[0]:
-            return group
-    return reason.split(" (")[0]
+    """The report's group of a skip reason: its words before the first colon (unreadable, voices,
+    other meter, other layout, too short, duplicate, mapping), or all of it (only drums, no melody)."""
+    return reason.split(":")[0]
 
 
 def _load_mapping(sources: list[Source], folder: Path | None) -> dict[str, list]:
@@ -405,7 +403,8 @@ def build_style(name: str, sources: list[Source], out: str | os.PathLike | None 
             continue
         if report.meter != ANY_METER and reading.time_signature != report.meter:
             m = reading.time_signature
-            reasons[source.label] = f"other meter: {m[0]}/{m[1]}, the folder's is {report.meter[0]}/{report.meter[1]}"
+            whose = "--meter asks for" if meter else "the folder's is"
+            reasons[source.label] = f"other meter: {m[0]}/{m[1]}, {whose} {report.meter[0]}/{report.meter[1]}"
             continue
         if reading.n_steps - reading.pickup_steps < MIN_STEPS:
             reasons[source.label] = f"too short: {reading.n_steps} 16ths, at least {MIN_STEPS} are needed"
@@ -421,36 +420,37 @@ def build_style(name: str, sources: list[Source], out: str | os.PathLike | None 
             reasons[source.label] = f"duplicate: the same notes as {seen_notes[fingerprint]}"
             continue
         seen_notes[fingerprint] = source.label
-        pieces.append((source, reading, roles, rows))
+        meta = {"id": source.id or source.label, "source": _recorded(source.path, corpus_relative),
+                "split": split_of(tune_signature(rows)), "key": reading.key,
+                "time_signature": list(reading.time_signature), "pickup_steps": reading.pickup_steps,
+                "n_steps": int((rows[:, 1] + rows[:, 3]).max()), "tempo": reading.tempo}
+        pieces.append((source, meta, rows, [(int(part.program), len(part.notes)) for part in roles]))
+    source_hash = _hash_of([k for k, _ in readings])
+    del readings, usable  # what is kept of each file is its rows and metadata
     if not pieces:
         counts = Counter(_group(r) for r in reasons.values())
         summary = ", ".join(f"{n} {g}" for g, n in counts.most_common())
         raise StyleError(f"{source_description or name}: no usable piece among {len(sources)} file(s) "
-                         f"({summary}); see what each needs with --help")
-    kinds = role_kinds([[part.notes for part in p[2]] for p in pieces], {3} if report.layout == "band" else set())
+                         f"({summary}); a piece needs a melody and at least {MIN_STEPS // 16} bars of 4/4")
+    kinds = role_kinds([rows for _, _, rows, _ in pieces], {3} if report.layout == "band" else set())
     roles = Roles(VOICES if report.layout == "voices" else BAND_ROLES, kinds, _role_programs(pieces, report.layout))
-    items = []
-    for number, (source, reading, _, rows) in enumerate(pieces, 1):
-        meta = {"id": source.id or source.label, "number": source.number or number, "source": _recorded(source.path, corpus_relative),
-                "split": split_of(tune_signature(rows)), "key": reading.key,
-                "time_signature": list(reading.time_signature), "pickup_steps": reading.pickup_steps,
-                "n_steps": int((rows[:, 1] + rows[:, 3]).max()), "tempo": reading.tempo}
-        items.append((meta, rows))
-    dataset = dataset_from(items, reasons, _hash_of([k for k, _ in readings]), roles, name)
+    items = [({"id": meta["id"], "number": source.number or number, **meta}, rows)
+             for number, (source, meta, rows, _) in enumerate(pieces, 1)]
+    dataset = dataset_from(items, reasons, source_hash, roles, name)
     dataset.build_seconds = time.perf_counter() - started
     report.used = len(items)
     for label, reason in reasons.items():
         report.skipped.setdefault(_group(reason), []).append(label)
     report.reasons = reasons
     report.pieces = {s: len(dataset.split(s)) for s in SPLITS}
-    report.windows = {s: int(dataset.gan_windows(s)[0].shape[0]) for s in SPLITS}
-    report.roles = _role_figures(dataset)
+    report.windows, empty, shown = _window_figures(dataset)
+    report.roles = _role_figures(dataset, empty)
     report.seconds = round(dataset.build_seconds, 1)
-    sources_recorded = [_recorded(s.path, corpus_relative) for s, *_ in pieces]
+    sources_recorded = [meta["source"] for meta, _ in items]
     with atomic_folder(out) as tmp:
         write_cache(dataset, items, sources_recorded, tmp, source_kind="corpus" if corpus_relative else "folder")
         (tmp / REPORT_FILE).write_text(json.dumps(report.to_json(), indent=1))
-        _report_picture(dataset, tmp / REPORT_PICTURE)
+        _report_picture(dataset, shown, tmp / REPORT_PICTURE)
     return dataset, report
 
 
@@ -469,42 +469,56 @@ def _role_programs(pieces: list, layout: str) -> tuple[int, ...]:
     programs = []
     for role in range(4):
         found = Counter()
-        for _, _, parts, _ in pieces:
-            found[int(parts[role].program)] += len(parts[role].notes)
+        for *_, role_programs in pieces:
+            program, notes = role_programs[role]
+            found[program] += notes
         programs.append(found.most_common(1)[0][0] if found else 0)
     return tuple(programs)
 
 
-def _role_figures(dataset: ChoraleDataset) -> list[dict]:
+def _window_figures(dataset: ChoraleDataset) -> tuple[dict[str, int], list[float], tuple | None]:
+    """GAN windows per split, each role's share of training windows it is silent in, and three
+    training windows for the picture: one piece at a time, so memory does not grow with the folder."""
+    counts, silent, shown = {}, np.zeros(4), []
+    for split in SPLITS:
+        pieces = dataset.split(split)
+        picks = set(np.linspace(0, len(pieces) - 1, 3).astype(int).tolist()) if pieces else set()
+        counts[split] = 0
+        for i, piece in enumerate(pieces):
+            sounding, onsets = dataset.piece_windows(piece)
+            counts[split] += len(sounding)
+            if split == "train":
+                silent += (~sounding.any(axis=(1, 2))).sum(axis=0)
+            if i in picks and len(sounding) and len(shown) < 3:
+                shown.append((sounding[len(sounding) // 2], onsets[len(sounding) // 2]))
+    empty = (silent / counts["train"]).tolist() if counts["train"] else [1.0] * 4
+    picture = (np.stack([w for w, _ in shown]), np.stack([o for _, o in shown])) if shown else None
+    return counts, empty, picture
+
+
+def _role_figures(dataset: ChoraleDataset, empty: list[float]) -> list[dict]:
     """Per role: name, kind, program, range, notes per bar and the share of GAN windows it is silent in."""
-    sounding, _ = dataset.gan_windows("train")
     bars = sum((c.n_steps - c.pickup_steps) / c.steps_per_bar for c in dataset.chorales)
     notes = np.concatenate([c.notes for c in dataset.chorales])
     ranges = dataset.voice_ranges("train") if dataset.split("train") else [(0, 0)] * 4
     return [{"name": dataset.roles.names[v], "kind": dataset.roles.kinds[v], "program": int(dataset.roles.programs[v]),
              "range": list(ranges[v]), "notes_per_bar": round(float((notes[:, 0] == v).sum() / max(bars, 1)), 2),
-             "empty_windows": round(float((~sounding[..., v].any(axis=(1, 2))).mean()) if len(sounding) else 1.0, 3)}
-            for v in range(4)]
+             "empty_windows": round(empty[v], 3)} for v in range(4)]
 
 
-def _report_picture(dataset: ChoraleDataset, path: Path) -> None:
+def _report_picture(dataset: ChoraleDataset, windows: tuple | None, path: Path) -> None:
     """Three training windows as piano rolls, one colour per role."""
+    if windows is None:
+        return
     import matplotlib
 
     matplotlib.use("Agg")
-    from .plots import plot_windows
-
-    sounding, onsets = dataset.gan_windows("train")
-    if not len(sounding):
-        sounding, onsets = dataset.gan_windows("test") if len(dataset.gan_windows("test")[0]) else \
-            dataset.gan_windows("valid")
-    if not len(sounding):
-        return
-    picks = np.linspace(0, len(sounding) - 1, 3).astype(int)
-    figure = plot_windows(sounding[picks], onsets[picks], n=3, names=list(dataset.roles.names))
-    figure.savefig(path, dpi=90, bbox_inches="tight")
     import matplotlib.pyplot as plt
 
+    from .plots import plot_windows
+
+    figure = plot_windows(*windows, n=3, names=list(dataset.roles.names))
+    figure.savefig(path, dpi=90, bbox_inches="tight")
     plt.close(figure)
 
 
@@ -512,8 +526,10 @@ def _report_picture(dataset: ChoraleDataset, path: Path) -> None:
 
 def style_folder(name: str) -> Path:
     """Where a style called ``name`` is cached (``bach``: the chorales)."""
-    if not name or "/" in name or "\\" in name or name.startswith(".") or len(name) > 64:
-        raise StyleError(f"{name!r} cannot name a style (a plain name of at most 64 characters, not a path)")
+    if (not name or "/" in name or "\\" in name or name.startswith(".") or len(name) > 64
+            or name.endswith((".tmp", ".old"))):  # atomic_folder's scratch names
+        raise StyleError(f"{name!r} cannot name a style (a plain name of at most 64 characters, not a path, "
+                         "not ending in .tmp or .old)")
     return STYLES_DIR / name
 
 

@@ -83,6 +83,10 @@ class VoiceLeadingStats:
     suspension: list[float]  # alto, tenor, bass: share of steps down held over the beat
     sixteenth: list[float]  # alto, tenor, bass: share of thirds from the off-beat filled by a 16th
     n_beats: int = 0
+    # alto, tenor, bass: where the melody strikes a beat and the voice keeps its pitch, the share of
+    # those beats on which it strikes it again (a hymn's new syllable) rather than holding it over
+    # (a motet's long note); a decoder counted before this was learned restrikes always
+    restrike: list[float] = field(default_factory=lambda: [1.0, 1.0, 1.0])
 
 
 @dataclass
@@ -208,6 +212,7 @@ def count_voice_leading(chorales: list) -> VoiceLeadingStats:
     offbeat = np.zeros((3, 2, len(OFFBEAT_MOVES)))
     outside = np.zeros(2)  # beats where the melody moves on by step; those with its note outside the chord
     ornaments = np.zeros((2, 3, 2))  # suspension, sixteenth -> voice -> (situations, taken)
+    restrikes = np.zeros((3, 2))  # voice -> (held pitch under a melody onset, struck again)
     n_beats = 0
     for chorale in chorales:
         name, mode = chorale.key.rsplit(" ", 1)
@@ -234,6 +239,11 @@ def count_voice_leading(chorales: list) -> VoiceLeadingStats:
             transitions[mode][labels[i], labels[i + 1]] += 1
             melody_moves = int(beats[i + 1, 0] != beats[i, 0])
             middle = first_beat + i * STEPS_PER_BEAT + STEPS_PER_BEAT // 2
+            next_beat = first_beat + (i + 1) * STEPS_PER_BEAT
+            if roll.onsets[next_beat, :, 0].any():
+                for v in range(3):
+                    if beats[i + 1, v + 1] == beats[i, v + 1]:
+                        restrikes[v] += (1, roll.onsets[next_beat, beats[i + 1, v + 1], v + 1])
             chord = {int(p) % 12 for p in beats[i]}
             for v in range(3):
                 step = beats[i + 1, v + 1] - beats[i, v + 1]
@@ -261,7 +271,8 @@ def count_voice_leading(chorales: list) -> VoiceLeadingStats:
         offbeat=_log_share(offbeat).round(4).tolist(),
         melody_outside=round(float(np.clip(outside[1] / max(outside[0], 1), 1e-4, 1 - 1e-4)), 4),
         suspension=(ornaments[0, :, 1] / np.maximum(ornaments[0, :, 0], 1)).round(4).tolist(),
-        sixteenth=(ornaments[1, :, 1] / np.maximum(ornaments[1, :, 0], 1)).round(4).tolist(), n_beats=n_beats)
+        sixteenth=(ornaments[1, :, 1] / np.maximum(ornaments[1, :, 0], 1)).round(4).tolist(), n_beats=n_beats,
+        restrike=(restrikes[:, 1] / np.maximum(restrikes[:, 0], 1)).round(4).tolist())
 
 
 # --- the search -----------------------------------------------------------------------------

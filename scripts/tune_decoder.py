@@ -1,6 +1,6 @@
 """Choose the harmonizer's decoder weights on the validation split, and save them beside the model.
 
-    python scripts/tune_decoder.py [--model models/gan] [--rounds 2]
+    python scripts/tune_decoder.py [--model models/gan] [--rounds 2] [--data NAME] [--pieces N]
 
 The statistics (chord transitions, voice motion, spacing, ornaments) are counted from the
 training split. The weights are chosen by a coordinate search: each weight in turn is tried at
@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from lab_utils.chorales import load_dataset
-from lab_utils.gan import generator_folder, load_generator
-from lab_utils.harmonize import generator_evidence, voices_from
+from lab_utils.gan_config import generator_folder
+from lab_utils.harmonize import generator_evidence, load_harmonizer, voices_from
+from lab_utils.styles import load_style
 from lab_utils.metrics import distance_to_bach, figures, reference_from, voice_leading_faults
 from lab_utils.voice_leading import Decoder, DecoderWeights, count_voice_leading, save_decoder
 
@@ -46,19 +46,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="a GAN folder (default: the shipped model)")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--data", help="the style to count and judge on (default: the model's own)")
+    parser.add_argument("--pieces", type=int, help="judge on the first N validation pieces (default: all)")
     args = parser.parse_args()
     folder = generator_folder(args.model)
-    dataset = load_dataset(progress=False)
-    generator, config, ranges = load_generator(folder)
+    harmonizer = load_harmonizer(folder)
+    ranges, roles = harmonizer.voice_ranges, harmonizer.roles
+    dataset = load_style(args.data or harmonizer.style)
     stats = count_voice_leading(dataset.split("train"))
-    valid = dataset.split("valid")
+    valid = dataset.split("valid")[: args.pieces]
     reference = reference_from([_figures(c.roll()) for c in valid])
     melodies = [c.roll().track(0) for c in valid]
-    evidence = [generator_evidence(m, generator, config, ranges, seed=0) for m in melodies]
+    evidence = [generator_evidence(m, harmonizer.generator, harmonizer.config, ranges, 0, harmonizer.melody_centre)
+                for m in melodies]
 
     def objective(weights: DecoderWeights) -> float:
         decoder = Decoder(stats, weights)
-        return float(np.mean([distance_to_bach(_figures(voices_from(m, e, ranges, decoder)), reference)
+        return float(np.mean([distance_to_bach(_figures(voices_from(m, e, ranges, decoder, roles=roles)), reference)
                               for m, e in zip(melodies, evidence)]))
 
     best = DecoderWeights()  # the defaults; the teacher's rules and cadences keep theirs

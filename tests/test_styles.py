@@ -77,7 +77,7 @@ def test_voices_in_midi_files_keep_their_order_and_five_voices_are_skipped(tmp_p
     five.write(str(folder / "five.mid"))
     dataset, report = build_style("pal", folder_sources(folder), jobs=1, progress=False)
     assert report.layout == "voices" and report.used == 6
-    assert report.reasons["five.mid"].startswith("5 voices")
+    assert report.reasons["five.mid"].startswith("voices: 5")
     assert dataset.roles.kinds == ("voice",) * 4 and dataset.roles.names == ("Soprano", "Alto", "Tenor", "Bass")
     by_id = {Path(c.id).stem: c for c in dataset.chorales}
     for original in palestrina.chorales[:6]:
@@ -104,7 +104,7 @@ def test_palestrina_dataset_is_four_voices_and_differs_from_bach():
     counts = {s: len(palestrina.split(s)) for s in ("train", "valid", "test")}
     assert counts["test"] >= 30 and counts["valid"] >= 30
     report = json.loads((PALESTRINA / "report.json").read_text())
-    assert any(reason.startswith("5 voices") for reason in report["reasons"].values())
+    assert any(reason.startswith("voices: 5") for reason in report["reasons"].values())
     rows = compare_styles({"Bach": [c.roll() for c in bach.split("test")[:15]],
                            "Palestrina": [c.roll() for c in palestrina.split("test")[:15]]})
     assert rows["Palestrina"]["note_beats"] > 2 * rows["Bach"]["note_beats"]  # long notes
