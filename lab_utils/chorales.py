@@ -225,8 +225,8 @@ def transpose_windows(
     Returns the windows of all allowed shifts, originals (shift 0) included.
     """
     present = sounding.any(axis=1)  # (N, 128, voices) -> pitches used per voice
-    pitch = np.arange(N_PITCHES)[None, :, None]
-    low = np.where(present, pitch, N_PITCHES).min(axis=1)
+    pitch = np.arange(sounding.shape[2])[None, :, None]
+    low = np.where(present, pitch, sounding.shape[2]).min(axis=1)
     high = np.where(present, pitch, -1).max(axis=1)
     lo = np.array([r[0] for r in ranges])[None, :]
     hi = np.array([r[1] for r in ranges])[None, :]

@@ -98,20 +98,19 @@ def ablation_table(rows: dict[str, dict[str, float]]) -> str:
     return "\n".join(lines)
 
 
-STYLE_FIGURES = ("note_beats", "notes_per_bar", "chord_kinds", *FIGURES)  # how two styles differ, in numbers
+STYLE_FIGURES = ("note_beats", "notes_per_beat", "chord_kinds", *FIGURES)  # how two styles differ, in numbers
 
 
 def style_figures(roll: PianoRoll) -> dict[str, float]:
     """The eight figures and three of a style's pace and vocabulary: the mean note length in
-    beats, notes per bar per part, and how many different chords (pitch-class sets of three or
+    beats, notes per beat per part, and how many different chords (pitch-class sets of three or
     more, on the beats) per 100 beats."""
     notes = [n for k in range(roll.n_tracks) for n in roll.notes(k)]
-    bars = max(1.0, (roll.n_steps - roll.pickup_steps) / roll.steps_per_bar)
     beats = beat_pitches(roll)
     chords = {frozenset(p % 12 for p in row if p >= 0) for row in beats}
     return figures(roll) | {
         "note_beats": float(np.mean([n.length for n in notes]) / STEPS_PER_BEAT) if notes else float("nan"),
-        "notes_per_bar": len(notes) / bars / roll.n_tracks,
+        "notes_per_beat": len(notes) * STEPS_PER_BEAT / max(1, roll.n_steps) / roll.n_tracks,
         "chord_kinds": 100.0 * sum(1 for c in chords if len(c) >= 3) / max(1, len(beats)),
     }
 

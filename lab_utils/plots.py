@@ -156,7 +156,7 @@ def _number(text: str) -> float:
 
 CURVE_TITLES = {
     "critic_loss": "critic loss", "generator_loss": "generator loss",
-    "wasserstein": "Wasserstein estimate (real - fake)", "distance": "distance to Bach (goal 1.0)",
+    "wasserstein": "Wasserstein estimate (real - fake)", "distance": "distance to the style (goal 1.0)",
     "loss": "training loss (KL)", "val_loss": "validation loss (KL)",
 }
 CURVE_UNITS = {"wasserstein": "critic score difference", "distance": "distance (0 = Bach)"}  # else "loss"
@@ -199,7 +199,7 @@ def plot_figures_vs_bach(log: dict[str, np.ndarray], reference: dict[str, tuple[
         ax.plot(x, log[name], marker=".", color="#d62728")
         if name == "distance":
             ax.axhline(1.0, color="green", linestyle="--", label="goal")
-            ax.set_title("distance to Bach (lower is better)")
+            ax.set_title("distance to the style's figures (lower is better)")
         else:
             mean, spread = reference[name]
             ax.axhspan(mean - spread, mean + spread, color="green", alpha=0.15)

@@ -44,7 +44,7 @@ from .music_files import MUSIC_SUFFIXES, ReadPiece, corpus_dir, read_music_file
 
 __all__ = ["StyleError", "Source", "folder_sources", "corpus_sources", "StyleReport", "build_style",
            "load_style", "style_folder", "style_names", "assign_roles", "role_kinds", "STYLES_DIR",
-           "MAPPING_FILE", "model_for_style", "shipped_styles", "write_pieces"]
+           "MAPPING_FILE", "model_for_style", "shipped_styles", "write_pieces", "read_report"]
 
 # data/NAME holds a style's dataset (data/bach the chorales); LAB_STYLES_DIR puts other styles elsewhere
 STYLES_DIR = Path(os.environ.get("LAB_STYLES_DIR") or DATA_DIR)
@@ -375,7 +375,7 @@ def build_style(name: str, sources: list[Source], out: str | os.PathLike | None 
     if not sources:
         raise StyleError(f"{source_description or name}: no MIDI, MusicXML, kern or ABC files found "
                          f"(looked for {', '.join(sorted(MUSIC_SUFFIXES))})")
-    mapping = _load_mapping(sources, folder)
+    mapping = _load_mapping(sources, Path(folder) if folder is not None else None)
     readings = read_all(sources, jobs, progress, reread)
     reasons: dict[str, str] = {}
     usable: list[tuple[Source, ReadPiece]] = []
@@ -510,9 +510,6 @@ def _report_picture(dataset: ChoraleDataset, windows: tuple | None, path: Path) 
     """Three training windows as piano rolls, one colour per role."""
     if windows is None:
         return
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from .plots import plot_windows
@@ -577,6 +574,12 @@ def model_for_style(style: str) -> Path:
         return shipped
     raise FileNotFoundError(f"no model for style {style!r} (shipped: {', '.join(shipped_styles())}; "
                             f"or give a trained run's folder)")
+
+
+def read_report(name: str) -> StyleReport:
+    """The report of a built style (its ``report.json``)."""
+    data = json.loads((complete_folder(style_folder(name)) / REPORT_FILE).read_text())
+    return StyleReport(**{**data, "meter": data["meter"] if data["meter"] == ANY_METER else tuple(data["meter"])})
 
 
 def load_style(name: str) -> ChoraleDataset:

@@ -21,7 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from .arcnn import ARCNN_CONFIGS, ARCNN_WEIGHTS, ArcnnConfig, build_unet, corrupt, flip_loss, save_arcnn
-from .chorales import ChoraleDataset, load_dataset, to_gan_input, transpose_windows
+from .chorales import ChoraleDataset, load_dataset, transpose_windows
 from .files import atomic_folder, complete_folder
 from .gan import CONFIGS, GanConfig, HarmonyGAN, crop, make_optimizers, save_generator
 from .gan_config import fit_crop
@@ -44,28 +44,38 @@ SAMPLE_BARS = 8
 
 
 def window_batches(windows: np.ndarray, config: GanConfig, seed: int) -> tf.data.Dataset:
-    """Endless shuffled batches of ``critic_steps * batch_size`` windows: one per iteration."""
+    """Endless shuffled batches of ``critic_steps * batch_size`` windows: one per iteration, in
+    the GAN's {-1, +1} (boolean windows are converted batch by batch, so memory stays small)."""
     per_iteration = config.critic_steps * config.batch_size
     return (tf.data.Dataset.from_tensor_slices(windows)
             .shuffle(len(windows), seed=seed, reshuffle_each_iteration=True)
             .repeat()
             .batch(per_iteration, drop_remainder=True)
+            .map(lambda batch: tf.where(tf.cast(batch, tf.bool), 1.0, -1.0))
             .prefetch(2))
 
 
 def training_windows(dataset: ChoraleDataset, config: GanConfig) -> np.ndarray:
-    """The training split's windows, transposed as the config asks, cropped, in {-1, 1}."""
-    sounding, onsets = dataset.gan_windows("train")
+    """The training split's windows, cropped to the config's pitches and transposed as it asks,
+    as booleans (``window_batches`` turns them into {-1, 1}): 1 byte per cell, not 4."""
+    sounding = crop(dataset.gan_windows("train")[0], config)
     if config.transpose:
-        sounding, _ = transpose_windows(sounding, onsets, dataset.voice_ranges("train"),
+        ranges = [(low - config.pitch_low, high - config.pitch_low) for low, high in dataset.voice_ranges("train")]
+        sounding, _ = transpose_windows(sounding, sounding, ranges,
                                         shifts=range(-config.transpose, config.transpose + 1))
-    return to_gan_input(crop(sounding, config))
+    return sounding
+
+
+def _watched(dataset: ChoraleDataset) -> list:
+    """The pieces training is watched on: the validation split (a tiny style may have none: then
+    the training split, which says less)."""
+    return dataset.split("valid") or dataset.split("train")
 
 
 def sample_melodies(dataset: ChoraleDataset, n: int = SAMPLE_MELODIES) -> list[tuple[PianoRoll, PianoRoll]]:
     """(soprano, Bach's four voices) for the first bars of ``n`` validation chorales."""
     pairs = []
-    for chorale in dataset.split("valid")[:n]:
+    for chorale in _watched(dataset)[:n]:
         roll = chorale.roll()
         end = chorale.pickup_steps + SAMPLE_BARS * chorale.steps_per_bar
         bach = PianoRoll(roll.sounding[:end], roll.onsets[:end], tempo=roll.tempo,
@@ -86,7 +96,7 @@ class MusicFigures(keras.callbacks.Callback):
         self.ranges, self.roles = dataset.voice_ranges("train"), dataset.roles
         # the distance is to Bach's figures, or to another style's own validation pieces
         self.reference = BACH_REFERENCE if dataset.name == "bach" else \
-            reference_from([figures(c.roll()) for c in dataset.split("valid")])
+            reference_from([figures(c.roll()) for c in _watched(dataset)])
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = logs if logs is not None else {}

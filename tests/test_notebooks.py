@@ -28,13 +28,15 @@ FALSE_STATEMENTS = [
 ]
 
 
-WORKSHOP_RUNS = [NOTEBOOKS[0].parent.parent / "runs" / name for name in ("gan-workshop", "arcnn-workshop")]
+REPO_ROOT = NOTEBOOKS[0].parent.parent
+WORKSHOP_RUNS = [REPO_ROOT / "runs" / name for name in ("gan-workshop", "arcnn-workshop", "lab08")] + [
+    REPO_ROOT / "data" / "palestrina-midi"]  # Lab 8's folder of MIDI files, run and built style
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _leave_no_quick_runs():
-    """The quick labs train tiny runs in runs/; remove the ones they made, so a learner's Lab 2
-    and Lab 4 after `make test` train for real instead of finding a finished run."""
+    """The quick labs train tiny runs in runs/ (and Lab 8 builds a style in data/); remove the
+    ones they made, so a learner's labs after `make test` run for real instead of finding them."""
     before = {run: run.exists() for run in WORKSHOP_RUNS}
     yield
     for run, existed in before.items():
