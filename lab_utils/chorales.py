@@ -216,13 +216,14 @@ def to_gan_input(windows: np.ndarray) -> np.ndarray:
 
 def transpose_windows(
     sounding: np.ndarray,
-    onsets: np.ndarray,
+    onsets: np.ndarray | None,
     ranges: list[tuple[int, int]],
     shifts: range = range(-5, 7),
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Training augmentation: every shift (in semitones) that keeps each voice in its range.
 
-    Returns the windows of all allowed shifts, originals (shift 0) included.
+    Returns the windows of all allowed shifts, originals (shift 0) included, and their onsets
+    (None without ``onsets``). The pitch axis may be cropped, with ``ranges`` counted in it.
     """
     present = sounding.any(axis=1)  # (N, 128, voices) -> pitches used per voice
     pitch = np.arange(sounding.shape[2])[None, :, None]
@@ -231,13 +232,17 @@ def transpose_windows(
     lo = np.array([r[0] for r in ranges])[None, :]
     hi = np.array([r[1] for r in ranges])[None, :]
     empty = high < 0
-    out_s, out_o = [], []
-    for shift in shifts:
-        fits = ((low + shift >= lo) & (high + shift <= hi)) | empty
-        keep = fits.all(axis=1)
-        out_s.append(np.roll(sounding[keep], shift, axis=2))
-        out_o.append(np.roll(onsets[keep], shift, axis=2))
-    return np.concatenate(out_s), np.concatenate(out_o)
+    keeps = [(((low + shift >= lo) & (high + shift <= hi)) | empty).all(axis=1) for shift in shifts]
+    out_s = np.empty((sum(int(k.sum()) for k in keeps), *sounding.shape[1:]), sounding.dtype)
+    out_o = None if onsets is None else np.empty(out_s.shape, onsets.dtype)
+    at = 0
+    for shift, keep in zip(shifts, keeps):  # filled in place: no second copy of every window
+        n = int(keep.sum())
+        out_s[at : at + n] = np.roll(sounding[keep], shift, axis=2)
+        if out_o is not None:
+            out_o[at : at + n] = np.roll(onsets[keep], shift, axis=2)
+        at += n
+    return out_s, out_o
 
 
 def tune_signature(notes: np.ndarray) -> str:

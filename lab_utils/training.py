@@ -21,7 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from .arcnn import ARCNN_CONFIGS, ARCNN_WEIGHTS, ArcnnConfig, build_unet, corrupt, flip_loss, save_arcnn
-from .chorales import ChoraleDataset, load_dataset, transpose_windows
+from .chorales import GAN_WINDOW_STEPS, ChoraleDataset, load_dataset, transpose_windows
 from .files import atomic_folder, complete_folder
 from .gan import CONFIGS, GanConfig, HarmonyGAN, crop, make_optimizers, save_generator
 from .gan_config import fit_crop
@@ -58,10 +58,12 @@ def window_batches(windows: np.ndarray, config: GanConfig, seed: int) -> tf.data
 def training_windows(dataset: ChoraleDataset, config: GanConfig) -> np.ndarray:
     """The training split's windows, cropped to the config's pitches and transposed as it asks,
     as booleans (``window_batches`` turns them into {-1, 1}): 1 byte per cell, not 4."""
-    sounding = crop(dataset.gan_windows("train")[0], config)
+    pieces = [crop(dataset.piece_windows(piece)[0], config) for piece in dataset.split("train")]
+    sounding = np.concatenate(pieces) if pieces else np.zeros((0, GAN_WINDOW_STEPS, config.n_pitches, 4), bool)
+    del pieces
     if config.transpose:
         ranges = [(low - config.pitch_low, high - config.pitch_low) for low, high in dataset.voice_ranges("train")]
-        sounding, _ = transpose_windows(sounding, sounding, ranges,
+        sounding, _ = transpose_windows(sounding, None, ranges,
                                         shifts=range(-config.transpose, config.transpose + 1))
     return sounding
 
