@@ -33,6 +33,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -146,18 +147,24 @@ def _read_one(job: tuple[str, str, bool]) -> tuple[str, ReadPiece | str]:
 
 
 def read_all(sources: list[Source], jobs: int | None = None, progress: bool = True,
-             reread: bool = False) -> list[tuple[str, ReadPiece | str]]:
-    """(content key, reading or reason) for every source, in order, on ``jobs`` processes
-    (default: every core); ``reread`` ignores the cache of earlier readings."""
+             reread: bool = False) -> Iterator[tuple[str, ReadPiece | str]]:
+    """(content key, reading or reason) for every source, in order, one at a time, read on
+    ``jobs`` processes (default: every core); ``reread`` ignores the cache of earlier readings."""
     from tqdm.auto import tqdm
 
     work = [(str(s.path), str(READ_CACHE), reread) for s in sources]
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(work) or 1))
     bar = dict(total=len(work), desc="reading", unit="file", disable=not progress)
     if jobs == 1:
-        return list(tqdm(map(_read_one, work), **bar))
+        yield from tqdm(map(_read_one, work), **bar)
+        return
     with ProcessPoolExecutor(jobs) as pool:
-        return list(tqdm(pool.map(_read_one, work, chunksize=8), **bar))
+        yield from tqdm(pool.map(_read_one, work, chunksize=8), **bar)
+
+
+def _cached(key: str) -> ReadPiece:
+    """A reading ``read_all`` has just cached (read again so that no build holds every file's)."""
+    return ReadPiece.from_json(json.loads((READ_CACHE / f"{key}.json").read_text()))
 
 
 # --- roles ---------------------------------------------------------------------------------
@@ -376,36 +383,37 @@ def build_style(name: str, sources: list[Source], out: str | os.PathLike | None 
         raise StyleError(f"{source_description or name}: no MIDI, MusicXML, kern or ABC files found "
                          f"(looked for {', '.join(sorted(MUSIC_SUFFIXES))})")
     mapping = _load_mapping(sources, Path(folder) if folder is not None else None)
-    readings = read_all(sources, jobs, progress, reread)
     reasons: dict[str, str] = {}
-    usable: list[tuple[Source, ReadPiece]] = []
+    usable: list[tuple[Source, str, str, tuple[int, int]]] = []  # source, content key, layout, meter
     first_with: dict[str, str] = {}
-    for source, (key, reading) in zip(sources, readings):
+    keys = []
+    for source, (key, reading) in zip(sources, read_all(sources, jobs, progress, reread)):
+        keys.append(key)
         if isinstance(reading, str):
             reasons[source.label] = reading
         elif key in first_with:
             reasons[source.label] = f"duplicate: the same file as {first_with[key]}"
         else:
             first_with[key] = source.label
-            usable.append((source, reading))
-    report.tempo_changes = sum(1 for _, r in usable if r.tempo_changes)
-    layouts = Counter(layout_of(r) for _, r in usable)
+            usable.append((source, key, layout_of(reading), reading.time_signature))
+            report.tempo_changes += bool(reading.tempo_changes)
+    layouts = Counter(layout for _, _, layout, _ in usable)
     report.layout = layouts.most_common(1)[0][0] if layouts else "voices"
-    meters = Counter(r.time_signature for _, r in usable)
+    meters = Counter(m for *_, m in usable)
     report.meter = meter if meter == ANY_METER else tuple(meter) if meter else \
         (meters.most_common(1)[0][0] if meters else (4, 4))
     pieces, seen_notes = [], {}
-    for source, reading in usable:
+    for source, key, layout, piece_meter in usable:
         choice = _choice_for(source.label, mapping)
-        layout = layout_of(reading)
         if choice is None and layout != report.layout:
             reasons[source.label] = f"other layout: {layout}, the folder's is {report.layout}"
             continue
-        if report.meter != ANY_METER and reading.time_signature != report.meter:
-            m = reading.time_signature
+        if report.meter != ANY_METER and piece_meter != report.meter:
+            m = piece_meter
             whose = "--meter asks for" if meter else "the folder's is"
             reasons[source.label] = f"other meter: {m[0]}/{m[1]}, {whose} {report.meter[0]}/{report.meter[1]}"
             continue
+        reading = _cached(key)
         if reading.n_steps - reading.pickup_steps < MIN_STEPS:
             reasons[source.label] = f"too short: {reading.n_steps} 16ths, at least {MIN_STEPS} are needed"
             continue
@@ -425,8 +433,7 @@ def build_style(name: str, sources: list[Source], out: str | os.PathLike | None 
                 "time_signature": list(reading.time_signature), "pickup_steps": reading.pickup_steps,
                 "n_steps": int((rows[:, 1] + rows[:, 3]).max()), "tempo": reading.tempo}
         pieces.append((source, meta, rows, [(int(part.program), len(part.notes)) for part in roles]))
-    source_hash = _hash_of([k for k, _ in readings])
-    del readings, usable  # what is kept of each file is its rows and metadata
+    source_hash = _hash_of(keys)
     if not pieces:
         counts = Counter(_group(r) for r in reasons.values())
         summary = ", ".join(f"{n} {g}" for g, n in counts.most_common())

@@ -31,6 +31,10 @@ QUOTES = [  # (file, benchmark, the sentence as it must read, figures filled in)
     ("README.md", "gan_speed",
      "configuration takes {reference_s_per_iteration:.2f} s per iteration, ours {default_s_per_iteration:.3f} s: "
      "**{speedup:.0f}x faster**"),
+    ("README.md", "style_build",
+     "Building from a folder of 1,000 band MIDI files (`python benchmarks/style_build_speed.py`, 2 cores):\n"
+     "{files_per_s_1_core:.0f} files/s on one core, {files_per_s_all_cores:.0f} on both, a second build "
+     "{warm_rebuild_s:.1f} s;\npeak memory {peak_mb_1000:.0f} MB at 1,000 files and {peak_mb_5000:.0f} MB at 5,000"),
     ("models/arcnn/MODEL_CARD.md", "inference_speed",
      "iteration) {enhance_deepcomposer_s:.2f} s; `python -m lab_utils enhance` on LiteRT {enhance_s:.2f} s "
      "(**{enhance_speedup:.0f}x**)"),
