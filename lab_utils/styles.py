@@ -40,6 +40,7 @@ import numpy as np
 from .chorales import (BACH_ROLES, DATA_DIR, GAN_WINDOW_STEPS, SPLITS, VOICES, ChoraleDataset,
                        Roles, dataset_from, split_of, tune_signature, write_cache)
 from .files import atomic_folder, atomic_path, complete_folder
+from .metrics import figures, reference_from
 from .midi import MELODY_NAME_HINTS, MidiPart, Note
 from .music_files import MUSIC_SUFFIXES, ReadPiece, corpus_dir, read_music_file
 
@@ -311,6 +312,8 @@ class StyleReport:
     pieces: dict[str, int] = field(default_factory=dict)  # per split
     windows: dict[str, int] = field(default_factory=dict)  # GAN windows per split
     roles: list[dict] = field(default_factory=list)  # name, kind, program, range, notes per bar, empty share
+    # the style's own figures: mean and spread of each of metrics.FIGURES over the test split
+    reference: dict[str, list[float]] = field(default_factory=dict)
     seconds: float = 0.0
 
     def to_json(self) -> dict:
@@ -452,6 +455,9 @@ def build_style(name: str, sources: list[Source], out: str | os.PathLike | None 
     report.pieces = {s: len(dataset.split(s)) for s in SPLITS}
     report.windows, empty, shown = _window_figures(dataset)
     report.roles = _role_figures(dataset, empty)
+    report.reference = {f: [round(mean, 4), round(spread, 4)] for f, (mean, spread) in
+                        reference_from([figures(c.roll()) for c in dataset.split("test")]).items()} \
+        if dataset.split("test") else {}
     report.seconds = round(dataset.build_seconds, 1)
     sources_recorded = [meta["source"] for meta, _ in items]
     with atomic_folder(out) as tmp:
