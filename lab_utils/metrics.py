@@ -18,7 +18,7 @@ from .midi import STEPS_PER_BEAT, PianoRoll, top_pitches
 
 __all__ = ["FIGURES", "BACH_REFERENCE", "figures", "estimate_key", "distance_to_bach",
            "reference_from", "summarize", "key_scale", "CHORDS", "enhancement_figures", "beat_pitches",
-           "TEACHER_FIGURES", "voice_leading_faults", "beat_table"]
+           "TEACHER_FIGURES", "voice_leading_faults", "beat_table", "note_changes"]
 
 FIGURES = ("in_key", "consonant", "chordal", "parallels", "long_notes", "voices",
            "block_attacks", "offbeat_motion")
@@ -131,6 +131,21 @@ def summarize(pieces: list[dict[str, float]],
     return means
 
 
+def _by_onset(roll: PianoRoll) -> dict[tuple[int, int], int]:
+    """Every note's length by its (onset, pitch)."""
+    return {(n.start, n.pitch): n.length for k in range(roll.n_tracks) for n in roll.notes(k)}
+
+
+def note_changes(before: PianoRoll, after: PianoRoll) -> tuple[list[tuple[int, int, int]], list, list]:
+    """The notes an edit added (start, pitch, length), removed and shortened ((start, pitch)):
+    a note is known by its onset and pitch."""
+    old, new = _by_onset(before), _by_onset(after)
+    added = [(start, pitch, length) for (start, pitch), length in new.items() if (start, pitch) not in old]
+    removed = [onset for onset in old if onset not in new]
+    shortened = [onset for onset, length in old.items() if onset in new and new[onset] < length]
+    return added, removed, shortened
+
+
 def enhancement_figures(before: PianoRoll, after: PianoRoll, key: tuple[int, str] | None = None) -> dict[str, float]:
     """What an enhancement did, in notes: kept, added, removed, shortened, and how the added
     notes sound (in key, consonant with the melody, fragments, far from the music).
@@ -140,13 +155,8 @@ def enhancement_figures(before: PianoRoll, after: PianoRoll, key: tuple[int, str
     note (the melody). ``fragments`` is the share of added notes shorter than an 8th; ``far``
     the share of added notes more than a fifth from every pitch the input sounds at their onset.
     """
-    def by_onset(roll: PianoRoll) -> dict[tuple[int, int], int]:
-        return {(n.start, n.pitch): n.length for k in range(roll.n_tracks) for n in roll.notes(k)}
-
-    old, new = by_onset(before), by_onset(after)
-    added = [(start, pitch, length) for (start, pitch), length in new.items() if (start, pitch) not in old]
-    removed = [onset for onset in old if onset not in new]
-    shortened = [onset for onset, length in old.items() if onset in new and new[onset] < length]
+    added, removed, shortened = note_changes(before, after)
+    old, new = _by_onset(before), _by_onset(after)
     original = before.sounding.any(axis=2)
     added_cells = after.sounding.any(axis=2) & ~original
     scale = key_scale(*(key or estimate_key(before)))

@@ -242,7 +242,11 @@ def training_animation(samples: str | Path, gif: str | Path, seconds_per_frame: 
 
 def plot_enhancement(before: PianoRoll, after: PianoRoll, ax: plt.Axes | None = None,
                      title: str | None = None) -> plt.Axes:
-    """One piano roll: notes kept (blue), added by the model (green), removed or cut (red outline)."""
+    """One piano roll: notes kept (blue), added by the model (green), removed or cut (red outline).
+
+    The legend counts notes as the studio and ``enhance`` do (``metrics.note_changes``): a
+    shortened note is one note, however its cut part is drawn."""
+    from .metrics import note_changes
     from .midi import roll_to_notes
 
     original = before.sounding.any(axis=2)
@@ -251,14 +255,15 @@ def plot_enhancement(before: PianoRoll, after: PianoRoll, ax: plt.Axes | None = 
     both = PianoRoll((original | result)[:, :, None], struck[:, :, None],
                      time_signature=before.time_signature, pickup_steps=before.pickup_steps)
     ax = _roll_axes(both, ax, margin=2)
-    layers = (("kept", original & result, "#1f77b4", "black", 0.3),
-              ("added", result & ~original, "#2ca02c", "black", 0.3),
-              ("removed", original & ~result, "none", "#d62728", 1.2))
+    added, removed, shortened = note_changes(before, after)
+    layers = (("kept", original & result, "#1f77b4", "black", 0.3, ""),
+              ("added", result & ~original, "#2ca02c", "black", 0.3, f" ({len(added)} notes)"),
+              ("removed or shortened", original & ~result, "none", "#d62728", 1.2,
+               f" ({len(removed) + len(shortened)} notes)"))
     handles = []
-    for name, mask, face, edge, width in layers:
-        notes = roll_to_notes(mask, struck & mask)
-        _draw_notes(ax, notes, face, edge, width)
-        handles.append(Patch(facecolor=face, edgecolor=edge, label=f"{name} ({len(notes)} notes)"))
+    for name, mask, face, edge, width, count in layers:
+        _draw_notes(ax, roll_to_notes(mask, struck & mask), face, edge, width)
+        handles.append(Patch(facecolor=face, edgecolor=edge, label=name + count))
     _legend_outside(ax, handles)
     if title:
         ax.set_title(title)

@@ -19,6 +19,7 @@ from pathlib import Path
 import ipywidgets as widgets
 
 from .audio import preload_soundfont
+from .metrics import note_changes
 from .export import candidate_names
 from .files import rename_all_new, shown
 from .melody_source import MelodyError, melody_from
@@ -58,8 +59,10 @@ def make_music(melody: PianoRoll, model: str, harmonizer, enhancer, seed: int = 
             progress.update(1)
     if model in ("AR-CNN", "both"):
         before = music  # the AR-CNN merges the voices into one track itself
-        music, counts = enhancer(before, seed=seed, progress=progress, **controls)
-        summary = (summary + "; " if summary else "") + f"AR-CNN: {counts.added} notes added, {counts.removed} removed or shortened"
+        music, _ = enhancer(before, seed=seed, progress=progress, **controls)
+        added, removed, shortened = note_changes(before, music)  # counted as the picture counts them
+        summary = (summary + "; " if summary else "") + \
+            f"AR-CNN: {len(added)} notes added, {len(removed) + len(shortened)} removed or shortened"
         return before, music, summary
     return melody, music, summary
 
