@@ -30,6 +30,7 @@ __all__ = ["Studio", "StudioResult", "MODELS", "make_music"]
 
 MODELS = ("GAN", "AR-CNN", "both")
 SOURCES = ("sample", "typed notes", "MIDI upload")
+MAX_SEED = 2**31 - 1  # the seed widget stops here: a seed is part of the file names
 
 
 @dataclass
@@ -103,7 +104,7 @@ class Studio:
         self.bars = widgets.IntSlider(value=8, min=1, max=16, description="bars", style=style)
         self.model = widgets.ToggleButtons(options=MODELS, value="GAN", description="model", style=style)
         self.style = widgets.Dropdown(options=shipped_styles(), value="bach", description="GAN's style", style=style)
-        self.seed = widgets.IntText(value=0, description="seed", style=style)
+        self.seed = widgets.BoundedIntText(value=0, min=0, max=MAX_SEED, description="seed", style=style)
         self.iterations = widgets.IntSlider(value=100, min=0, max=400, step=10, description="iterations", style=style)
         self.max_added = widgets.IntSlider(value=60, min=0, max=500, step=10, description="max notes added", style=style)
         self.max_removed = widgets.FloatSlider(value=0, min=0, max=100, step=5, description="max removed %", style=style)

@@ -69,3 +69,25 @@ def test_a_bad_melody_is_one_line_not_a_traceback(studio):
     studio.source.value, studio.upload.value = "MIDI upload", _upload("junk.mid", b"junk")
     assert studio.generate() is None and "not a MIDI file" in studio.status.value
     assert not studio.generate_button.disabled
+
+
+def test_a_huge_seed_stops_at_the_widgets_limit_and_still_writes_files(studio):
+    studio.source.value, studio.sample.value, studio.model.value, studio.bars.value = "sample", "twinkle", "GAN", 2
+    studio.seed.value = 10**300  # a name of 300 digits would be too long for the file system
+    assert studio.seed.value == 2**31 - 1
+    studio.generate_button.click()
+    assert studio.result is not None and all(p.is_file() for p in studio.result.files.values())
+    studio.seed.value = 0
+
+
+def test_the_style_choice_harmonizes_as_palestrina(studio):
+    studio.source.value, studio.sample.value, studio.model.value, studio.bars.value = "sample", "twinkle", "GAN", 4
+    assert studio.style.options[0] == "bach" and "palestrina" in studio.style.options
+    studio.style.value = "palestrina"
+    studio.generate_button.click()
+    palestrina = studio.result.music
+    studio.style.value = "bach"
+    studio.generate_button.click()
+    bach = studio.result.music
+    assert palestrina.notes(0) == bach.notes(0)  # the same melody
+    assert sum(len(palestrina.notes(k)) for k in (1, 2, 3)) < sum(len(bach.notes(k)) for k in (1, 2, 3))  # longer notes
