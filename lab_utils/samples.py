@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pretty_midi
 
-from .midi import STEPS_PER_BEAT, Note, PianoRoll
+from .midi import MAX_BEATS, STEPS_PER_BEAT, Note, PianoRoll
 
 __all__ = ["Melody", "MELODIES", "parse_notes", "looks_like_notes", "melody_roll", "random_tune", "RANDOM_TUNES",
            "random_band_piece"]
@@ -96,6 +96,8 @@ def parse_notes(text: str) -> list[Note]:
                 raise ValueError(f"note {token!r} is outside the MIDI range")
             notes.append(Note(step, pitch, int(length)))
         step += int(length)
+        if step > MAX_BEATS * STEPS_PER_BEAT:
+            raise ValueError(f"the notes last over {MAX_BEATS} beats (the longest melody we take)")
     if not notes:
         raise ValueError("only rests: a melody needs at least one note" if tokens else "no notes given")
     return notes

@@ -42,3 +42,11 @@ def test_a_bad_melody_is_told_where_it_went_wrong(spec, says):
     with pytest.raises(MelodyError) as caught:
         melody_from(spec)
     assert says in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_typed_notes_longer_than_any_melody_are_refused():
+    from lab_utils.midi import MAX_BEATS
+
+    assert len(parse_notes("C4 " * 100)) == 100
+    with pytest.raises(ValueError, match="beats"):
+        parse_notes("C4---- " * (MAX_BEATS // 5 + 1))
