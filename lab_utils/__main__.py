@@ -28,7 +28,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _dataset(args: argparse.Namespace) -> int:
     from .chorales import load_dataset
-    from .styles import StyleError, load_style
+    from .styles import StyleError, load_style, read_report
 
     if args.action == "build":
         return _dataset_build(args)
@@ -45,6 +45,9 @@ def _dataset(args: argparse.Namespace) -> int:
     summary = dataset.summary()
     if args.json:
         print(json.dumps(summary))
+        return 0
+    if dataset.name != "bach":  # a style's skipped files can run to hundreds: its report groups them
+        print(read_report(args.name).table())
         return 0
     print(f"{sum(summary['counts'].values())} pieces of {dataset.name} "
           f"(train {summary['counts']['train']}, valid {summary['counts']['valid']}, "
