@@ -4,7 +4,7 @@ Each piece (a ``Chorale``; in another style, a piece of it) is four roles of not
 grid: the melody and three parts under it, by default soprano, alto, tenor and bass. Splits
 are made per tune, so two harmonizations of one hymn tune never sit in two splits. A built
 dataset is cached as compressed note arrays plus a JSON manifest (Bach's in ``data/``, a
-style's in ``data/styles/NAME``); a damaged or stale cache is detected and rebuilt.
+style's in ``data/NAME``); a damaged or stale cache is detected and rebuilt.
 """
 
 from __future__ import annotations

@@ -235,9 +235,9 @@ def parts_from(melody: PianoRoll, evidence: Evidence, roles: Roles,
     for v in range(1, 4):
         scores = evidence.scores[piece, :, v - 1].copy()
         shift = 0 if roles.kinds[v] == "drums" else evidence.shift  # drums are not transposed
-        low, high = voice_ranges[v]
-        scores[:, : max(0, low + shift)] = -1.0
-        scores[:, max(0, high + shift + 1):] = -1.0
+        low, high = voice_ranges[v]  # the scores are in the generator's frame, as the ranges are
+        scores[:, :low] = -1.0
+        scores[:, high + 1 :] = -1.0
         if roles.kinds[v] == "drums":
             notes = _drum_hits(scores)
         else:

@@ -373,7 +373,7 @@ def build_style(name: str, sources: list[Source], out: str | os.PathLike | None 
                 progress: bool = True, source_description: str = "", corpus_relative: bool = False,
                 reread: bool = False) -> tuple[ChoraleDataset, StyleReport]:
     """Read ``sources`` into a style dataset and write it (cache, ``report.json``, ``report.png``)
-    to ``out`` (default ``data/styles/NAME``) as one folder, whole or not at all.
+    to ``out`` (default ``data/NAME``) as one folder, whole or not at all.
 
     ``meter``: keep only pieces in it (default: the most common; ``"any"`` keeps all). Raises
     StyleError where nothing is usable. ``corpus_relative`` records sources relative to
