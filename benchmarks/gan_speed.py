@@ -11,19 +11,19 @@ import argparse
 import os
 import time
 
-import numpy as np
 from results import record
 
-from lab_utils.chorales import load_dataset, to_gan_input
-from lab_utils.gan import CONFIGS, HarmonyGAN, crop, make_optimizers
+from lab_utils.chorales import ChoraleDataset, load_dataset
+from lab_utils.gan import CONFIGS, HarmonyGAN, make_optimizers
+from lab_utils.shards import ensure_shards
 from lab_utils.training import window_batches
 
 
-def seconds_per_iteration(name: str, windows: np.ndarray, iterations: int) -> float:
+def seconds_per_iteration(name: str, dataset: ChoraleDataset, iterations: int) -> float:
     config = CONFIGS[name]
     gan = HarmonyGAN(config)
     gan.compile(*make_optimizers(config))
-    batches = window_batches(to_gan_input(crop(windows, config)), config, seed=0)
+    batches = window_batches(dataset, gan, seed=0)
     gan.fit(batches, steps_per_epoch=1, epochs=1, verbose=0)  # build and trace once
     started = time.perf_counter()
     gan.fit(batches, steps_per_epoch=iterations, epochs=1, verbose=0)
@@ -34,9 +34,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--iterations", type=int, default=3, help="timed reference iterations")
     args = parser.parse_args()
-    windows, _ = load_dataset(progress=False).gan_windows("train")
-    reference = seconds_per_iteration("reference", windows[:2048], args.iterations)
-    default = seconds_per_iteration("default", windows[:2048], args.iterations * 10)
+    dataset = load_dataset(progress=False)
+    ensure_shards(dataset)
+    reference = seconds_per_iteration("reference", dataset, args.iterations)
+    default = seconds_per_iteration("default", dataset, args.iterations * 10)
     print(f"{'config':10s} {'s/iteration':>12s} {'1000 iterations':>16s}")
     for name, seconds in (("reference", reference), ("default", default)):
         print(f"{name:10s} {seconds:12.3f} {seconds * 1000 / 60:13.1f} min")

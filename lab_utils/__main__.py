@@ -11,6 +11,7 @@ import os
 import sys
 import warnings
 from pathlib import Path
+from .distribute import STRATEGIES
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's start-up chatter stays off the terminal
 
@@ -32,6 +33,8 @@ def _dataset(args: argparse.Namespace) -> int:
 
     if args.action == "build":
         return _dataset_build(args)
+    if args.action == "shards":
+        return _dataset_shards(args)
     if args.folder or args.corpus:
         print("error: a folder or --corpus is read by 'dataset build' (see python -m lab_utils dataset --help)",
               file=sys.stderr)
@@ -72,8 +75,33 @@ def _meter(text: str) -> tuple[int, int] | str:
     return numerator, denominator
 
 
+def _part(text: str) -> tuple[int, int]:
+    """``--part``: ``I/N``, the I-th of N parts."""
+    try:
+        index, count = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a part like 2/4, not {text!r}") from None
+    if not 1 <= index <= count:
+        raise argparse.ArgumentTypeError(f"{text}: the part must be between 1 and {max(count, 1)}")
+    return index, count
+
+
+def _dataset_shards(args: argparse.Namespace) -> int:
+    from .shards import ShardError, repair_shards
+    from .styles import StyleError, load_style
+
+    try:
+        dataset = load_style(args.name)
+        written = repair_shards(dataset)
+    except (StyleError, ShardError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    print(f"wrote {', '.join(written)}" if written else f"every shard of {args.name} is sound; nothing written")
+    return 0
+
+
 def _dataset_build(args: argparse.Namespace) -> int:
-    from .styles import StyleError, build_style, corpus_sources, folder_sources, style_folder
+    from .styles import StyleError, build_part, build_style, corpus_sources, folder_sources, style_folder
 
     if bool(args.folder) == bool(args.corpus):
         print("error: give a folder or --corpus COMPOSER (see python -m lab_utils dataset --help)", file=sys.stderr)
@@ -89,6 +117,12 @@ def _dataset_build(args: argparse.Namespace) -> int:
         else:
             folder = Path(args.folder)
             sources, described = folder_sources(folder), str(folder)
+        if args.part:
+            manifest = build_part(args.name, sources, args.part, jobs=args.jobs,
+                                  progress=not args.json and sys.stderr.isatty())
+            print(f"part {args.part[0]}/{args.part[1]} read into {manifest.parent}; when every part is done "
+                  f"(each machine's {manifest.parent.name} copied here), run this command without --part")
+            return 0
         dataset, report = build_style(args.name, sources, out, meter=args.meter, folder=folder, jobs=args.jobs,
                                       progress=not args.json and sys.stderr.isatty(), source_description=described,
                                       corpus_relative=bool(args.corpus))
@@ -172,13 +206,20 @@ def _melody(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from .distribute import StrategyError, WorkerLost, read_tf_config
     from .runs import TrainingError, check_run_folder
+    from .shards import ShardError
     from .styles import StyleError, load_style
 
+    marker = "checkpoint" if args.model == "gan" else "backup"
+    if args.strategy == "multiworker" and args.model == "gan":  # a restarted cluster resumes where it was
+        args.resume = (Path(args.output) / marker).is_dir()
     try:
-        check_run_folder(Path(args.output), args.resume, "checkpoint" if args.model == "gan" else "backup")
+        if args.strategy == "multiworker":
+            read_tf_config()
+        check_run_folder(Path(args.output), args.resume, marker)
         dataset = load_style(args.data)
-    except (TrainingError, StyleError) as exc:
+    except (TrainingError, StyleError, StrategyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
     from .runtime import import_tensorflow
@@ -192,17 +233,22 @@ def _train(args: argparse.Namespace) -> int:
                 raise TrainingError("the GAN counts --iterations, not --epochs")
             history = train_gan(args.output, config_name=args.config, iterations=args.iterations,
                                 minutes=args.minutes, resume=args.resume, sample_every=args.sample_every,
-                                dataset=dataset)
+                                dataset=dataset, strategy=args.strategy)
         else:
             if args.iterations is not None or args.config != "default":
                 raise TrainingError("the AR-CNN takes --epochs and --minutes (one config)")
             history = train_arcnn(args.output, epochs=args.epochs, minutes=args.minutes, resume=args.resume,
-                                  dataset=dataset)
-    except TrainingError as exc:
+                                  dataset=dataset, strategy=args.strategy)
+    except (TrainingError, ShardError, StrategyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except WorkerLost as exc:  # not the user's mistake: a cluster manager restarts what exits non-zero
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     last = {k: round(v[-1], 4) for k, v in history.items() if v}
-    if args.model == "gan":
+    if args.strategy == "multiworker" and "iteration" not in last and "val_loss" not in last:
+        print(f"done; the chief (worker 0) writes the model into {args.output}")
+    elif args.model == "gan":
         print(f"trained to iteration {int(last.get('iteration', 0))}; model in {args.output}/generator; "
               f"distance to {dataset.name} {last.get('distance')}")
     else:
@@ -478,13 +524,17 @@ def main(argv: list[str] | None = None) -> int:
                     "--name NAME' reads every MIDI, MusicXML, kern and ABC file under DIR into a style, with a "
                     "report of what was used and skipped; '--corpus COMPOSER' reads music21's corpus instead. "
                     "A roles.json in DIR ({\"pattern\": [melody, part, part, part]}) overrides the roles.")
-    p.add_argument("action", nargs="?", choices=["build"], help="build a style")
+    p.add_argument("action", nargs="?", choices=["build", "shards"],
+                   help="build: build a style; shards: write a style's missing or damaged training shards")
     p.add_argument("folder", nargs="?", metavar="DIR", help="the folder of music files to build from")
     p.add_argument("--name", default="bach", help="the style's name (default: bach, the chorales)")
     p.add_argument("--corpus", metavar="COMPOSER", help="build from music21's corpus (e.g. palestrina)")
     p.add_argument("--meter", type=_meter, metavar="N/D|any",
                    help="keep pieces in this meter (default: the folder's most common; any: all)")
     p.add_argument("--jobs", type=_at_least(1), help="processes reading files (default: every core)")
+    p.add_argument("--part", type=_part, metavar="I/N",
+                   help="read only the I-th of N slices of the files (one job per machine); "
+                        "the same command without --part then merges them")
     p.add_argument("--json", action="store_true", help="print the summary (or the build's report) as one JSON object")
     p.add_argument("--rebuild", action="store_true", help="rebuild the chorales from music21's corpus")
     p.set_defaults(run=_dataset)
@@ -503,6 +553,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--resume", action="store_true", help="continue the run saved in -o")
     p.add_argument("--sample-every", type=_at_least(1), default=100, help="iterations between samples/checkpoints")
     p.add_argument("--data", default="bach", metavar="NAME", help="the style to learn (built by 'dataset build')")
+    p.add_argument("--strategy", choices=STRATEGIES, default="default",
+                   help="default: one device; mirrored: every GPU here; multiworker: several machines, each "
+                        "started with this command and its TF_CONFIG (restarted, it resumes; see README)")
     p.add_argument("-o", "--output", required=True, metavar="DIR")
     p.set_defaults(run=_train)
 

@@ -134,6 +134,7 @@ class ChoraleDataset:
     build_seconds: float = 0.0
     roles: Roles = BACH_ROLES
     name: str = "bach"
+    folder: Path | None = None  # where it is cached (its shards are written beside)
 
     def split(self, name: str) -> list[Chorale]:
         if name not in SPLITS:
@@ -331,6 +332,7 @@ def read_cache(cache_dir: Path) -> ChoraleDataset:
     dataset = dataset_from(items, manifest["skipped"], manifest["source_hash"],
                            Roles.from_json(manifest["roles"]), manifest["style"])
     dataset.build_seconds = manifest.get("build_seconds", 0.0)
+    dataset.folder = cache_dir
     return dataset
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from pathlib import Path
 
 import keras
@@ -33,13 +34,13 @@ def build_generator(config: GanConfig) -> keras.Model:
     x, skips = melody, []
     for level in range(4):
         x = layers.Conv2D(config.filters * 2**level, 4, strides=2, padding="same")(x)
-        x = layers.BatchNormalization()(x)
+        x = layers.BatchNormalization(synchronized=True)(x)  # statistics over all replicas' windows
         x = layers.LeakyReLU(0.2)(x)
         skips.append(x)
     x = layers.Concatenate()([x, noise])
     for level in (2, 1, 0):
         x = layers.Conv2DTranspose(config.filters * 2**level, 4, strides=2, padding="same")(x)
-        x = layers.BatchNormalization()(x)
+        x = layers.BatchNormalization(synchronized=True)(x)
         x = layers.ReLU()(x)
         x = layers.Concatenate()([x, skips[level]])
     voices = layers.Conv2DTranspose(3, 4, strides=2, padding="same", activation="tanh",
@@ -69,23 +70,23 @@ class HarmonyGAN(keras.Model):
         self.critic_loss_tracker = keras.metrics.Mean(name="critic_loss")
         self.generator_loss_tracker = keras.metrics.Mean(name="generator_loss")
         self.wasserstein_tracker = keras.metrics.Mean(name="wasserstein")
+        self.built = True  # both networks are built: no call() for fit to trace first
 
     def compile(self, critic_optimizer: keras.optimizers.Optimizer,
                 generator_optimizer: keras.optimizers.Optimizer) -> None:
         super().compile()
         self.critic_optimizer = critic_optimizer
         self.generator_optimizer = generator_optimizer
+        # their state now, under the strategy's scope: a distributed step cannot create variables
+        critic_optimizer.build(self.critic.trainable_variables)
+        generator_optimizer.build(self.generator.trainable_variables)
 
     @property
     def metrics(self) -> list:
         return [self.critic_loss_tracker, self.generator_loss_tracker, self.wasserstein_tracker]
 
-    def _noise(self, n: int) -> tf.Tensor:
-        return tf.random.normal((n, *self.config.latent_shape))
-
-    def _gradient_penalty(self, real: tf.Tensor, fake: tf.Tensor) -> tf.Tensor:
-        alpha = tf.random.uniform((tf.shape(real)[0], 1, 1, 1))
-        mixed = real + alpha * (fake - real)
+    def _gradient_penalty(self, real: tf.Tensor, fake: tf.Tensor, alpha: tf.Tensor) -> tf.Tensor:
+        mixed = real + alpha[:, None, None, None] * (fake - real)
         with tf.GradientTape() as tape:
             tape.watch(mixed)
             score = self.critic(mixed, training=True)
@@ -93,35 +94,56 @@ class HarmonyGAN(keras.Model):
         norm = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=[1, 2, 3]) + 1e-12)
         return tf.reduce_mean(tf.square(norm - 1.0))
 
-    def train_step(self, windows: tf.Tensor) -> dict:
-        """``windows``: (critic_steps * batch, 32, P, 4) in {-1, 1}, melody in track 0."""
+    def batch_parts(self) -> dict[str, tuple[int, ...]]:
+        """What one row of a training batch holds, in order, each flattened (one tensor, not a
+        dict: Keras averages a first batch across workers, which a dict fails on): the
+        ``windows`` of each critic step in {-1, 1} (melody in track 0), the ``noise`` of each
+        generator call and the ``alpha`` of each gradient penalty."""
         cfg = self.config
-        chunks = tf.split(windows, cfg.critic_steps)
-        for real in chunks:
+        return {"windows": (cfg.critic_steps, GAN_WINDOW_STEPS, cfg.n_pitches, 4),
+                "noise": (cfg.critic_steps + 1, *cfg.latent_shape), "alpha": (cfg.critic_steps,)}
+
+    def train_step(self, batch: tf.Tensor) -> dict:
+        """One iteration on a batch (``training.window_batches``, rows as ``batch_parts`` says).
+
+        Under a ``tf.distribute`` strategy each replica gets its share of the batch; its losses
+        are divided by the replicas before the gradients, which the optimizers sum over replicas,
+        so a step is the one a single device would take on the whole batch.
+        """
+        parts = self.batch_parts()
+        sizes = [math.prod(shape) for shape in parts.values()]
+        windows, noise, alpha = (tf.reshape(part, (-1, *shape)) for part, shape in
+                                 zip(tf.split(batch, sizes, axis=1), parts.values()))
+        cfg = self.config
+        share = 1.0 / tf.distribute.get_replica_context().num_replicas_in_sync
+        for step in range(cfg.critic_steps):
+            real = windows[:, step]
             melody = real[..., :1]
             with tf.GradientTape() as tape:
-                fake = tf.concat([melody, self.generator([melody, self._noise(cfg.batch_size)],
-                                                         training=True)], axis=-1)
+                fake = tf.concat([melody, self.generator([melody, noise[:, step]], training=True)], axis=-1)
                 real_score = tf.reduce_mean(self.critic(real, training=True))
                 fake_score = tf.reduce_mean(self.critic(fake, training=True))
-                penalty = self._gradient_penalty(real, fake)
+                penalty = self._gradient_penalty(real, fake, alpha[:, step])
                 critic_loss = fake_score - real_score + cfg.gradient_penalty * penalty
-            grads = tape.gradient(critic_loss, self.critic.trainable_variables)
+                replica_loss = critic_loss * share
+            grads = tape.gradient(replica_loss, self.critic.trainable_variables)
             self.critic_optimizer.apply_gradients(zip(grads, self.critic.trainable_variables))
-        real = chunks[-1]
-        melody = real[..., :1]
         with tf.GradientTape() as tape:
-            voices = self.generator([melody, self._noise(cfg.batch_size)], training=True)
+            voices = self.generator([melody, noise[:, cfg.critic_steps]], training=True)
             fake_score = tf.reduce_mean(self.critic(tf.concat([melody, voices], -1), training=True))
             generator_loss = -fake_score
             if cfg.reconstruction:
                 generator_loss += cfg.reconstruction * tf.reduce_mean(tf.abs(voices - real[..., 1:]))
-        grads = tape.gradient(generator_loss, self.generator.trainable_variables)
+            replica_loss = generator_loss * share
+        grads = tape.gradient(replica_loss, self.generator.trainable_variables)
         self.generator_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
         self.critic_loss_tracker.update_state(critic_loss)
         self.generator_loss_tracker.update_state(generator_loss)
         self.wasserstein_tracker.update_state(real_score - fake_score)
-        return {m.name: m.result() for m in self.metrics}
+        results = {m.name: m.result() for m in self.metrics}
+        if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+            return {name: value[None] for name, value in results.items()}  # Keras averages workers' logs on axis 0
+        return results
 
 
 def make_optimizers(config: GanConfig) -> tuple[keras.optimizers.Optimizer, keras.optimizers.Optimizer]:

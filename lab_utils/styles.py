@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
@@ -43,10 +44,12 @@ from .files import atomic_folder, atomic_path, complete_folder
 from .metrics import figures, reference_from
 from .midi import MELODY_NAME_HINTS, MidiPart, Note
 from .music_files import MUSIC_SUFFIXES, ReadPiece, corpus_dir, read_music_file
+from .shards import SHARDS, write_shards
 
 __all__ = ["StyleError", "Source", "folder_sources", "corpus_sources", "StyleReport", "build_style",
            "load_style", "style_folder", "style_names", "assign_roles", "role_kinds", "STYLES_DIR",
-           "MAPPING_FILE", "model_for_style", "shipped_styles", "write_pieces", "read_report"]
+           "MAPPING_FILE", "model_for_style", "shipped_styles", "write_pieces", "read_report", "build_part",
+           "parts_folder"]
 
 # data/NAME holds a style's dataset (data/bach the chorales); LAB_STYLES_DIR puts other styles elsewhere
 STYLES_DIR = Path(os.environ.get("LAB_STYLES_DIR") or DATA_DIR)
@@ -368,6 +371,68 @@ def _choice_for(label: str, mapping: dict[str, list]) -> list | None:
     return None
 
 
+# --- a build split across machines ----------------------------------------------------------
+
+def parts_folder(name: str) -> Path:
+    """Where the parts of a split build of style ``name`` are kept (``data/NAME.parts``)."""
+    return style_folder(name).with_name(f"{name}.parts")
+
+
+def _list_hash(sources: list[Source]) -> str:
+    return hashlib.sha256("\n".join(s.label for s in sources).encode()).hexdigest()
+
+
+def build_part(name: str, sources: list[Source], part: tuple[int, int], jobs: int | None = None,
+               progress: bool = True) -> Path:
+    """Read part ``i`` of ``n`` of ``sources`` (every n-th file from the i-th: a job of its own,
+    on any machine) into ``data/NAME.parts``: its files' readings and a manifest of them.
+    Copying every machine's ``NAME.parts`` into one lets ``build_style`` merge them without
+    reading a file again. Returns the part's manifest."""
+    index, count = part
+    if not 1 <= index <= count:
+        raise StyleError(f"--part {index}/{count}: the part must be between 1 and {count}")
+    if not sources:
+        raise StyleError(f"{name}: no MIDI, MusicXML, kern or ABC files found")
+    mine = sources[index - 1 :: count]
+    folder = parts_folder(name)
+    (folder / "readings").mkdir(parents=True, exist_ok=True)
+    files = {}
+    for source, (key, reading) in zip(mine, read_all(mine, jobs, progress)):
+        files[source.label] = key or reading  # an unreadable file has no key: its reason
+        if key:
+            with atomic_path(folder / "readings" / f"{key}.json") as tmp:
+                Path(tmp).write_bytes((READ_CACHE / f"{key}.json").read_bytes())
+    manifest = folder / f"part-{index}-of-{count}.json"
+    with atomic_path(manifest) as tmp:
+        Path(tmp).write_text(json.dumps({"part": index, "of": count, "sources": len(sources),
+                                         "list_hash": _list_hash(sources), "files": files}, indent=1))
+    return manifest
+
+
+def _merge_parts(name: str, sources: list[Source]) -> bool:
+    """Bring a split build's readings into the read cache; False if there are no parts. Raises
+    StyleError naming the parts still missing, or parts read from another list of files."""
+    folder = parts_folder(name)
+    manifests = [json.loads(p.read_text()) for p in sorted(folder.glob("part-*-of-*.json"))]
+    if not manifests:
+        return False
+    counts = {m["of"] for m in manifests}
+    if len(counts) > 1 or any(m["list_hash"] != _list_hash(sources) for m in manifests):
+        raise StyleError(f"{folder} holds parts of another split or another list of files "
+                         f"({len(sources)} files now): build the parts again, or remove {folder}")
+    count = counts.pop()
+    missing = sorted(set(range(1, count + 1)) - {m["part"] for m in manifests})
+    if missing:
+        raise StyleError(f"parts {', '.join(f'{i}/{count}' for i in missing)} of {name!r} are not built yet "
+                         f"(run dataset build ... --part I/{count} for each, then copy their {folder.name} here)")
+    READ_CACHE.mkdir(parents=True, exist_ok=True)
+    for reading in (folder / "readings").glob("*.json"):
+        if not (READ_CACHE / reading.name).exists():
+            with atomic_path(READ_CACHE / reading.name) as tmp:
+                Path(tmp).write_bytes(reading.read_bytes())
+    return True
+
+
 def build_style(name: str, sources: list[Source], out: str | os.PathLike | None = None,
                 meter: tuple[int, int] | str | None = None, folder: Path | None = None, jobs: int | None = None,
                 progress: bool = True, source_description: str = "", corpus_relative: bool = False,
@@ -385,6 +450,7 @@ def build_style(name: str, sources: list[Source], out: str | os.PathLike | None 
     if not sources:
         raise StyleError(f"{source_description or name}: no MIDI, MusicXML, kern or ABC files found "
                          f"(looked for {', '.join(sorted(MUSIC_SUFFIXES))})")
+    merged = _merge_parts(name, sources) if name != "bach" else False
     mapping = _load_mapping(sources, Path(folder) if folder is not None else None)
     reasons: dict[str, str] = {}
     usable: list[tuple[Source, str, str, tuple[int, int]]] = []  # source, content key, layout, meter
@@ -464,6 +530,10 @@ def build_style(name: str, sources: list[Source], out: str | os.PathLike | None 
         write_cache(dataset, items, sources_recorded, tmp, source_kind="corpus" if corpus_relative else "folder")
         (tmp / REPORT_FILE).write_text(json.dumps(report.to_json(), indent=1))
         _report_picture(dataset, shown, tmp / REPORT_PICTURE)
+        write_shards(dataset, tmp / SHARDS)
+    dataset.folder = out
+    if merged:  # its readings are in the read cache now
+        shutil.rmtree(parts_folder(name))
     return dataset, report
 
 
@@ -537,9 +607,9 @@ def _report_picture(dataset: ChoraleDataset, windows: tuple | None, path: Path) 
 def style_folder(name: str) -> Path:
     """Where a style called ``name`` is cached (``bach``: the chorales)."""
     if (not name or "/" in name or "\\" in name or name.startswith(".") or len(name) > 64
-            or name.endswith((".tmp", ".old"))):  # atomic_folder's scratch names
+            or name.endswith((".tmp", ".old", ".parts"))):  # atomic_folder's scratch names, split builds
         raise StyleError(f"{name!r} cannot name a style (a plain name of at most 64 characters, not a path, "
-                         "not ending in .tmp or .old)")
+                         "not ending in .tmp, .old or .parts)")
     return STYLES_DIR / name
 
 

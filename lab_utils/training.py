@@ -21,17 +21,20 @@ import numpy as np
 import tensorflow as tf
 
 from .arcnn import ARCNN_CONFIGS, ARCNN_WEIGHTS, ArcnnConfig, build_unet, corrupt, flip_loss, save_arcnn
-from .chorales import GAN_WINDOW_STEPS, ChoraleDataset, load_dataset, transpose_windows
+from .chorales import ChoraleDataset, load_dataset
+from .distribute import (fingerprint, is_chief, lost_workers_said, make_strategy, scaled_config, stop_together,
+                         worker_name)
 from .files import atomic_folder, complete_folder
-from .gan import CONFIGS, GanConfig, HarmonyGAN, crop, make_optimizers, save_generator
+from .gan import CONFIGS, HarmonyGAN, make_optimizers, save_generator
 from .gan_config import fit_crop
 from .harmonize import decoder_for, harmonize
 from .metrics import BACH_REFERENCE, FIGURES, distance_to_bach, figures, reference_from
 from .midi import PianoRoll, write_midi
 from .runs import TrainingError, check_run_folder, log_history, trim_log
+from .shards import check_shards, ensure_shards, stream_windows
 from .voice_leading import Decoder, count_voice_leading, save_decoder
 
-__all__ = ["window_batches", "training_windows", "train_gan", "TrainingError", "LOG_FILE",
+__all__ = ["window_batches", "train_gan", "TrainingError", "LOG_FILE",
            "load_checkpoint", "LivePlot", "train_arcnn", "arcnn_rolls", "CorruptedRolls"]
 
 LOG_FILE = "log.csv"
@@ -43,29 +46,43 @@ SAMPLE_MELODIES = 6  # validation chorales whose sopranos are harmonized after e
 SAMPLE_BARS = 8
 
 
-def window_batches(windows: np.ndarray, config: GanConfig, seed: int) -> tf.data.Dataset:
-    """Endless shuffled batches of ``critic_steps * batch_size`` windows: one per iteration, in
-    the GAN's {-1, +1} (boolean windows are converted batch by batch, so memory stays small)."""
-    per_iteration = config.critic_steps * config.batch_size
-    return (tf.data.Dataset.from_tensor_slices(windows)
-            .shuffle(len(windows), seed=seed, reshuffle_each_iteration=True)
-            .repeat()
-            .batch(per_iteration, drop_remainder=True)
-            .map(lambda batch: tf.where(tf.cast(batch, tf.bool), 1.0, -1.0))
-            .prefetch(2))
+def window_batches(dataset: ChoraleDataset, gan: HarmonyGAN, seed: int,
+                   strategy: tf.distribute.Strategy | None = None) -> tf.data.Dataset:
+    """Endless batches of one iteration each, streamed from the dataset's shards, as
+    ``gan.batch_parts`` lays them out: the windows in the GAN's {-1, +1}, with the random numbers
+    the iteration uses, drawn here from ``seed`` and the batch's number.
 
+    Under a ``strategy`` of several replicas every worker draws the same global batches and
+    hands each of its replicas its own slice of them, numbers included: one device and several
+    train on the same windows and the same numbers.
+    """
+    config = gan.config
+    steps, parts = config.critic_steps, gan.batch_parts()
 
-def training_windows(dataset: ChoraleDataset, config: GanConfig) -> np.ndarray:
-    """The training split's windows, cropped to the config's pitches and transposed as it asks,
-    as booleans (``window_batches`` turns them into {-1, 1}): 1 byte per cell, not 4."""
-    pieces = [crop(dataset.piece_windows(piece)[0], config) for piece in dataset.split("train")]
-    sounding = np.concatenate(pieces) if pieces else np.zeros((0, GAN_WINDOW_STEPS, config.n_pitches, 4), bool)
-    del pieces
-    if config.transpose:
-        ranges = [(low - config.pitch_low, high - config.pitch_low) for low, high in dataset.voice_ranges("train")]
-        sounding, _ = transpose_windows(sounding, None, ranges,
-                                        shifts=range(-config.transpose, config.transpose + 1))
-    return sounding
+    def with_randomness(number: tf.Tensor, windows: tf.Tensor) -> tf.Tensor:
+        batch = tf.shape(windows)[0] // steps
+        windows = tf.where(windows, 1.0, -1.0)
+        windows = tf.transpose(tf.reshape(windows, (steps, batch, *windows.shape[1:])), (1, 0, 2, 3, 4))
+        seeds = tf.stack([tf.cast(seed, tf.int64), number])
+        noise = tf.random.stateless_normal((batch, *parts["noise"]), seeds)
+        alpha = tf.random.stateless_uniform((batch, *parts["alpha"]), seeds + 1)
+        return tf.concat([tf.reshape(x, (batch, -1)) for x in (windows, noise, alpha)], axis=1)
+
+    batches = (stream_windows(dataset, config, seed)
+               .batch(steps * config.batch_size, drop_remainder=True)
+               .enumerate()
+               .map(with_randomness, num_parallel_calls=tf.data.AUTOTUNE))
+    strategy = strategy or tf.distribute.get_strategy()
+    replicas = strategy.num_replicas_in_sync
+    if replicas == 1:
+        return batches.prefetch(2)
+
+    def this_workers_slices(context: tf.distribute.InputContext) -> tf.data.Dataset:
+        slices = batches.flat_map(lambda batch: tf.data.Dataset.from_tensor_slices(
+            tf.reshape(batch, (replicas, -1, batch.shape[1]))))
+        return slices.shard(context.num_input_pipelines, context.input_pipeline_id).prefetch(2)
+
+    return strategy.distribute_datasets_from_function(this_workers_slices)
 
 
 def _watched(dataset: ChoraleDataset) -> list:
@@ -169,15 +186,18 @@ def say_device() -> None:
 
 
 class TimeLimit(keras.callbacks.Callback):
-    """Stop after ``minutes`` of training (checked after each chunk)."""
+    """Stop after ``minutes`` of training (checked after each chunk; on several machines, all stop
+    when the first reaches it)."""
 
-    def __init__(self, minutes: float | None):
+    def __init__(self, minutes: float | None, strategy: tf.distribute.Strategy | None = None):
         super().__init__()
         self.minutes, self.started = minutes, time.perf_counter()
+        self.strategy = strategy or tf.distribute.get_strategy()
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        if self.minutes is not None and time.perf_counter() - self.started >= 60 * self.minutes:
-            self.model.stop_training = True
+        if self.minutes is not None:
+            late = time.perf_counter() - self.started >= 60 * self.minutes
+            self.model.stop_training = stop_together(self.strategy, late)
 
 
 def save_checkpoint(gan: HarmonyGAN, folder: Path, iteration: int, dataset: ChoraleDataset) -> None:
@@ -199,9 +219,7 @@ def load_checkpoint(gan: HarmonyGAN, folder: Path) -> int:
     path = complete_folder(folder / CHECKPOINT)
     gan.generator.load_weights(path / "generator.weights.h5")
     gan.critic.load_weights(path / "critic.weights.h5")
-    for name, optimizer, model in (("critic", gan.critic_optimizer, gan.critic),
-                                   ("generator", gan.generator_optimizer, gan.generator)):
-        optimizer.build(model.trainable_variables)
+    for name, optimizer in (("critic", gan.critic_optimizer), ("generator", gan.generator_optimizer)):
         with np.load(path / f"{name}_optimizer.npz") as store:
             optimizer.load_own_variables({k: store[k] for k in store.files})
     return int(json.loads((path / "state.json").read_text())["iteration"])
@@ -210,7 +228,7 @@ def load_checkpoint(gan: HarmonyGAN, folder: Path) -> int:
 def train_gan(folder: str | Path, config_name: str = "default", iterations: int | None = None,
               minutes: float | None = None, resume: bool = False, sample_every: int = 25,
               dataset: ChoraleDataset | None = None, verbose: int = 1, seed: int = 0,
-              live_plot: bool = False) -> dict:
+              live_plot: bool = False, strategy: str = "default") -> dict:
     """Train (or resume training) a GAN in ``folder``; returns the Keras history.
 
     Stops after ``iterations`` in all (counting earlier runs when resuming) or ``minutes``,
@@ -219,12 +237,18 @@ def train_gan(folder: str | Path, config_name: str = "default", iterations: int 
     leading, counted, and the shipped model's weights; ``scripts/tune_decoder.py`` tunes them).
     Resuming a run killed after its last checkpoint only saves that generator, and returns the
     run's logged history.
+
+    ``strategy`` (``distribute``): on several replicas the batch and learning rate follow
+    ``distribute.scaled_config``; on several machines only the chief writes into ``folder``,
+    and a run restarted with a checkpoint there resumes from it without ``resume``.
     """
     folder = Path(folder)
     if config_name not in CONFIGS:
         raise TrainingError(f"unknown config {config_name!r} (choose from {', '.join(CONFIGS)})")
     if iterations is None and minutes is None:
         raise TrainingError("say how long to train: --iterations N or --minutes M")
+    if strategy == "multiworker":  # a restarted cluster picks up where it was (Keras' BackupAndRestore's rule)
+        resume = (folder / CHECKPOINT).is_dir()
     check_run_folder(folder, resume, CHECKPOINT)
     dataset = dataset or load_dataset(progress=False)
     if resume:
@@ -233,39 +257,50 @@ def train_gan(folder: str | Path, config_name: str = "default", iterations: int 
             raise TrainingError(f"{folder} was trained with --config {saved['config']['name']}, not {config_name}")
         if saved.get("style", "bach") != dataset.name:
             raise TrainingError(f"{folder} was trained on --data {saved.get('style', 'bach')}, not {dataset.name}")
+    # workers sharing a disk would write the same shards at once: a cluster needs them written before
+    check_shards(dataset) if strategy == "multiworker" else ensure_shards(dataset)
     keras.utils.set_random_seed(seed)
+    distribution = make_strategy(strategy)
     say_device()
-    config = fit_crop(CONFIGS[config_name], dataset.voice_ranges("train"))
-    gan = HarmonyGAN(config)
-    gan.compile(*make_optimizers(config))
-    start = load_checkpoint(gan, folder) if resume else 0
+    chief = is_chief(distribution)
+    config = scaled_config(fit_crop(CONFIGS[config_name], dataset.voice_ranges("train")),
+                           distribution.num_replicas_in_sync)
+    with distribution.scope():
+        gan = HarmonyGAN(config)
+        gan.compile(*make_optimizers(config))
+        start = load_checkpoint(gan, folder) if resume else 0
     total = iterations if iterations is not None else 10**9
     if start >= total and (folder / GENERATOR).is_dir():
         raise TrainingError(f"{folder} has already trained {start} iterations (asked for {total})")
-    folder.mkdir(parents=True, exist_ok=True)
-    logged = trim_log(folder / LOG_FILE, "iteration", start) if resume else []
+    if chief:
+        folder.mkdir(parents=True, exist_ok=True)
+    logged = trim_log(folder / LOG_FILE, "iteration", start) if resume and chief else []
     # the training split's voice leading, weighed as the shipped decoder weighs it (for parts that
     # sing one note at a time; chords and drums are read straight from the generator)
     decoder = Decoder(count_voice_leading(dataset.split("train")), decoder_for().weights) \
         if dataset.roles.all_voices else None
     history = log_history(logged)
     if start < total:
-        callbacks = [
+        writers = [
             MusicFigures(gan, dataset, folder, sample_every, decoder),
             keras.callbacks.CSVLogger(str(folder / LOG_FILE), append=resume),  # before the checkpoint
             Checkpoint(gan, dataset, folder, sample_every),
-            TimeLimit(minutes),
-            *([LivePlot()] if live_plot else []),
-        ]
-        batches = window_batches(training_windows(dataset, config), config, seed)
-        history = gan.fit(batches, steps_per_epoch=sample_every, initial_epoch=start // sample_every,
-                          epochs=math.ceil(total / sample_every) if iterations else 10**6,
-                          callbacks=callbacks, verbose=verbose).history
-    with atomic_folder(folder / GENERATOR) as tmp:
-        save_generator(gan.generator, config, dataset.voice_ranges("train"), tmp, lite_copy=True,
-                       roles=dataset.roles, style=dataset.name)
-        if decoder is not None:
-            save_decoder(decoder, tmp)
+        ] if chief else []
+        callbacks = [*writers, TimeLimit(minutes, distribution), *([LivePlot()] if live_plot else [])]
+        with lost_workers_said(distribution, folder):
+            history = gan.fit(window_batches(dataset, gan, seed, distribution), steps_per_epoch=sample_every,
+                              initial_epoch=start // sample_every,
+                              epochs=math.ceil(total / sample_every) if iterations else 10**6,
+                              callbacks=callbacks, verbose=verbose if chief else 0).history
+    if worker_name(distribution):
+        print(f"{worker_name(distribution)}: weights {fingerprint(gan.get_weights())} after iteration "
+              f"{int(gan.generator_optimizer.iterations.numpy())}", flush=True)
+    if chief:
+        with atomic_folder(folder / GENERATOR) as tmp:
+            save_generator(gan.generator, config, dataset.voice_ranges("train"), tmp, lite_copy=True,
+                           roles=dataset.roles, style=dataset.name)
+            if decoder is not None:
+                save_decoder(decoder, tmp)
     return history
 
 
@@ -333,47 +368,60 @@ def _restore_backup(model: keras.Model, folder: Path) -> int:
 
 def train_arcnn(folder: str | Path, epochs: int | None = None, minutes: float | None = None,
                 resume: bool = False, dataset: ChoraleDataset | None = None, verbose: int = 1,
-                seed: int = 0, live_plot: bool = False, limit: int | None = None) -> dict:
+                seed: int = 0, live_plot: bool = False, limit: int | None = None,
+                strategy: str = "default") -> dict:
     """Train (or resume) the AR-CNN in ``folder``; the best model on validation is ``folder/model``.
 
     Stops after ``epochs`` in all or ``minutes``, whichever comes first. ``limit`` keeps only
     the first training and validation rolls (for quick runs). Resuming a run that has done its
-    epochs only saves the final model, and returns the run's logged history.
+    epochs only saves the final model, and returns the run's logged history. ``strategy`` as
+    in ``train_gan`` (each replica takes the config's batch).
     """
     folder = Path(folder)
     if epochs is None and minutes is None:
         raise TrainingError("say how long to train: --epochs N or --minutes M")
+    if strategy == "multiworker":  # Keras 3.15 cannot average a stock model's logs across machines
+        raise TrainingError("the AR-CNN trains on one machine (--strategy default or mirrored): "
+                            "10 minutes on 2 cores is its whole training")
     check_run_folder(folder, resume, BACKUP)
     keras.utils.set_random_seed(seed)
+    distribution = make_strategy(strategy)
     say_device()
-    config = ARCNN_CONFIGS["default"]
+    chief = is_chief(distribution)
+    config = scaled_config(ARCNN_CONFIGS["default"], distribution.num_replicas_in_sync)
     dataset = dataset or load_dataset(progress=False)
     valid = arcnn_rolls(dataset, "valid", config)[:limit]
     valid_noisy = corrupt(valid, np.random.default_rng(seed + 1), config.max_added_share)
-    model = build_unet(config)
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=flip_loss)
-    folder.mkdir(parents=True, exist_ok=True)
+    with distribution.scope():
+        model = build_unet(config)
+        model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=flip_loss)
+    if chief:
+        folder.mkdir(parents=True, exist_ok=True)
     start, logged = 0, []
     if resume:
-        start = _restore_backup(model, folder)
-        logged = trim_log(folder / LOG_FILE, "epoch", start - 1)
-    else:
+        with distribution.scope():
+            start = _restore_backup(model, folder)
+        logged = trim_log(folder / LOG_FILE, "epoch", start - 1) if chief else []
+    elif chief:
         with atomic_folder(folder / MODEL) as tmp:
             save_arcnn(model, config, tmp)  # config now, best weights as they come
     history = log_history(logged)
     total = epochs or 10**6
     if start < total:
-        callbacks = [
+        writers = [
             keras.callbacks.CSVLogger(str(folder / LOG_FILE), append=resume),  # before the backup
             Backup(folder, config, best=min(history.get("val_loss", []), default=math.inf)),
-            TimeLimit(minutes),
-            *([LivePlot(keys=("loss", "val_loss"))] if live_plot else []),
-        ]
-        history = model.fit(CorruptedRolls(arcnn_rolls(dataset, "train", config)[:limit], config, seed=seed),
-                            validation_data=(valid_noisy, (valid_noisy != valid).astype(np.float32)),
-                            initial_epoch=start, epochs=total, callbacks=callbacks, verbose=verbose).history
-    best = build_unet(config)  # the best weights without the optimizer state: a third the size
-    best.load_weights(complete_folder(folder / MODEL) / ARCNN_WEIGHTS)
-    with atomic_folder(folder / MODEL) as tmp:
-        save_arcnn(best, config, tmp, lite_copy=True)
+        ] if chief else []
+        callbacks = [*writers, TimeLimit(minutes, distribution),
+                     *([LivePlot(keys=("loss", "val_loss"))] if live_plot else [])]
+        with lost_workers_said(distribution, folder):
+            history = model.fit(CorruptedRolls(arcnn_rolls(dataset, "train", config)[:limit], config, seed=seed),
+                                validation_data=(valid_noisy, (valid_noisy != valid).astype(np.float32)),
+                                initial_epoch=start, epochs=total, callbacks=callbacks,
+                                verbose=verbose if chief else 0).history
+    if chief:
+        best = build_unet(config)  # the best weights without the optimizer state: a third the size
+        best.load_weights(complete_folder(folder / MODEL) / ARCNN_WEIGHTS)
+        with atomic_folder(folder / MODEL) as tmp:
+            save_arcnn(best, config, tmp, lite_copy=True)
     return history

@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parent.parent
 # `make test` runs everything; `make test-fast` (pytest -m "not slow") leaves out what starts
 # whole processes, trains, drives notebooks or a browser, or fuzzes: these files, and in other
 # files the tests named here.
-SLOW_FILES = {"test_browser.py", "test_lone_notebook.py", "test_environment.py", "test_training_resume.py",
+SLOW_FILES = {"test_browser.py", "test_distribute.py", "test_lone_notebook.py", "test_environment.py", "test_training_resume.py",
               "test_properties.py", "test_notebooks.py", "test_compose.py"}
 SLOW_TESTS = {"test_training_runs_resumes_and_keeps_its_count", "test_training_runs_and_resumes",
               "test_cli_same_seed_same_bytes_and_bad_files", "test_cli_bad_seed_and_unmakeable_folder_are_one_line",
@@ -58,8 +58,30 @@ def random_melody(seed: int, bar_steps: int, bars: int = 6, pickup: int = 0) -> 
     return notes
 
 
-def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """``python -m lab_utils ARGS`` in a fresh process, as a user runs it."""
-    env = dict(os.environ, PYTHONPATH=str(REPO))
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+            timeout: float = 300) -> subprocess.CompletedProcess:
+    """``python -m lab_utils ARGS`` in a fresh process, as a user runs it (``env``: variables to add)."""
+    variables = dict(os.environ, PYTHONPATH=str(REPO), **(env or {}))
     return subprocess.run([sys.executable, "-m", "lab_utils", *args], capture_output=True,
-                          text=True, cwd=cwd or REPO, env=env, timeout=300)
+                          text=True, cwd=cwd or REPO, env=variables, timeout=timeout)
+
+
+@pytest.fixture
+def style_home(tmp_path, monkeypatch):
+    """Styles and the read cache in a temporary folder, never in the repository's data/."""
+    from lab_utils import styles
+
+    monkeypatch.setattr(styles, "STYLES_DIR", tmp_path / "styles")
+    monkeypatch.setattr(styles, "READ_CACHE", tmp_path / "styles" / ".read")
+    return tmp_path / "styles"
+
+
+def band_folder(folder: Path, n: int = 10) -> Path:
+    """``n`` band MIDI files (lead, piano, bass, drums) as a learner's folder holds them."""
+    from lab_utils.midi import write_midi
+    from lab_utils.samples import random_band_piece
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for seed in range(n):
+        write_midi(random_band_piece(seed), folder / f"song{seed:02d}.mid")
+    return folder

@@ -420,7 +420,7 @@ def test_an_interrupted_build_leaves_the_last_good_dataset(tmp_path, home, monke
     folder = band_folder(tmp_path / "music", n=3)
     build_style("mine", folder_sources(folder), folder=folder, jobs=1, progress=False)
     before = load_style("mine")
-    files = {p.name: p.read_bytes() for p in (home / "mine").iterdir()}
+    files = {p.relative_to(home): p.read_bytes() for p in (home / "mine").rglob("*") if p.is_file()}
     write_midi(random_band_piece(20), folder / "new.mid")
     (folder / "song00.mid").unlink()
 
@@ -434,7 +434,7 @@ def test_an_interrupted_build_leaves_the_last_good_dataset(tmp_path, home, monke
     assert [c.id for c in after.chorales] == [c.id for c in before.chorales] == \
         ["song00.mid", "song01.mid", "song02.mid"]
     assert all(np.array_equal(a.notes, b.notes) for a, b in zip(after.chorales, before.chorales))
-    assert {p.name: p.read_bytes() for p in (home / "mine").iterdir()} == files
+    assert {p.relative_to(home): p.read_bytes() for p in (home / "mine").rglob("*") if p.is_file()} == files
     assert not (home / "mine.tmp").exists() and not (home / "mine.old").exists()
 
 
@@ -466,11 +466,12 @@ def test_a_second_build_reads_nothing_and_a_changed_file_is_read_again(tmp_path,
 
 # --- names and corpus entries that would reach outside their place ------------------------
 
-@pytest.mark.parametrize("name", ["mine.tmp", "mine.old"])
+@pytest.mark.parametrize("name", ["mine.tmp", "mine.old", "mine.parts"])
 def test_a_name_like_a_scratch_folder_is_refused(tmp_path, home, name):
-    """atomic_folder swaps NAME.tmp and NAME.old in beside NAME: no style may take those names."""
+    """atomic_folder swaps NAME.tmp and NAME.old in beside NAME, a split build keeps NAME.parts:
+    no style may take those names."""
     line = user_error(build(band_folder(tmp_path / "music", n=2), name, "--json"))
-    assert ".tmp or .old" in line
+    assert ".tmp, .old or .parts" in line
     nothing_written(home, name)
 
 

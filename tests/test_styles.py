@@ -10,6 +10,7 @@ import numpy as np
 import pretty_midi
 import pytest
 
+from conftest import band_folder
 from lab_utils import styles
 from lab_utils.chorales import DEFAULT_CACHE, read_cache
 from lab_utils.evaluate import compare_styles
@@ -18,22 +19,6 @@ from lab_utils.samples import BAND_DRUMS, random_band_piece
 from lab_utils.styles import build_style, folder_sources, load_style, write_pieces
 
 PALESTRINA = DEFAULT_CACHE.parent / "palestrina"
-
-
-@pytest.fixture
-def style_home(tmp_path, monkeypatch):
-    """Styles and the read cache in a temporary folder, never in the repository's data/."""
-    monkeypatch.setattr(styles, "STYLES_DIR", tmp_path / "styles")
-    monkeypatch.setattr(styles, "READ_CACHE", tmp_path / "styles" / ".read")
-    return tmp_path / "styles"
-
-
-def band_folder(folder: Path, n: int = 10) -> Path:
-    """``n`` band MIDI files (lead, piano, bass, drums) as a learner's folder holds them."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for seed in range(n):
-        write_midi(random_band_piece(seed), folder / f"song{seed:02d}.mid")
-    return folder
 
 
 def test_band_folder_gets_four_roles_with_their_kinds(tmp_path, style_home):
