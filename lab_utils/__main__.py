@@ -101,7 +101,8 @@ def _dataset_shards(args: argparse.Namespace) -> int:
 
 
 def _dataset_build(args: argparse.Namespace) -> int:
-    from .styles import StyleError, build_part, build_style, corpus_sources, folder_sources, style_folder
+    from .styles import (StyleError, build_part, build_style, check_replace, corpus_description, corpus_sources,
+                         folder_description, folder_sources, style_folder)
 
     if bool(args.folder) == bool(args.corpus):
         print("error: give a folder or --corpus COMPOSER (see python -m lab_utils dataset --help)", file=sys.stderr)
@@ -113,10 +114,11 @@ def _dataset_build(args: argparse.Namespace) -> int:
     try:
         out = style_folder(args.name)
         if args.corpus:
-            sources, folder, described = corpus_sources(args.corpus), None, f"{args.corpus} in music21's corpus"
+            sources, folder, described = corpus_sources(args.corpus), None, corpus_description(args.corpus)
         else:
             folder = Path(args.folder)
-            sources, described = folder_sources(folder), str(folder)
+            sources, described = folder_sources(folder), folder_description(folder)
+        check_replace(args.name, described, args.force)
         if args.part:
             manifest = build_part(args.name, sources, args.part, jobs=args.jobs,
                                   progress=not args.json and sys.stderr.isatty())
@@ -394,7 +396,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         return _evaluate_arcnn(args)
     if args.model == "compose":
         return _evaluate_compose(args)
-    from .evaluate import ablation, ablation_table, evaluate_harmonizer, format_table
+    from .evaluate import EvaluationError, ablation, ablation_table, evaluate_harmonizer, format_table
     from .styles import StyleError, load_style
 
     harmonizer = _load_harmonizer(args.checkpoint)
@@ -402,10 +404,10 @@ def _evaluate(args: argparse.Namespace) -> int:
         return EXIT_USER_ERROR
     try:
         dataset = load_style(args.data or harmonizer.style)
-    except StyleError as exc:
+        result = evaluate_harmonizer(harmonizer, dataset)
+    except (StyleError, EvaluationError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
-    result = evaluate_harmonizer(harmonizer, dataset)
     print(format_table(result))
     from .harmonize import load_harmonizer
 
@@ -436,6 +438,15 @@ def _cross_style(harmonizer, dataset) -> dict:
     return result
 
 
+def _model_record(folder: Path, given: str | None) -> str:
+    """A model folder as the track's JSON records it, the same on every machine: relative to the
+    repository where it is in it (the shipped models), else by the name of the folder given."""
+    from .styles import REPOSITORY
+
+    found = folder.resolve()
+    return found.relative_to(REPOSITORY).as_posix() if found.is_relative_to(REPOSITORY) else Path(given or found).name
+
+
 def _compose(args: argparse.Namespace) -> int:
     from .audio import preload_soundfont
 
@@ -458,7 +469,8 @@ def _compose(args: argparse.Namespace) -> int:
     try:
         piece = compose(melody, harmonizer, enhancer, seconds=args.seconds, seed=args.seed, title=title)
         metadata = upload_metadata(piece, melody_source=args.melody,
-                                   models={"gan": str(harmonizer.folder), "arcnn": args.arcnn or "models/arcnn"})
+                                   models={"gan": _model_record(harmonizer.folder, args.gan or args.style),
+                                           "arcnn": _model_record(enhancer.folder, args.arcnn)})
         paths = write_composition(piece, args.output, f"{name}-seed{args.seed}", force=args.force, metadata=metadata)
     except MelodyError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -523,6 +535,8 @@ def main(argv: list[str] | None = None) -> int:
         description="'dataset' shows the Bach chorales (--name NAME: a style built before). 'dataset build DIR "
                     "--name NAME' reads every MIDI, MusicXML, kern and ABC file under DIR into a style, with a "
                     "report of what was used and skipped; '--corpus COMPOSER' reads music21's corpus instead. "
+                    "An existing style is rebuilt from the source it was built from; another source needs "
+                    "another --name, or --force. "
                     "A roles.json in DIR ({\"pattern\": [melody, part, part, part]}) overrides the roles.")
     p.add_argument("action", nargs="?", choices=["build", "shards"],
                    help="build: build a style; shards: write a style's missing or damaged training shards")
@@ -537,6 +551,10 @@ def main(argv: list[str] | None = None) -> int:
                         "the same command without --part then merges them")
     p.add_argument("--json", action="store_true", help="print the summary (or the build's report) as one JSON object")
     p.add_argument("--rebuild", action="store_true", help="rebuild the chorales from music21's corpus")
+    p.add_argument("--force", action="store_true",
+                   help="build: replace a style of this --name built from another folder or composer (rebuilding "
+                        "from its own source needs no --force; a shipped style, one with a model in models/, is "
+                        "rebuilt only from its own source, even with --force)")
     p.set_defaults(run=_dataset)
 
     p = commands.add_parser("melody", help="extract the melody of MIDI files")

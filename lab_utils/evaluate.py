@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .chorales import ChoraleDataset
+from .chorales import SPLITS, Chorale, ChoraleDataset
 from .metrics import (FIGURES, TEACHER_FIGURES, beat_pitches, distance_to_bach, enhancement_figures, figures,
                       reference_from, summarize, voice_leading_faults)
 from .midi import STEPS_PER_BEAT, PianoRoll
@@ -19,7 +19,21 @@ if TYPE_CHECKING:
 
 __all__ = ["AUDIO_TARGETS", "ENHANCE_FIGURES", "evaluate_harmonizer", "format_table", "unseen_sets", "ablation",
            "ablation_table", "nan_to_none", "evaluate_enhancer", "first_bars", "evaluate_composer", "COMPOSE_TARGETS",
-           "STYLE_FIGURES", "style_figures", "compare_styles", "cross_style", "markdown_table"]
+           "EvaluationError", "STYLE_FIGURES", "style_figures", "compare_styles", "cross_style", "markdown_table"]
+
+
+class EvaluationError(ValueError):
+    """A style with no pieces to judge on; ``str(error)`` is the one line for the user."""
+
+
+def _held_out(dataset: ChoraleDataset, split: str) -> list[Chorale]:
+    """The pieces of ``split`` to judge on; EvaluationError where it has none (its figures would be NaN)."""
+    pieces = dataset.split(split)
+    if not pieces:
+        counts = ", ".join(f"{len(dataset.split(s))} {s}" for s in SPLITS)
+        raise EvaluationError(f"style {dataset.name!r} has no {split} pieces to judge on ({len(dataset.chorales)} "
+                              f"piece(s): {counts}; a piece's split follows its tune): build it from more music")
+    return pieces
 
 
 def _teacher(pieces: list[PianoRoll]) -> dict[str, float]:
@@ -46,7 +60,7 @@ def evaluate_harmonizer(harmonizer: Callable[[PianoRoll], PianoRoll], dataset: C
     chorales is the yardstick (about 0.6). Beside the eight figures, the teacher's checks of
     ``metrics.voice_leading_faults``.
     """
-    chorales = [c.roll() for c in dataset.split(split)]
+    chorales = [c.roll() for c in _held_out(dataset, split)]
     bach = [figures(c) for c in chorales]
     reference = reference_from(bach)
     result = {"bach_reference": reference, "bach": summarize(bach, reference) | _teacher(chorales),
@@ -80,7 +94,7 @@ def ablation(generators: dict[str, Callable[[PianoRoll], PianoRoll]], dataset: C
     """The same decoder over different generators (e.g. untrained and trained) on a split's
     sopranos (the first ``n_chorales``, or all), and Bach's own chorales: how much of the music
     the GAN brings."""
-    chorales = [c.roll() for c in dataset.split(split)[:n_chorales]]
+    chorales = [c.roll() for c in _held_out(dataset, split)[:n_chorales]]
     reference = reference_from([figures(c) for c in chorales])
     rows = {}
     for name, harmonizer in generators.items():
@@ -129,8 +143,9 @@ def cross_style(harmonizers: dict[str, Callable[[PianoRoll], PianoRoll]], datase
     """Each harmonizer on the held-out melodies of one style: the mean distance of its pieces to
     each style's own figures (from that style's ``split``). A model of a style should land nearer
     its own style than the other's."""
-    references = {name: reference_from([figures(c.roll()) for c in d.split(split)]) for name, d in datasets.items()}
-    melodies = [c.roll().track(0) for c in datasets[melodies_from].split(split)[:n_pieces]]
+    references = {name: reference_from([figures(c.roll()) for c in _held_out(d, split)])
+                  for name, d in datasets.items()}
+    melodies = [c.roll().track(0) for c in _held_out(datasets[melodies_from], split)[:n_pieces]]
     rows = {}
     for name, harmonizer in harmonizers.items():
         values = [figures(harmonizer(m)) for m in melodies]

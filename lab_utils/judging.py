@@ -15,7 +15,7 @@ from .audio import SAMPLE_RATE
 from .compose import Composition
 from .mastering import measure
 from .evaluate import AUDIO_TARGETS, COMPOSE_TARGETS
-from .metrics import BACH_REFERENCE, estimate_key
+from .metrics import bach_reference, estimate_key
 
 __all__ = ["Criterion", "judge", "judging_table"]
 
@@ -36,7 +36,7 @@ def judge(piece: Composition, audio: np.ndarray) -> list[Criterion]:
     """The five criteria for a composed piece and its audio."""
     voices = piece.voices()
     values = piece.figures()
-    bach = {k: mean for k, (mean, _) in BACH_REFERENCE.items()}
+    bach = {k: mean for k, (mean, _) in bach_reference().items()}
     written = piece.parameters.originality
     sound = measure(audio, SAMPLE_RATE)
     lowest = {k: low for k, (low, _) in COMPOSE_TARGETS.items()}

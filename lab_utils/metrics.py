@@ -9,25 +9,21 @@ its onset roll. The key comes from music21's Krumhansl-Schmuckler analysis.
 from __future__ import annotations
 
 import json
+import warnings
+from collections.abc import Iterable
+from functools import lru_cache
 from itertools import combinations
-from pathlib import Path
 
 import numpy as np
 
 from .midi import STEPS_PER_BEAT, PianoRoll, top_pitches
 
-__all__ = ["FIGURES", "BACH_REFERENCE", "figures", "estimate_key", "distance_to_bach",
-           "reference_from", "summarize", "key_scale", "CHORDS", "enhancement_figures", "beat_pitches",
+__all__ = ["FIGURES", "bach_reference", "figures", "estimate_key", "distance_to_bach", "reference_from",
+           "stored_reference", "summarize", "key_scale", "CHORDS", "enhancement_figures", "beat_pitches",
            "TEACHER_FIGURES", "voice_leading_faults", "beat_table", "note_changes"]
 
 FIGURES = ("in_key", "consonant", "chordal", "parallels", "long_notes", "voices",
            "block_attacks", "offbeat_motion")
-
-# Bach's mean and spread over the 40 chorales of the test split (``reference_from`` on them,
-# parallels counted where both voices move), as the dataset build stored them in its report;
-# used where the dataset is not at hand.
-BACH_REFERENCE = {f: (mean, spread) for f, (mean, spread) in json.loads(
-    (Path(__file__).resolve().parent.parent / "data" / "bach" / "report.json").read_text())["reference"].items()}
 
 MAJOR = {0, 2, 4, 5, 7, 9, 11}
 MINOR = {0, 2, 3, 5, 7, 8, 10, 9, 11}  # natural minor plus the raised 6th and 7th
@@ -115,16 +111,41 @@ def reference_from(pieces: list[dict[str, float]]) -> dict[str, tuple[float, flo
             for f in FIGURES}
 
 
-def distance_to_bach(values: dict[str, float],
-                     reference: dict[str, tuple[float, float]] = BACH_REFERENCE) -> float:
-    """Mean over figures of |x - Bach's mean| / max(Bach's spread, 0.05), each term capped at 5."""
+def stored_reference(rolls: Iterable[PianoRoll]) -> dict[str, tuple[float, float]]:
+    """``reference_from`` the pieces' figures, to 4 decimals: what a style's report stores."""
+    reference = reference_from([figures(roll) for roll in rolls])
+    return {f: (round(mean, 4), round(spread, 4)) for f, (mean, spread) in reference.items()}
+
+
+@lru_cache(maxsize=1)
+def bach_reference() -> dict[str, tuple[float, float]]:
+    """Bach's mean and spread over the 40 chorales of the test split (parallels counted where both
+    voices move), as the dataset build stored them in data/bach/report.json; where that file is
+    missing or damaged, computed from the test split the same way (a warning says so)."""
+    from .chorales import DEFAULT_CACHE, load_dataset
+    from .styles import REPORT_FILE
+
+    path = DEFAULT_CACHE / REPORT_FILE
+    try:
+        stored = json.loads(path.read_text())["reference"]
+    except (OSError, ValueError, KeyError, TypeError):
+        warnings.warn(f"{path} is missing or damaged: Bach's reference figures are computed from the test split "
+                      "(python -m lab_utils dataset --rebuild writes the file again)", stacklevel=2)
+        stored = stored_reference(c.roll() for c in load_dataset(progress=False).split("test"))
+    return {f: (mean, spread) for f, (mean, spread) in stored.items()}
+
+
+def distance_to_bach(values: dict[str, float], reference: dict[str, tuple[float, float]] | None = None) -> float:
+    """Mean over figures of |x - mean| / max(spread, 0.05), each term capped at 5; the reference's
+    mean and spread are Bach's (``bach_reference``) unless given."""
+    reference = bach_reference() if reference is None else reference
     terms = [min(5.0, abs(values[f] - mean) / max(spread, 0.05))
              for f, (mean, spread) in reference.items() if not np.isnan(values[f])]
     return float(np.mean(terms))
 
 
 def summarize(pieces: list[dict[str, float]],
-              reference: dict[str, tuple[float, float]] = BACH_REFERENCE) -> dict[str, float]:
+              reference: dict[str, tuple[float, float]] | None = None) -> dict[str, float]:
     """Mean figures over pieces, plus the mean distance to Bach of the pieces."""
     means = {f: float(np.nanmean([p[f] for p in pieces])) for f in FIGURES}
     means["distance"] = float(np.mean([distance_to_bach(p, reference) for p in pieces]))

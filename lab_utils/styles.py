@@ -40,8 +40,8 @@ import numpy as np
 
 from .chorales import (BACH_ROLES, DATA_DIR, GAN_WINDOW_STEPS, SPLITS, VOICES, ChoraleDataset,
                        Roles, dataset_from, split_of, tune_signature, write_cache)
-from .files import atomic_folder, atomic_path, complete_folder
-from .metrics import figures, reference_from
+from .files import atomic_folder, atomic_path, complete_folder, numbered_stems
+from .metrics import stored_reference
 from .midi import MELODY_NAME_HINTS, MidiPart, Note
 from .music_files import MUSIC_SUFFIXES, ReadPiece, corpus_dir, read_music_file
 from .shards import SHARDS, write_shards
@@ -49,7 +49,7 @@ from .shards import SHARDS, write_shards
 __all__ = ["StyleError", "Source", "folder_sources", "corpus_sources", "StyleReport", "build_style",
            "load_style", "style_folder", "style_names", "assign_roles", "role_kinds", "STYLES_DIR",
            "MAPPING_FILE", "model_for_style", "shipped_styles", "write_pieces", "read_report", "build_part",
-           "parts_folder"]
+           "parts_folder", "corpus_description", "folder_description", "check_replace"]
 
 # data/NAME holds a style's dataset (data/bach the chorales); LAB_STYLES_DIR puts other styles elsewhere
 STYLES_DIR = Path(os.environ.get("LAB_STYLES_DIR") or DATA_DIR)
@@ -57,6 +57,8 @@ READ_CACHE = STYLES_DIR / ".read"  # every file's reading, by content hash: a se
 ANY_METER = "any"
 BACH_METER = ANY_METER  # the chorales keep their 3/4 beside their 4/4, as they always have
 REPORT_FILE = "report.json"
+REPOSITORY = DATA_DIR.parent  # folders in it (a style's source, a model) are recorded relative to it
+IN_CORPUS = " in music21's corpus"  # ends the source a style built from the corpus records
 REPORT_PICTURE = "report.png"
 MAPPING_FILE = "roles.json"  # in the music folder: overrides the role rule, per file name pattern
 BAND_ROLES = ("Melody", "Accompaniment", "Bass", "Drums")
@@ -521,8 +523,7 @@ def build_style(name: str, sources: list[Source], out: str | os.PathLike | None 
     report.pieces = {s: len(dataset.split(s)) for s in SPLITS}
     report.windows, empty, shown = _window_figures(dataset)
     report.roles = _role_figures(dataset, empty)
-    report.reference = {f: [round(mean, 4), round(spread, 4)] for f, (mean, spread) in
-                        reference_from([figures(c.roll()) for c in dataset.split("test")]).items()} \
+    report.reference = {f: list(v) for f, v in stored_reference(c.roll() for c in dataset.split("test")).items()} \
         if dataset.split("test") else {}
     report.seconds = round(dataset.build_seconds, 1)
     sources_recorded = [meta["source"] for meta, _ in items]
@@ -623,15 +624,18 @@ def style_names() -> list[str]:
 def write_pieces(dataset: ChoraleDataset, folder: str | os.PathLike, split: str | None = None,
                  limit: int | None = None) -> list[Path]:
     """Write a dataset's pieces (of one split, the first ``limit``) as MIDI files into ``folder``,
-    one per piece, named by its id: a corpus becomes a folder like a learner's own."""
+    one per piece, named by its id (``-2``, ``-3``... where two ids give one name): a corpus becomes
+    a folder like a learner's own."""
     from .midi import write_midi
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     pieces = dataset.split(split) if split else dataset.chorales
-    written = []
+    written, taken = [], set()
     for piece in pieces[:limit]:
-        stem = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in Path(piece.id).stem)
+        named = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in Path(piece.id).stem)
+        stem = next(n for n in numbered_stems(named) if n.lower() not in taken)  # a/song, b/song: song, song-2
+        taken.add(stem.lower())
         written.append(write_midi(piece.roll(), folder / f"{stem}.mid"))
     return written
 
@@ -642,6 +646,48 @@ def shipped_styles() -> list[str]:
 
     return ["bach", *sorted(p.name.removeprefix("gan-") for p in SHIPPED_MODEL.parent.glob("gan-*")
                             if (p / "config.json").is_file())]
+
+
+def corpus_description(composer: str) -> str:
+    """The source a style built from music21's corpus records (``report.json``'s ``source``)."""
+    return f"{composer.lower()}{IN_CORPUS}"
+
+
+def folder_description(folder: str | os.PathLike) -> str:
+    """The source a style built from a folder records: relative to the repository where the folder
+    is in it (as notebook 08 records it), else absolute, so that any working folder finds it again."""
+    path = Path(folder).resolve()
+    return path.relative_to(REPOSITORY).as_posix() if path.is_relative_to(REPOSITORY) else str(path)
+
+
+def _same_source(recorded: str, source: str) -> bool:
+    """Whether two recorded sources are one: the same composer, or the same folder however it was written."""
+    if recorded.endswith(IN_CORPUS) or source.endswith(IN_CORPUS):
+        return recorded.lower() == source.lower()
+    return (REPOSITORY / recorded).resolve() == (REPOSITORY / source).resolve()
+
+
+def check_replace(name: str, source: str, force: bool = False) -> None:
+    """Raise StyleError, saying what to do, where building style ``name`` from ``source`` (a
+    ``folder_description`` or ``corpus_description``) would replace a style built from another
+    source: a shipped style always (its model was trained on its own source), any other unless
+    ``force``. A style is rebuilt from its own source freely (a learner adds files)."""
+    folder = complete_folder(style_folder(name))
+    if not folder.exists():
+        return
+    try:
+        recorded = str(json.loads((folder / REPORT_FILE).read_text())["source"])
+    except (OSError, ValueError, KeyError, TypeError):  # no readable report: it may be anybody's work
+        recorded = None
+    if recorded is not None and _same_source(recorded, source):
+        return
+    recorded = recorded or "an unknown source"
+    if name in shipped_styles():
+        raise StyleError(f"{name!r} is a shipped style (built from {recorded}, its model in models/): it is "
+                         f"rebuilt only from that source, --force or not; choose another --name for {source}")
+    if not force:
+        raise StyleError(f"style {name!r} in {folder} was built from {recorded}, not {source}: "
+                         "choose another --name, or add --force to replace it")
 
 
 def model_for_style(style: str) -> Path:

@@ -28,7 +28,7 @@ from .files import atomic_folder, complete_folder
 from .gan import CONFIGS, HarmonyGAN, make_optimizers, save_generator
 from .gan_config import fit_crop
 from .harmonize import decoder_for, harmonize
-from .metrics import BACH_REFERENCE, FIGURES, distance_to_bach, figures, reference_from
+from .metrics import FIGURES, bach_reference, distance_to_bach, figures, reference_from
 from .midi import PianoRoll, write_midi
 from .runs import TrainingError, check_run_folder, log_history, trim_log
 from .shards import check_shards, ensure_shards, stream_windows
@@ -114,7 +114,7 @@ class MusicFigures(keras.callbacks.Callback):
         self.melodies = sample_melodies(dataset)
         self.ranges, self.roles = dataset.voice_ranges("train"), dataset.roles
         # the distance is to Bach's figures, or to another style's own validation pieces
-        self.reference = BACH_REFERENCE if dataset.name == "bach" else \
+        self.reference = bach_reference() if dataset.name == "bach" else \
             reference_from([figures(c.roll()) for c in _watched(dataset)])
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
