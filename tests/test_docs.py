@@ -35,6 +35,12 @@ QUOTES = [  # (file, benchmark, the sentence as it must read, figures filled in)
      "Building from a folder of 1,000 band MIDI files (`python benchmarks/style_build_speed.py`, 2 cores):\n"
      "{files_per_s_1_core:.0f} files/s on one core, {files_per_s_all_cores:.0f} on both, a second build "
      "{warm_rebuild_s:.1f} s;\npeak memory {peak_mb_1000:.0f} MB at 1,000 files and {peak_mb_5000:.0f} MB at 5,000"),
+    ("README.md", "distributed_speed",
+     "one replica takes {one_replica_s_per_iteration:.3f} s per iteration (64 windows); two replicas "
+     "{two_replicas_s_per_iteration:.3f} s (128 windows), {two_replicas_windows_ratio:.2f}x\nthe windows per second"),
+    ("README.md", "distributed_speed",
+     "Peak memory training on the chorales' 3,973 windows is {peak_mb_1x:.0f} MB, on ten times as many\n"
+     "{peak_mb_10x:.0f} MB"),
     ("models/arcnn/MODEL_CARD.md", "inference_speed",
      "iteration) {enhance_deepcomposer_s:.2f} s; `python -m lab_utils enhance` on LiteRT {enhance_s:.2f} s "
      "(**{enhance_speedup:.0f}x**)"),
