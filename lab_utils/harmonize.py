@@ -32,7 +32,7 @@ from .midi import N_PITCHES, STEPS_PER_BEAT, Note, PianoRoll, top_pitches
 from .runtime import Runner, as_runner, import_tensorflow, load_runner
 from .voice_leading import DECODER_FILE, Decoder, add_offbeat_motion, add_ornaments, decode_voices, melody_steps_on, load_decoder
 
-__all__ = ["harmonize", "Harmonizer", "Evidence", "generator_evidence", "voices_from", "parts_from",
+__all__ = ["harmonize", "Harmonizer", "Evidence", "generator_evidence", "decode", "voices_from", "parts_from",
            "phrase_ends", "load_harmonizer", "decoder_for"]
 
 SOPRANO_CENTRE = 70  # Bach's sopranos sing around A#4 (another style's model records its melody's centre)
@@ -271,6 +271,13 @@ def harmonize(melody: PianoRoll, generator: Any, config: GanConfig,
     their kinds (``parts_from``).
     """
     evidence = generator_evidence(melody, generator, config, voice_ranges, seed, melody_centre)
+    return decode(melody, evidence, voice_ranges, seed, decoder, roles)
+
+
+def decode(melody: PianoRoll, evidence: Evidence, voice_ranges: list[tuple[int, int]], seed: int = 0,
+           decoder: Decoder | None = None, roles: Roles = BACH_ROLES) -> PianoRoll:
+    """The parts the generator's scores for ``melody`` (``evidence``) ask for: voices by the joint
+    decoder (default: the shipped model's), other kinds read by ``parts_from``."""
     if not roles.all_voices:
         return parts_from(melody, evidence, roles, voice_ranges)
     return voices_from(melody, evidence, voice_ranges, decoder or decoder_for(), seed, roles)

@@ -5,17 +5,22 @@ from __future__ import annotations
 import csv
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from .chorales import VOICES, ChoraleDataset
-from .midi import PianoRoll, pitch_name
+from .midi import STEPS_PER_BEAT, Note, PianoRoll, pitch_name, top_pitches
+
+if TYPE_CHECKING:
+    from .harmonize import Evidence, Harmonizer
 
 __all__ = ["VOICE_COLOURS", "pitch_range", "plot_pianoroll", "plot_windows", "plot_dataset_stats", "read_log",
            "plot_losses", "plot_curves", "plot_figures_vs_bach", "training_animation", "plot_enhancement",
-           "plot_corruption"]
+           "plot_corruption", "generator_scores", "plot_generator_scores"]
 
 VOICE_COLOURS = ("#d62728", "#ff7f0e", "#2ca02c", "#1f77b4", "#9467bd", "#8c564b")
 
@@ -281,4 +286,125 @@ def plot_corruption(clean: np.ndarray, noisy: np.ndarray, n: int = 3, pitch_low:
         after = PianoRoll(full[1], np.zeros_like(full[1]))
         plot_enhancement(after, before, ax=ax, title=f"example {i + 1}: the model should flip the coloured cells")
     fig.tight_layout()
+    return fig
+
+
+def generator_scores(melody: PianoRoll, harmonizer: Harmonizer, seed: int = 0) -> tuple[Evidence, PianoRoll]:
+    """The generator's raw scores (``harmonize.Evidence``) for a one-track ``melody`` and the parts
+    decoded from exactly those scores: the two halves of ``harmonizer(melody, seed)``, kept apart."""
+    from .harmonize import decode, generator_evidence
+
+    h = harmonizer
+    evidence = generator_evidence(melody, h.generator, h.config, h.voice_ranges, seed, h.melody_centre)
+    return evidence, decode(melody, evidence, h.voice_ranges, seed, h.decoder, h.roles)
+
+
+SCORE_COLOURS = "magma"  # dark = the generator does not want the pitch, bright = it does
+DECODED_EDGE, FAVOURITE, MELODY_LINE = "#00e5ff", "#7CFC00", "white"
+CLEAR_WISH = 0.5  # a beat's best score above this (the bright half of the colours) is a clear favourite
+
+
+def _clipped_notes(notes: list[Note], start: int, end: int) -> list[Note]:
+    """The parts of ``notes`` that sound between steps ``start`` and ``end``."""
+    clipped = [Note(max(n.start, start), n.pitch, min(n.start + n.length, end) - max(n.start, start)) for n in notes]
+    return [n for n in clipped if n.length > 0]
+
+
+def plot_generator_scores(melody: PianoRoll, harmonizer: Harmonizer, bars: tuple[int, int] | None = None,
+                          seed: int = 0) -> plt.Figure:
+    """What the GAN wants beside what the decoder sings, for each voice (alto, tenor, bass).
+
+    One heat map per voice: the generator's raw score (-1 to +1, averaged over the overlapping
+    2-bar windows) for every 16th step and every pitch the generator can write; the notes the
+    decoder chose for that voice as outlines; a dot on each beat where the generator has a clear
+    favourite (its best score over the beat's first 8th, what the decoder weighs on the beat,
+    above ``CLEAR_WISH``); the voice's singing range as dashed lines; the melody as a thin line.
+    ``bars`` (first, last, counted from 1 as the bar numbers; bar 1 includes a pickup) shows part
+    of a longer melody, decoded whole, so its voices are those of ``harmonizer(melody, seed)``.
+    The legend and colour bar sit outside the maps. Raises ValueError for bars the melody lacks.
+    """
+    evidence, parts = generator_scores(melody, harmonizer, seed)
+    bar = melody.steps_per_bar
+    start, end = 0, melody.n_steps
+    if bars is not None:
+        first, last = bars
+        if not 1 <= first <= last:
+            raise ValueError(f"bars must be (first, last) with 1 <= first <= last, not {bars}")
+        start = 0 if first == 1 else min(melody.n_steps, melody.pickup_steps + (first - 1) * bar)
+        end = min(melody.n_steps, melody.pickup_steps + last * bar)
+        if start >= end:
+            raise ValueError(f"the melody has no bar {first}")
+    steps = np.arange(start, end)
+    config = harmonizer.config
+    kinds = harmonizer.roles.kinds
+    tune = top_pitches(melody.sounding[:, :, 0])[start:end].astype(float)
+    tune[tune < 0] = np.nan
+
+    width = min(14.0, max(8.0, (end - start) / 6))
+    fig, axes = plt.subplots(3, 1, figsize=(width, 10.0), sharex=True, layout="constrained")
+    for v, ax in enumerate(axes):
+        shift = 0 if kinds[v + 1] == "drums" else evidence.shift  # the scores are in the generator's frame
+        low = max(0, config.pitch_low - shift)
+        high = min(127, config.pitch_low + config.n_pitches - 1 - shift)
+        scores = evidence.scores[evidence.pad + steps][:, low + shift : high + shift + 1, v]  # (steps, pitches)
+        image = ax.imshow(scores.T, origin="lower", aspect="auto", interpolation="nearest", cmap=SCORE_COLOURS,
+                          vmin=-1.0, vmax=1.0, extent=(start, end, low - 0.5, high + 0.5))
+
+        sung = _clipped_notes(parts.notes(v + 1), start, end)
+        for note in sung:
+            ax.add_patch(Rectangle((note.start, note.pitch - 0.5), note.length, 1.0, facecolor="none",
+                                   edgecolor=DECODED_EDGE, linewidth=1.6, gid="decoded note"))
+        beats = steps[(evidence.pad + steps) % STEPS_PER_BEAT == 0]
+        on_beat = evidence.scores[evidence.pad + beats[:, None] + np.arange(STEPS_PER_BEAT // 2)]
+        wishes = on_beat[:, :, low + shift : high + shift + 1, v].mean(axis=1)  # (beats, pitches)
+        picks = low + wishes.argmax(axis=1)
+        sounding = parts.sounding[:, :, v + 1]
+        clear = sounding[beats].any(axis=1) & (wishes.max(axis=1) > CLEAR_WISH)
+        followed = sounding[beats[clear], picks[clear]]
+        ax.plot(beats[clear] + 1.0, picks[clear], linestyle="none", marker="o", markersize=5,
+                markerfacecolor=FAVOURITE, markeredgecolor="black", markeredgewidth=0.6, gid="favourite")
+        ax.plot(np.append(steps, end), np.append(tune, tune[-1]), drawstyle="steps-post", color=MELODY_LINE,
+                linewidth=1.1, alpha=0.9, gid="melody")
+        if kinds[v + 1] != "drums":
+            range_low, range_high = harmonizer.voice_ranges[v + 1]
+            for edge in (range_low - shift - 0.5, range_high - shift + 0.5):
+                ax.axhline(edge, color="white", linestyle="--", linewidth=0.8, alpha=0.7)
+
+        for bar_line in range(melody.pickup_steps % bar, end + 1, bar):
+            if bar_line >= start:
+                ax.axvline(bar_line, color="grey", linewidth=1.0, alpha=0.9)
+        labelled = LABELLED_PITCH_CLASSES[high - low > 24]
+        ticks = [p for p in range(low, high + 1) if p % 12 in labelled]
+        ax.set_yticks(ticks, [pitch_name(p) for p in ticks])
+        ax.set_yticks(range(low, high + 1), minor=True)  # one small tick per semitone, to count rows by
+        ax.set_ylabel("pitch")
+        name = parts.names[v + 1].lower()
+        ax.set_title(f"{name}: the GAN has a clear favourite (dot) on {int(clear.sum())} beats; "
+                     f"the decoder sang it on {int(followed.sum())}", loc="left", fontsize=10)
+
+    beats = steps[(evidence.pad + steps) % STEPS_PER_BEAT == 0]
+    labels = []
+    for t in beats:
+        in_bar = (evidence.pad + t) % bar
+        number = (t - melody.pickup_steps) // bar + 1
+        labels.append(f"bar {number}" if in_bar == 0 else str(in_bar // STEPS_PER_BEAT + 1))
+    axes[-1].set_xticks(beats, labels, fontsize=8)
+    axes[-1].set_xlim(start, end)
+    axes[-1].set_xlabel("beats of each bar (each beat is four 16th-note steps; grey lines are bar lines)")
+    _legend_outside(axes[0], [
+        Patch(facecolor="none", edgecolor=DECODED_EDGE, linewidth=1.6, label="note the decoder chose"),
+        Line2D([], [], linestyle="none", marker="o", markersize=6, markerfacecolor=FAVOURITE,
+               markeredgecolor="black", label="the GAN's clear favourite\non a beat"),
+        Line2D([], [], color=MELODY_LINE, linewidth=1.1, label="the melody"),
+        Line2D([], [], color="white", linestyle="--", linewidth=0.8, label="where this voice\nmay sing"),
+    ])
+    legend = axes[0].get_legend()
+    legend.get_frame().set(facecolor="black", alpha=1.0)
+    legend.set_frame_on(True)
+    for text in legend.get_texts():
+        text.set_color("white")
+    bar_colour = fig.colorbar(image, ax=axes, location="bottom", shrink=0.5, aspect=40, pad=0.01)
+    bar_colour.set_ticks([-1, 0, 1], labels=["-1: not at all", "0", "+1: very much"])
+    bar_colour.set_label("colour: how much the GAN wants this pitch for this voice")
+    fig.suptitle("Inside the harmonizer: the GAN's wishes (colour) and the decoder's choices (outlines)")
     return fig
