@@ -498,8 +498,10 @@ def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, secon
         raise MelodyError(f"cannot fit this melody into {seconds:g} s at a sensible tempo ({base:.0f} bpm)")
     form = ", ".join(f"{s.label} {s.bars} bars" for s in sections)
     tune_name = title or "a melody"
+    style = getattr(harmonizer, "style", "bach")
+    trained_on = "Bach's chorales" if style == "bach" else f"the {style} style's pieces"
     description = (
-        f"A Bach-meets-space piece on {tune_name}: {form}. A GAN trained on Bach's chorales harmonized "
+        f"A Bach-meets-space piece on {tune_name}: {form}. A GAN trained on {trained_on} harmonized "
         f"the theme in four voices; an AR-CNN rewrote the melody of the variation, which the GAN "
         f"harmonized again. Harpsichord, strings and church organ over a warm space pad and a crystal "
         f"starfield, about {base:.0f} beats a minute, slowing into a long reverberant close. "

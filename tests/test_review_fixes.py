@@ -100,6 +100,10 @@ def test_compose_json_records_models_without_this_machines_path(tmp_path):
         assert json.loads(written[name])["models"] == {"gan": gan, "arcnn": "models/arcnn"}
         assert str(REPO) not in written[name] and str(tmp_path) not in written[name]
     assert written["style"] == written["style again"]  # the same seed, the same bytes
+    descriptions = {name: json.loads(text)["description"] for name, text in written.items()}
+    assert "A GAN trained on Bach's chorales harmonized" in descriptions["default"]
+    assert "A GAN trained on the palestrina style's pieces harmonized" in descriptions["style"]
+    assert "Bach's chorales" not in descriptions["style"]
 
 
 # --- 3. evaluate on a style without test pieces -----------------------------------------------------
