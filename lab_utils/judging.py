@@ -2,7 +2,9 @@
 you answer by listening.
 
 The figures are proxies, not verdicts: they say whether the piece does what Bach's chorales
-do (metrics.py) and whether the sound is clean, and leave the judging to your ears.
+do (metrics.py) and whether the sound is clean, and leave the judging to your ears. Each one can
+fail: none reads a figure that the making of the track fixes in advance (``compose``'s own
+count of copied notes, or the true peak that mastering holds at its ceiling).
 """
 
 from __future__ import annotations
@@ -16,8 +18,21 @@ from .compose import Composition
 from .mastering import measure
 from .evaluate import AUDIO_TARGETS, COMPOSE_TARGETS
 from .metrics import bach_reference, estimate_key
+from .midi import PianoRoll, whole_bars
 
-__all__ = ["Criterion", "judge", "judging_table"]
+__all__ = ["Criterion", "judge", "judging_table", "new_bars", "flat_tops", "FLAT_TOP_SAMPLES", "FLAT_TOP_RANGE_DB",
+           "FLAT_TOP_TOLERANCE"]
+
+# A peak cut flat (clipping): the wave stays at one level for FLAT_TOP_SAMPLES samples in a row,
+# near the top. A wave turning at a peak has one sample at its top, or two about equal where the
+# top falls between them; a third at that level means the top was cut off. "At one level": each
+# sample within FLAT_TOP_TOLERANCE of the peak level from the one before (at 44.1 kHz, three
+# samples of a smooth wave stay that close only if a tone below about 100 Hz makes the peak on
+# its own). "Near the top": within FLAT_TOP_RANGE_DB of the loudest sample, where a clip cuts.
+# Mastering turns such a stretch down but cannot round it again.
+FLAT_TOP_SAMPLES = 3
+FLAT_TOP_RANGE_DB = 3.0
+FLAT_TOP_TOLERANCE = 1e-4  # of the peak level: about 0.001 dB
 
 
 @dataclass(frozen=True)
@@ -32,22 +47,82 @@ class Criterion:
     listen: str
 
 
-def judge(piece: Composition, audio: np.ndarray) -> list[Criterion]:
-    """The five criteria for a composed piece and its audio."""
+def _bars(roll: PianoRoll) -> dict[int, frozenset[tuple[int, int]]]:
+    """The bars where the first track strikes a note, each as its notes (step in the bar, pitch):
+    those struck in the bar and one held into it (as if struck on its first step, as a section's
+    first bar strikes it again)."""
+    sounding, onsets = roll.sounding[:, :, 0], roll.onsets[:, :, 0]
+    bar = roll.steps_per_bar
+    held_in = sounding & (np.arange(len(sounding)) % bar == 0)[:, None]
+    bars: dict[int, set[tuple[int, int]]] = {}
+    for step, pitch in zip(*np.nonzero(onsets | held_in)):
+        bars.setdefault(int(step) // bar, set()).add((int(step) % bar, int(pitch)))
+    struck = set(np.nonzero(onsets.any(axis=1))[0] // bar)
+    return {b: frozenset(notes) for b, notes in bars.items() if b in struck}
+
+
+def _moved(notes: frozenset[tuple[int, int]]) -> frozenset[tuple[int, int]]:
+    """A bar's notes moved so that its lowest is pitch 0: two bars that are one moved up or down
+    from the other give the same."""
+    lowest = min(p for _, p in notes)
+    return frozenset((step, p - lowest) for step, p in notes)
+
+
+def new_bars(piece: Composition, melody: PianoRoll | None = None) -> float:
+    """The share of the top line's bars (those where it strikes a note) that are not a bar of
+    ``melody``, the tune ``compose`` was given, note for note: the same notes at the same places
+    in the bar, moved up or down or not at all. Without ``melody``, the piece's theme (the tune's opening as
+    written) stands for the tune. A track that only plays the tune scores 0."""
+    top = _bars(piece.voices())
+    if melody is not None:
+        tune = _bars(whole_bars(melody))
+    else:
+        themes = [s for s in piece.sections if s.name == "theme"]
+        tune = {b: notes for b, notes in top.items() if any(s.start_bar <= b < s.start_bar + s.bars for s in themes)}
+    known = {_moved(notes) for notes in tune.values()}
+    return float(np.mean([_moved(notes) not in known for notes in top.values()])) if top else 0.0
+
+
+def flat_tops(audio: np.ndarray) -> int:
+    """How many times the wave is cut flat near the top (clipped): stretches of
+    ``FLAT_TOP_SAMPLES`` or more samples in a row, in one channel, all within
+    ``FLAT_TOP_RANGE_DB`` of the loudest sample and each within ``FLAT_TOP_TOLERANCE`` of the
+    peak level from the one before."""
+    x = np.asarray(audio, np.float64).reshape(len(audio), -1)
+    peak = float(np.abs(x).max()) if x.size else 0.0
+    if peak == 0.0:
+        return 0
+    near_top = np.abs(x) >= peak * 10 ** (-FLAT_TOP_RANGE_DB / 20)
+    level = (np.abs(np.diff(x, axis=0)) <= FLAT_TOP_TOLERANCE * peak) & near_top[1:] & near_top[:-1]
+    count = 0
+    for column in level.T:  # stretches of FLAT_TOP_SAMPLES samples: FLAT_TOP_SAMPLES - 1 level steps
+        edges = np.diff(np.concatenate([[0], column.astype(np.int8), [0]]))
+        count += int((np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1) >= FLAT_TOP_SAMPLES - 1).sum())
+    return count
+
+
+def judge(piece: Composition, audio: np.ndarray, melody: PianoRoll | None = None) -> list[Criterion]:
+    """The five criteria for a composed piece and its audio; ``melody`` is the tune it was
+    composed from (without it, originality compares the top line with the piece's theme)."""
     voices = piece.voices()
     values = piece.figures()
     bach = {k: mean for k, (mean, _) in bach_reference().items()}
-    written = piece.parameters.originality
+    new = new_bars(piece, melody)
     sound = measure(audio, SAMPLE_RATE)
+    clipped = flat_tops(audio)
     lowest = {k: low for k, (low, _) in COMPOSE_TARGETS.items()}
     most_parallels, ceiling, most_dc = (COMPOSE_TARGETS["parallels"][1], AUDIO_TARGETS["true_peak_dbtp"][1],
                                         AUDIO_TARGETS["max_window_dc"][1])
     flowing = COMPOSE_TARGETS["offbeat_motion"]
     tonic, _ = estimate_key(voices)
     final_bass = voices.notes(3)[-1].pitch % 12 if voices.notes(3) else -1
+    compared = "your melody" if melody is not None else "your theme (the melody's opening)"
+    clean = bool(clipped == 0) and sound.true_peak_dbtp <= ceiling and sound.max_window_dc < most_dc
     return [
-        Criterion("Originality", "share of the top line's notes the models wrote (a copy of your tune, "
-                  "even transposed, does not count)", written, f"at least {lowest['originality']:.2f}", written >= lowest["originality"], "Could you sing the tune back? What did the variation add that the theme did not have?"),
+        Criterion("Originality", f"share of the top line's bars (the harpsichord) that are new: not a bar of {compared} "
+                  "note for note, even moved up or down", new,
+                  f"at least {lowest['originality']:.2f}", new >= lowest["originality"],
+                  "Could you sing the tune back? What did the variation add that the theme did not have?"),
         Criterion("Rhythm", "share of off-beat 8ths that move (Bach: %.2f)" % bach["offbeat_motion"],
                   values["offbeat_motion"], f"{flowing[0]:g} to {flowing[1]:g}", flowing[0] <= values["offbeat_motion"] <= flowing[1],
                   "Does the pulse flow, and do the slow-downs at phrase ends feel like breathing?"),
@@ -56,10 +131,12 @@ def judge(piece: Composition, audio: np.ndarray) -> list[Criterion]:
                   values["chordal"], f"at least {lowest['chordal']:.2f}, parallels at most {most_parallels:g}",
                   values["chordal"] >= lowest["chordal"] and values["parallels"] <= most_parallels,
                   "Do the lower voices support the tune? Does the bass lead somewhere?"),
-        Criterion("Cleanliness of sound", "true peak in dBTP (0 would clip); largest DC offset of a second: %.4f; "
-                  "notes at least an 8th: %.2f" % (sound.max_window_dc, values["long_notes"]), sound.true_peak_dbtp,
-                  f"at most {ceiling:g} dBTP and no DC", sound.true_peak_dbtp <= ceiling and sound.max_window_dc < most_dc,
-                  "Any clicks, harsh clashes or muddy low notes? Is the tune clear above the pad?"),
+        Criterion("Cleanliness of sound", "peaks cut flat by clipping (the wave held at one level for 3 samples or "
+                  "more near the top: mastering turns them down but cannot round them again); true peak %.1f dBTP; "
+                  "largest DC offset of a second: %.4f; notes at least an 8th: %.2f"
+                  % (sound.true_peak_dbtp, sound.max_window_dc, values["long_notes"]), clipped,
+                  f"none, peak at most {ceiling:g} dBTP, no DC", clean,
+                  "Any crackle on loud notes, clicks, harsh clashes or muddy low notes? Is the tune clear above the pad?"),
         Criterion("The feeling it leaves", "short-term loudness range in LU; loudest 10 s from %.0f s of %.0f; ends on the "
                   "tonic: %s" % (sound.loudest_10s_start, len(audio) / SAMPLE_RATE, final_bass == tonic),
                   sound.loudness_range_lu, f"at least {AUDIO_TARGETS['loudness_range_lu'][0]:g} LU and a tonic ending",
