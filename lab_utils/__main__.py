@@ -468,7 +468,8 @@ def _compose(args: argparse.Namespace) -> int:
         return EXIT_USER_ERROR
     try:
         piece = compose(melody, harmonizer, enhancer, seconds=args.seconds, seed=args.seed, title=title)
-        metadata = upload_metadata(piece, melody_source=args.melody,
+        given = Path(args.melody).name if Path(args.melody).is_file() else args.melody  # a file: its name only
+        metadata = upload_metadata(piece, melody_source=given,
                                    models={"gan": _model_record(harmonizer.folder, args.gan or args.style),
                                            "arcnn": _model_record(enhancer.folder, args.arcnn)})
         paths = write_composition(piece, args.output, f"{name}-seed{args.seed}", force=args.force, metadata=metadata)

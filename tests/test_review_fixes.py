@@ -19,7 +19,7 @@ import pytest
 
 from conftest import REPO, band_folder, run_cli
 from lab_utils.midi import write_midi
-from lab_utils.samples import random_band_piece
+from lab_utils.samples import melody_roll, random_band_piece
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -100,6 +100,12 @@ def test_compose_json_records_models_without_this_machines_path(tmp_path):
         assert json.loads(written[name])["models"] == {"gan": gan, "arcnn": "models/arcnn"}
         assert str(REPO) not in written[name] and str(tmp_path) not in written[name]
     assert written["style"] == written["style again"]  # the same seed, the same bytes
+    (tmp_path / "tunes").mkdir()
+    tune = write_midi(melody_roll("twinkle"), tmp_path / "tunes" / "my tune.mid")
+    result = run_cli("compose", "--seconds", "30", "--melody", str(tune.resolve()), "-o", str(tmp_path / "file"))
+    assert result.returncode == 0, result.stderr
+    shown = next((tmp_path / "file").glob("*.json")).read_text()
+    assert json.loads(shown)["melody"] == "my tune.mid" and str(tmp_path) not in shown  # a file: its name only
     descriptions = {name: json.loads(text)["description"] for name, text in written.items()}
     assert "A GAN trained on Bach's chorales harmonized" in descriptions["default"]
     assert "A GAN trained on the palestrina style's pieces harmonized" in descriptions["style"]
