@@ -441,10 +441,9 @@ def _cross_style(harmonizer, dataset) -> dict:
 def _model_record(folder: Path, given: str | None) -> str:
     """A model folder as the track's JSON records it, the same on every machine: relative to the
     repository where it is in it (the shipped models), else by the name of the folder given."""
-    from .styles import REPOSITORY
+    from .files import in_repository
 
-    found = folder.resolve()
-    return found.relative_to(REPOSITORY).as_posix() if found.is_relative_to(REPOSITORY) else Path(given or found).name
+    return in_repository(folder) or Path(given or folder.resolve()).name
 
 
 def _compose(args: argparse.Namespace) -> int:

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .chorales import ARCNN_WINDOW_STEPS
+from .files import REPOSITORY
 from .midi import N_PITCHES, PianoRoll
 from .note_edits import EIGHTH, EditableNotes, EditCounts
 from .runtime import KerasRunner, LiteRunner, as_runner, export_tflite, load_runner
@@ -29,7 +30,7 @@ __all__ = ["ArcnnConfig", "ARCNN_CONFIGS", "build_unet", "flip_loss", "corrupt",
            "save_arcnn", "load_arcnn", "arcnn_folder", "SHIPPED_ARCNN", "enhance", "EditCounts",
            "load_scorer", "scorer", "Scorer", "Enhancer", "load_enhancer"]
 
-SHIPPED_ARCNN = Path(__file__).resolve().parent.parent / "models" / "arcnn"
+SHIPPED_ARCNN = REPOSITORY / "models" / "arcnn"
 ARCNN_WEIGHTS = "arcnn.weights.h5"  # the Keras weights, to train on
 ARCNN_TFLITE = "arcnn.tflite"  # the LiteRT copy, to run
 

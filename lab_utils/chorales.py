@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import atomic_path
+from .files import REPOSITORY, atomic_path, file_sha256
 from .midi import N_PITCHES, STEPS_PER_BEAT, Note, PianoRoll
 
 __all__ = [
@@ -44,7 +44,7 @@ GAN_WINDOW_STEPS = 32  # 2 bars of 4/4
 ARCNN_WINDOW_STEPS = 128  # 8 bars of 4/4
 MIN_MELODY_SHARE = 0.75  # a GAN window is kept where the soprano sounds this much of the time
 FORMAT_VERSION = 3
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"  # one folder per style
+DATA_DIR = REPOSITORY / "data"  # one folder per style
 DEFAULT_CACHE = DATA_DIR / "bach"
 NOTES_FILE = "chorales.npz"
 MANIFEST_FILE = "manifest.json"
@@ -276,10 +276,6 @@ def dataset_from(items: list[tuple[dict, np.ndarray]], skipped: dict, source_has
     return ChoraleDataset(chorale_list, dict(skipped), source_hash, roles=roles, name=name)
 
 
-def _file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def write_cache(dataset: ChoraleDataset, items: list[tuple[dict, np.ndarray]], sources: list[str],
                 cache_dir: Path, source_kind: str = "corpus") -> None:
     """Write the note arrays and manifest, each whole or not at all.
@@ -293,7 +289,7 @@ def write_cache(dataset: ChoraleDataset, items: list[tuple[dict, np.ndarray]], s
     with atomic_path(cache_dir / NOTES_FILE) as tmp:
         with open(tmp, "wb") as f:
             np.savez_compressed(f, notes=all_notes, counts=counts)
-        notes_sha256 = _file_sha256(Path(tmp))
+        notes_sha256 = file_sha256(tmp)
     manifest = {
         "format_version": FORMAT_VERSION,
         "source_hash": dataset.source_hash,
@@ -319,7 +315,7 @@ def read_cache(cache_dir: Path) -> ChoraleDataset:
     if manifest.get("format_version") != FORMAT_VERSION:
         raise ValueError("cache format changed")
     notes_path = cache_dir / NOTES_FILE
-    if _file_sha256(notes_path) != manifest["notes_sha256"]:
+    if file_sha256(notes_path) != manifest["notes_sha256"]:
         raise ValueError("note arrays do not match the manifest")
     metas = manifest["chorales"]
     if manifest["source_kind"] == "corpus" and _corpus_hash(manifest["sources"]) != manifest["corpus_hash"]:

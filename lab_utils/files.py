@@ -3,6 +3,7 @@ standard error for chatty C++ libraries."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -11,7 +12,25 @@ from contextlib import contextmanager
 from pathlib import Path
 
 __all__ = ["atomic_path", "atomic_folder", "complete_folder", "rename_new", "rename_all_new", "quiet_stderr",
-           "numbered_stems", "shown"]
+           "numbered_stems", "shown", "file_sha256", "REPOSITORY", "in_repository"]
+
+REPOSITORY = Path(__file__).resolve().parent.parent  # the workshop's folder: data/, models/, notebooks/
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """The SHA-256 of a file's bytes, read a megabyte at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def in_repository(path: str | os.PathLike) -> str | None:
+    """``path`` relative to the workshop's folder (as a/b, the same on every machine), or None
+    where it lies outside it."""
+    found = Path(path).resolve()
+    return found.relative_to(REPOSITORY).as_posix() if found.is_relative_to(REPOSITORY) else None
 
 
 def numbered_stems(stem: str) -> Iterator[str]:

@@ -12,6 +12,7 @@ import numpy as np
 import dataclasses
 
 from .chorales import BACH_ROLES, GAN_WINDOW_STEPS, Roles
+from .files import REPOSITORY
 
 __all__ = ["GanConfig", "CONFIGS", "crop", "fit_crop", "SHIPPED_MODEL", "GENERATOR_WEIGHTS", "GENERATOR_TFLITE",
            "generator_folder", "read_generator_config", "read_generator_style"]
@@ -71,7 +72,7 @@ def crop(windows: np.ndarray, config: GanConfig) -> np.ndarray:
     return windows[:, :, config.pitch_low : config.pitch_low + config.n_pitches]
 
 
-SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "models" / "gan"
+SHIPPED_MODEL = REPOSITORY / "models" / "gan"
 
 
 def generator_folder(path: str | Path | None = None) -> Path:

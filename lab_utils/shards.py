@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .chorales import GAN_WINDOW_STEPS, N_PITCHES, ChoraleDataset
-from .files import atomic_folder, atomic_path
+from .files import atomic_folder, atomic_path, file_sha256
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -54,40 +54,29 @@ def _record_bytes(n_roles: int) -> int:
     return GAN_WINDOW_STEPS * (N_PITCHES // 8) * n_roles
 
 
-def _piece_groups(dataset: ChoraleDataset) -> list[tuple[int, int]]:
-    """Consecutive training pieces, [start, end) indices, of about ``SHARD_WINDOWS`` windows each."""
-    groups, start, count = [], 0, 0
+def _write_shard(dataset: ChoraleDataset, first: int, path: Path, end: int | None = None) -> dict:
+    """Write one shard: the windows of the training pieces from ``first`` on, up to ``end`` or,
+    without it, up to the piece that brings them to ``SHARD_WINDOWS``; returns its manifest entry."""
     pieces = dataset.split(SPLIT)
-    for i, piece in enumerate(pieces):
-        count += len(dataset.piece_windows(piece)[0])
-        if count >= SHARD_WINDOWS:
-            groups.append((start, i + 1))
-            start, count = i + 1, 0
-    if start < len(pieces) or not groups:
-        groups.append((start, len(pieces)))
-    return groups
-
-
-def _write_shard(dataset: ChoraleDataset, pieces: tuple[int, int], path: Path) -> dict:
-    """Write one shard (the windows of training pieces [start, end)); returns its manifest entry."""
-    digest, windows = hashlib.sha256(), 0
+    digest, windows, at = hashlib.sha256(), 0, first
     with atomic_path(path) as tmp, open(tmp, "wb") as file:
-        for piece in dataset.split(SPLIT)[pieces[0] : pieces[1]]:
-            sounding = dataset.piece_windows(piece)[0]
+        while at < (len(pieces) if end is None else end) and (end is not None or windows < SHARD_WINDOWS):
+            sounding = dataset.piece_windows(pieces[at])[0]
             packed = np.packbits(sounding, axis=2).tobytes()
             file.write(packed)
             digest.update(packed)
-            windows += len(sounding)
-    return {"file": path.name, "windows": windows, "pieces": list(pieces), "sha256": digest.hexdigest()}
+            windows, at = windows + len(sounding), at + 1
+    return {"file": path.name, "windows": windows, "pieces": [first, at], "sha256": digest.hexdigest()}
 
 
 def write_shards(dataset: ChoraleDataset, folder: Path) -> dict:
     """Write the training split's windows as shards and their manifest into ``folder`` (whole or
-    not at all); one piece at a time, so memory does not grow with the collection."""
+    not at all); one piece at a time, each piece's windows made once, so memory does not grow
+    with the collection."""
     with atomic_folder(folder) as tmp:
-        groups = _piece_groups(dataset)
-        shards = [_write_shard(dataset, group, tmp / f"{SPLIT}-{k:05d}-of-{len(groups):05d}.bits")
-                  for k, group in enumerate(groups)]
+        shards = [_write_shard(dataset, 0, tmp / f"{SPLIT}-00000.bits")]
+        while shards[-1]["pieces"][1] < len(dataset.split(SPLIT)):
+            shards.append(_write_shard(dataset, shards[-1]["pieces"][1], tmp / f"{SPLIT}-{len(shards):05d}.bits"))
         manifest = {"format": FORMAT, "source_hash": dataset.source_hash, "split": SPLIT,
                     "shape": [GAN_WINDOW_STEPS, N_PITCHES, len(dataset.roles.names)],
                     "record_bytes": _record_bytes(len(dataset.roles.names)),
@@ -95,14 +84,6 @@ def write_shards(dataset: ChoraleDataset, folder: Path) -> dict:
                     "windows": sum(s["windows"] for s in shards), "shards": shards}
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1))
     return manifest
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _read_manifest(folder: Path) -> dict:
@@ -124,7 +105,7 @@ def _broken(folder: Path, manifest: dict) -> list[tuple[dict, str]]:
         path = folder / shard["file"]
         if not path.is_file():
             broken.append((shard, "missing"))
-        elif path.stat().st_size != shard["windows"] * manifest["record_bytes"] or _sha256(path) != shard["sha256"]:
+        elif path.stat().st_size != shard["windows"] * manifest["record_bytes"] or file_sha256(path) != shard["sha256"]:
             broken.append((shard, "damaged (its SHA-256 differs from shards.json)"))
     return broken
 
@@ -157,7 +138,7 @@ def repair_shards(dataset: ChoraleDataset) -> list[str]:
         return [s["file"] for s in write_shards(dataset, folder)["shards"]]
     written = []
     for shard, _ in _broken(folder, manifest):
-        entry = _write_shard(dataset, tuple(shard["pieces"]), folder / shard["file"])
+        entry = _write_shard(dataset, shard["pieces"][0], folder / shard["file"], end=shard["pieces"][1])
         if entry != shard:
             raise ShardError(f"{shard['file']} came out different from shards.json: the dataset changed "
                              f"since; build it again")

@@ -40,7 +40,7 @@ import numpy as np
 
 from .chorales import (BACH_ROLES, DATA_DIR, GAN_WINDOW_STEPS, SPLITS, VOICES, ChoraleDataset,
                        Roles, dataset_from, split_of, tune_signature, write_cache)
-from .files import atomic_folder, atomic_path, complete_folder, numbered_stems
+from .files import REPOSITORY, atomic_folder, atomic_path, complete_folder, file_sha256, in_repository, numbered_stems
 from .metrics import stored_reference
 from .midi import MELODY_NAME_HINTS, MidiPart, Note
 from .music_files import MUSIC_SUFFIXES, ReadPiece, corpus_dir, read_music_file
@@ -57,7 +57,6 @@ READ_CACHE = STYLES_DIR / ".read"  # every file's reading, by content hash: a se
 ANY_METER = "any"
 BACH_METER = ANY_METER  # the chorales keep their 3/4 beside their 4/4, as they always have
 REPORT_FILE = "report.json"
-REPOSITORY = DATA_DIR.parent  # folders in it (a style's source, a model) are recorded relative to it
 IN_CORPUS = " in music21's corpus"  # ends the source a style built from the corpus records
 REPORT_PICTURE = "report.png"
 MAPPING_FILE = "roles.json"  # in the music folder: overrides the role rule, per file name pattern
@@ -122,10 +121,6 @@ def corpus_sources(composer: str) -> list[Source]:
 
 # --- reading, with a cache by content ------------------------------------------------------
 
-def _content_key(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _cached_read(path: Path, key: str, cache: Path, reread: bool) -> ReadPiece | str:
     """A file's reading from the cache, else read (and cached); a string is why it is unusable."""
     stored = cache / f"{key}.json"
@@ -146,7 +141,7 @@ def _read_one(job: tuple[str, str, bool]) -> tuple[str, ReadPiece | str]:
     """Worker: (path, cache folder, reread) -> (content key, reading or reason)."""
     path, cache, reread = job
     try:
-        key = f"{_content_key(Path(path))}-{READER_VERSION}"
+        key = f"{file_sha256(path)}-{READER_VERSION}"
     except OSError as exc:
         return "", f"unreadable: {exc.strerror or type(exc).__name__}"
     return key, _cached_read(Path(path), key, Path(cache), reread)
@@ -656,8 +651,7 @@ def corpus_description(composer: str) -> str:
 def folder_description(folder: str | os.PathLike) -> str:
     """The source a style built from a folder records: relative to the repository where the folder
     is in it (as notebook 08 records it), else absolute, so that any working folder finds it again."""
-    path = Path(folder).resolve()
-    return path.relative_to(REPOSITORY).as_posix() if path.is_relative_to(REPOSITORY) else str(path)
+    return in_repository(folder) or str(Path(folder).resolve())
 
 
 def _same_source(recorded: str, source: str) -> bool:
