@@ -52,8 +52,9 @@ lint: setup
 	$(PY) -m ruff check .
 
 # The unit tests alone (under 90 s on 2 cores): what a change is checked with while working.
+# The unit tests on every core (pytest-xdist; a test file stays on one worker).
 test-fast: setup
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -m "not slow" -n auto --dist loadfile
 
 lab: setup
 	$(VENV)/bin/jupyter lab notebooks/

@@ -19,7 +19,7 @@ import pyloudnorm
 from scipy import ndimage, signal
 
 __all__ = ["sample_peaks", "DC_CUTOFF_HZ", "TARGET_LUFS", "CEILING_DBTP", "SHORT_TERM_SECONDS", "Mastered", "remove_dc", "true_peak_dbtp",
-           "short_term_loudness", "master", "measure"]
+           "short_term_loudness", "master", "measure", "OVERSAMPLING", "INTERPOLATOR", "OVERSHOOT"]
 
 DC_CUTOFF_HZ = 20.0  # the high-pass: below what a listener hears, above the pad's drift
 TARGET_LUFS = -14.0  # integrated loudness of streaming services; the issue allows -16 to -13
@@ -37,12 +37,12 @@ CHANNEL_GAINS = (1.0, 1.0, 1.0, 1.41, 1.41)  # left, right, centre, surrounds
 
 # resample_poly's own 4x interpolation filter (its default design), spelled out so that the bound
 # below belongs to the filter that runs. Each oversampled value is one polyphase branch of it
-# applied to the samples within _REACH, so it is at most _OVERSHOOT (2.24, +7 dB) times the
+# applied to the samples within REACH, so it is at most OVERSHOOT (2.24, +7 dB) times the
 # largest of them: the most an inter-sample peak can exceed the sample peak (a hair of margin
 # covers float32 rounding).
-_INTERPOLATOR = signal.firwin(20 * OVERSAMPLING + 1, 1 / OVERSAMPLING, window=("kaiser", 5.0)).astype(np.float32)
-_REACH = len(_INTERPOLATOR) // (2 * OVERSAMPLING) + 1
-_OVERSHOOT = 1.0001 * OVERSAMPLING * max(float(np.abs(_INTERPOLATOR[p::OVERSAMPLING]).sum()) for p in range(OVERSAMPLING))
+INTERPOLATOR = signal.firwin(20 * OVERSAMPLING + 1, 1 / OVERSAMPLING, window=("kaiser", 5.0)).astype(np.float32)
+REACH = len(INTERPOLATOR) // (2 * OVERSAMPLING) + 1
+OVERSHOOT = 1.0001 * OVERSAMPLING * max(float(np.abs(INTERPOLATOR[p::OVERSAMPLING]).sum()) for p in range(OVERSAMPLING))
 
 
 @dataclass(frozen=True)
@@ -74,12 +74,12 @@ def sample_peaks(audio: np.ndarray, floor: float) -> np.ndarray:
     gathered stretches gives the very values it gives on the whole audio): a few percent of a track.
     """
     audio = audio.astype(np.float32).reshape(len(audio), -1)
-    hot = np.abs(audio).max(axis=1) * _OVERSHOOT > floor
-    loud = ndimage.maximum_filter1d(hot, 2 * _REACH + 1)
-    needed = np.flatnonzero(ndimage.maximum_filter1d(hot, 4 * _REACH + 1))
+    hot = np.abs(audio).max(axis=1) * OVERSHOOT > floor
+    loud = ndimage.maximum_filter1d(hot, 2 * REACH + 1)
+    needed = np.flatnonzero(ndimage.maximum_filter1d(hot, 4 * REACH + 1))
     peaks = np.full(len(audio), floor, np.float32)
     if len(needed):
-        oversampled = signal.resample_poly(audio[needed], OVERSAMPLING, 1, axis=0, window=_INTERPOLATOR)
+        oversampled = signal.resample_poly(audio[needed], OVERSAMPLING, 1, axis=0, window=INTERPOLATOR)
         exact = np.abs(oversampled).reshape(len(needed), -1).max(axis=1)
         peaks[loud] = exact[np.searchsorted(needed, np.flatnonzero(loud))]
     return peaks

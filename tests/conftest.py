@@ -85,3 +85,14 @@ def band_folder(folder: Path, n: int = 10) -> Path:
     for seed in range(n):
         write_midi(random_band_piece(seed), folder / f"song{seed:02d}.mid")
     return folder
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The chorales' training shards, written once before any test trains: under pytest-xdist
+    (make test-fast) two workers would otherwise both write them on a fresh clone."""
+    if hasattr(session.config, "workerinput"):  # an xdist worker: the controller has done it
+        return
+    from lab_utils.chorales import load_dataset
+    from lab_utils.shards import ensure_shards
+
+    ensure_shards(load_dataset(progress=False))

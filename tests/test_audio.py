@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import soundfile
@@ -25,9 +28,8 @@ def test_soundfont_rendering(dataset):
     assert audio.synthesizer_name().startswith("TinySoundFont")
 
 
-def test_fallback_sounds_like_an_instrument(monkeypatch, capsys):
+def test_fallback_sounds_like_an_instrument(monkeypatch):
     monkeypatch.setattr(audio, "find_soundfont", lambda: None)
-    monkeypatch.setattr(audio, "_warned_fallback", False)
     roll = melody_roll("A4-- A4--", tempo=60.0)  # 440 Hz for 6 s
     roll.programs = [6]  # harpsichord
     sound = audio.synthesize(roll)
@@ -37,8 +39,20 @@ def test_fallback_sounds_like_an_instrument(monkeypatch, capsys):
     fundamental = spectrum[np.abs(freqs - 440) < 3].max()
     overtone = spectrum[np.abs(freqs - 880) < 3].max()
     assert overtone > 0.2 * fundamental  # harmonics, not a bare sine
-    audio.synthesize(roll)
-    assert capsys.readouterr().err.count("built-in synthesizer") == 1  # said once
+
+
+def _python(code: str) -> subprocess.CompletedProcess:
+    """``code`` run in a fresh Python (this package's state as a new process starts it)."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+
+
+def test_fallback_is_said_once_a_process():
+    said = _python("from lab_utils import audio\n"
+                   "from lab_utils.samples import melody_roll\n"
+                   "audio.find_soundfont = lambda: None\n"
+                   "for _ in range(3):\n"
+                   "    audio.synthesize(melody_roll('C4 E4 G4'))\n").stderr
+    assert said.count("built-in synthesizer") == 1, said
 
 
 @pytest.mark.parametrize("suffix", [".wav", ".mp3"])
@@ -135,10 +149,10 @@ def test_interpolator_is_resample_polys_own_and_its_bound_holds():
 
     noise = np.random.default_rng(0).standard_normal((5000, 2)).astype(np.float32)
     default = signal.resample_poly(noise, 4, 1, axis=0)
-    np.testing.assert_array_equal(default, signal.resample_poly(noise, 4, 1, axis=0, window=mastering._INTERPOLATOR))
-    reached = max(np.abs(signal.resample_poly(np.sign(mastering._INTERPOLATOR[::-1][k::4]), 4, 1)).max()
+    np.testing.assert_array_equal(default, signal.resample_poly(noise, 4, 1, axis=0, window=mastering.INTERPOLATOR))
+    reached = max(np.abs(signal.resample_poly(np.sign(mastering.INTERPOLATOR[::-1][k::4]), 4, 1)).max()
                   for k in range(4))  # samples whose signs line up with one polyphase branch: the worst case
-    assert 0.999 * mastering._OVERSHOOT <= reached <= mastering._OVERSHOOT < 2.3  # the bound holds and is tight
+    assert 0.999 * mastering.OVERSHOOT <= reached <= mastering.OVERSHOOT < 2.3  # the bound holds and is tight
 
 
 def test_short_term_loudness_matches_pyloudnorm_window_by_window(chorale_audio):
@@ -224,10 +238,15 @@ def test_one_soundfont_load_serves_every_render_unchanged():
     np.testing.assert_array_equal(renders[0], (raw * (audio.PEAK / np.abs(raw).max())).astype(np.float32))
 
 
-def test_preload_without_a_soundfont_does_nothing(monkeypatch):
-    monkeypatch.setattr(audio, "find_soundfont", lambda: None)
-    monkeypatch.setattr(audio, "_warned_fallback", True)
-    loaded = audio._font
-    audio.preload_soundfont()
-    assert audio._font is loaded  # no loading begun
-    assert len(audio.synthesize(melody_roll("C4 E4 G4"))) > 0  # the built-in synthesizer, as before
+def test_preload_without_a_soundfont_does_nothing():
+    out = _python("import sys, threading\n"
+                  "from lab_utils import audio\n"
+                  "from lab_utils.samples import melody_roll\n"
+                  "audio.find_soundfont = lambda: None\n"
+                  "audio.preload_soundfont()\n"
+                  "print(sorted(t.name for t in threading.enumerate()))\n"
+                  "print('tinysoundfont' in sys.modules)\n"
+                  "print(len(audio.synthesize(melody_roll('C4 E4 G4'))))\n").stdout.split("\n")
+    assert out[0] == "['MainThread']"  # no loading thread begun
+    assert out[1] == "False"  # nor the synthesizer imported
+    assert int(out[2]) > 0  # the built-in synthesizer plays, as before

@@ -115,3 +115,16 @@ def test_with_an_nvidia_driver_tensorflow_comes_with_cuda(runtime, tmp_path):
         assert "tensorflow[and-cuda]<2.22,>=2.17" in listed.stdout.split(), listed.stdout
     without = subprocess.run([runtime, INSTALL, "--list"], capture_output=True, text=True, check=True)
     assert "tensorflow[and-cuda]" not in without.stdout
+
+
+def test_pyproject_declares_what_requirements_txt_lists():
+    """`pip install .` gets the same packages and ranges as `make setup`: the runtime lines as
+    dependencies, the `# dev` lines as the `dev` extra."""
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    lines = [line for line in (REPO / "requirements.txt").read_text().splitlines() if line.split("#", 1)[0].strip()]
+    runtime = [str(Requirement(line.split("#", 1)[0])) for line in lines if "# dev" not in line]
+    dev = [str(Requirement(line.split("#", 1)[0])) for line in lines if "# dev" in line]
+    assert [str(Requirement(spec)) for spec in project["dependencies"]] == runtime
+    assert [str(Requirement(spec)) for spec in project["optional-dependencies"]["dev"]] == dev
