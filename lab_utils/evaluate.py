@@ -207,11 +207,14 @@ AUDIO_TARGETS = {"integrated_lufs": (-16.0, -13.0), "true_peak_dbtp": (-60.0, -1
                  "loudness_range_lu": (6.0, 60.0), "loudest_third": (1.0, 1.0)}
 
 
-def _piece_figures(piece, audio: bool) -> dict[str, float]:
-    """A composition's figures: its four voices in the tune's key, its originality, and with
-    ``audio`` the mastered audio's (``loudest_third`` is 1 where the loudest 10 s start in the
-    last third)."""
-    values = dict(piece.figures(), originality=piece.parameters.originality)
+def _piece_figures(piece, melody: PianoRoll, audio: bool) -> dict[str, float]:
+    """A composition's figures: its four voices in the tune's key, its originality (judging's:
+    the share of the top line's bars that are not a bar of ``melody``, the tune it was composed
+    from), and with ``audio`` the mastered audio's (``loudest_third`` is 1 where the loudest
+    10 s start in the last third)."""
+    from .judging import new_bars  # judging reads this module's targets
+
+    values = dict(piece.figures(), originality=new_bars(piece, melody))
     if audio:
         from .audio import SAMPLE_RATE
         from .export import render_audio
@@ -234,9 +237,11 @@ def evaluate_composer(composer: Callable[[PianoRoll, int], object], dataset: Cho
     def meets(values: dict[str, float]) -> bool:
         return all(low <= values[f] <= high for f, (low, high) in targets.items())
 
-    pieces = {f"{name} seed {seed}": _piece_figures(composer(melody_roll(name), seed), audio)
-              for name in MELODIES for seed in seeds}
-    unseen = {c.id: _piece_figures(composer(c.roll().track(0), 0), audio) for c in dataset.split("test")[:n_unseen]}
+    tunes = {name: melody_roll(name) for name in MELODIES}
+    pieces = {f"{name} seed {seed}": _piece_figures(composer(melody, seed), melody, audio)
+              for name, melody in tunes.items() for seed in seeds}
+    sopranos = {c.id: c.roll().track(0) for c in dataset.split("test")[:n_unseen]}
+    unseen = {name: _piece_figures(composer(melody, 0), melody, audio) for name, melody in sopranos.items()}
     keys = (*targets, "voices", *(("loudest_10s_start", "seconds") if audio else ()))
     return {
         "tunes": {name: {k: v[k] for k in keys} for name, v in pieces.items()},
