@@ -451,7 +451,9 @@ def _compose(args: argparse.Namespace) -> int:
 
     preload_soundfont()  # its file is read while the models make the music
     from .compose import compose
-    from .export import upload_metadata, write_composition
+    from .export import preload_writers, upload_metadata, write_composition
+
+    preload_writers()  # imported while the models run
     from .melody_source import MelodyError, melody_from
 
     try:

@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,7 +21,23 @@ from .files import numbered_stems, rename_all_new
 from .melody_source import MelodyError
 from .midi import STEPS_PER_BEAT
 
-__all__ = ["render_audio", "plot_composition", "upload_metadata", "output_names", "candidate_names", "write_composition", "SUFFIXES"]
+__all__ = ["preload_writers", "render_audio", "plot_composition", "upload_metadata", "output_names", "candidate_names", "write_composition", "SUFFIXES"]
+
+
+def _import_writers() -> None:
+    import matplotlib.pyplot  # noqa: F401
+
+    from . import mastering  # noqa: F401  (pyloudnorm and scipy.signal: most of the wait)
+
+
+def preload_writers() -> threading.Thread:
+    """Start importing what writing a track needs (mastering's pyloudnorm and scipy.signal, and
+    matplotlib: about 1 s) in a background thread. Call it before the models make the music:
+    their forward passes run in LiteRT without holding the GIL, so the imports run beside them.
+    An import the main thread asks for meanwhile waits for this one to finish it."""
+    thread = threading.Thread(target=_import_writers, name="import writers", daemon=True)
+    thread.start()
+    return thread
 
 
 def render_audio(composition: Composition) -> np.ndarray:
