@@ -23,13 +23,13 @@ NO_TENSORFLOW = """
 import sys
 from lab_utils.__main__ import main
 codes = [main(a) for a in ({commands})]
-print(codes, sorted(m for m in ("tensorflow", "keras", "tf_keras") if m in sys.modules))
+print(codes, sorted(m for m in ("tensorflow", "keras", "tf_keras", "music21") if m in sys.modules))
 """
 
 
 def test_commands_make_music_without_importing_tensorflow(tmp_path):
     """harmonize, enhance and compose in one fresh process: all succeed, and neither
-    TensorFlow nor Keras was ever imported."""
+    TensorFlow nor Keras was ever imported (nor music21, 0.7 s of imports for a key estimate)."""
     tune = tmp_path / "tune.mid"
     write_midi(melody_roll("ode_to_joy"), tune)
     commands = ", ".join(repr(c) for c in (
