@@ -1,7 +1,8 @@
 """Regenerate the README's gallery from the shipped models: python docs/make_gallery.py
 
 Writes the challenge track's piano roll with its loudness curve and a compressed MP3 (Twinkle Twinkle, seed 0, 60 s,
-as `make compose` makes it), the GAN's loss and figure curves, and the AR-CNN's loss curves.
+as `make compose` makes it), the GAN's loss and figure curves, inside the harmonizer on Twinkle's first bar (Lab 3),
+and the AR-CNN's loss curves.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from lab_utils.export import plot_composition, render_audio  # noqa: E402
 from lab_utils.melody_source import melody_from  # noqa: E402
 from lab_utils.gan import SHIPPED_MODEL  # noqa: E402
 from lab_utils.harmonize import load_harmonizer  # noqa: E402
-from lab_utils.plots import plot_curves, plot_figures_vs_bach, plot_losses, read_log  # noqa: E402
+from lab_utils.plots import plot_curves, plot_figures_vs_bach, plot_generator_scores, plot_losses, read_log  # noqa: E402
 
 
 def main() -> None:
@@ -39,6 +40,8 @@ def main() -> None:
     bach = json.loads((SHIPPED_MODEL / "evaluation.json").read_text())["bach_reference"]
     plot_figures_vs_bach(gan_log, {k: tuple(v) for k, v in bach.items()}).savefig(
         DOCS / "gan_figures.png", dpi=70, metadata={"Software": None})
+    plot_generator_scores(melody, load_harmonizer(), bars=(1, 2)).savefig(
+        DOCS / "gan_wishes.png", dpi=70, metadata={"Software": None})
     plot_curves(read_log(SHIPPED_ARCNN / "log.csv"), ("loss", "val_loss"), smooth=1).savefig(
         DOCS / "arcnn_loss.png", dpi=70, metadata={"Software": None})
     for path in sorted(DOCS.iterdir()):
