@@ -7,6 +7,9 @@ its onset roll. The key comes from music21's Krumhansl-Schmuckler analysis: its 
 rule, computed on 12 numbers with numpy, since importing music21 takes longer (0.7 s) than
 everything else a command does before its first note (tests/test_metrics.py checks the answers
 are music21's on every chorale).
+
+``musegan_figures`` gives ``pypianoroll.metrics``' own figures (MuseGAN's) beside them, from its
+functions where version 1.0.4 computes them right and by MuseGAN's definitions where it does not.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from .midi import STEPS_PER_BEAT, PianoRoll, top_pitches
 
 __all__ = ["FIGURES", "bach_reference", "figures", "estimate_key", "distance_to_bach", "reference_from",
            "stored_reference", "summarize", "key_scale", "CHORDS", "enhancement_figures", "beat_pitches",
-           "TEACHER_FIGURES", "voice_leading_faults", "beat_table", "note_changes"]
+           "TEACHER_FIGURES", "voice_leading_faults", "beat_table", "note_changes", "MUSEGAN_FIGURES",
+           "musegan_figures", "musegan_table"]
 
 FIGURES = ("in_key", "consonant", "chordal", "parallels", "long_notes", "voices",
            "block_attacks", "offbeat_motion")
@@ -276,3 +280,116 @@ def beat_table(roll: PianoRoll) -> str:
                  for k, (p, n) in enumerate(zip(row, new))]
         lines.append(f"{label:8s} " + " ".join(f"{c:>6s}" for c in cells))
     return "\n".join(lines)
+
+
+# pypianoroll's metrics (those MuseGAN reported), in words; the notes say how each is computed
+MUSEGAN_FIGURES = {
+    "empty_beats": "empty beats: share of beats where no voice sounds",
+    "pitches_used": "pitches used: different pitches in the piece",
+    "pitch_classes_used": "pitch classes used: different note names (C, C#, D, ...)",
+    "pitch_range": "pitch range: semitones from the lowest note to the highest",
+    "polyphony": "polyphony: share of 16ths where 3 or more different pitches sound",
+    "qualified_notes": "qualified notes: share of notes at least an 8th long",
+    "in_scale": "in scale: share of the notes in the piece's key, each weighted by its length (minor: natural minor)",
+    "tonal_distance": "tonal distance: how far apart two voices' notes lie on the circles of fifths and thirds",
+}
+_MUSEGAN_SOURCES = {
+    "empty_beats": "pypianoroll, 1 − its value [a]",
+    "pitches_used": "pypianoroll",
+    "pitch_classes_used": "pypianoroll, pitches reordered [b]",
+    "pitch_range": "pypianoroll",
+    "polyphony": "pypianoroll",
+    "qualified_notes": "computed here [c]",
+    "in_scale": "pypianoroll, pitches reordered [b]",
+    "tonal_distance": "computed here [d]",
+}
+_MUSEGAN_NOTES = (
+    "[a] pypianoroll 1.0.4's `empty_beat_rate` returns the share of beats that are *not* empty.",
+    "[b] pypianoroll 1.0.4 adds up each run of 10 neighbouring pitches as one \"pitch class\"; the pitches are "
+    "handed to it reordered (the octaves of C first, then those of C#, ...) so that each run is one note name.",
+    "[c] MuseGAN's definition, computed here because pypianoroll 1.0.4's `qualified_note_rate` fails on an "
+    "on/off piano roll and pairs the start of one note with the end of another.",
+    "[d] MuseGAN's definition, computed here because pypianoroll 1.0.4's `tonal_distance` applies the tonal map "
+    "to the time steps of a beat instead of its 12 note names (at 4 steps per beat it stops with an error).",
+)
+# Harte, Sandler and Gasser's tonal map (MuseGAN's tonal distance): each pitch class to a point on the
+# circle of fifths, of minor thirds and of major thirds, radii 1, 1 and 0.5
+_TONAL_MAP = np.array([radius * f(np.arange(12) * turn * np.pi)
+                       for radius, turn in ((1.0, 7 / 6), (1.0, 3 / 2), (0.5, 2 / 3)) for f in (np.sin, np.cos)])
+
+
+def _by_pitch_class(roll2d: np.ndarray) -> np.ndarray:
+    """The 120 lowest pitches reordered every C (MIDI 0, 12, ..., 108), then every C# (1, 13, ...), ...:
+    pypianoroll 1.0.4 sums pitches 10i..10i+9 as pitch class i, which then holds exactly pitch class i."""
+    if roll2d[:, 120:].any():
+        raise ValueError("a pitch above B8 (MIDI 119): pypianoroll 1.0.4 cannot sort it into a pitch class")
+    reordered = np.zeros_like(roll2d)
+    reordered[:, :120] = roll2d[:, :120].reshape(-1, 10, 12).transpose(0, 2, 1).reshape(-1, 120)
+    return reordered
+
+
+def musegan_figures(roll: PianoRoll, key: tuple[int, str] | None = None) -> dict[str, float]:
+    """pypianoroll's metrics (MuseGAN's) of a piece, one value per ``MUSEGAN_FIGURES`` key.
+
+    Taken from ``pypianoroll.metrics`` 1.0.4 on ``roll.to_multitrack()`` with its voices blended:
+    ``pitches_used``, ``pitch_range``, ``polyphony`` (steps with more than 2 pitches), ``empty_beats``
+    (1 - ``empty_beat_rate``, which returns the share of non-empty beats), and ``pitch_classes_used`` and
+    ``in_scale`` on the pitches reordered by ``_by_pitch_class`` (its chroma groups neighbouring pitches).
+    ``in_scale`` is in the piece's key (``estimate_key`` unless given), minor as the natural minor.
+    Beats are whole beats from the first one after the pickup.
+
+    Computed here, by MuseGAN's definitions, as pypianoroll 1.0.4's functions get them wrong:
+    ``qualified_notes``, the share of notes lasting at least 2 steps (an 8th), a note being a pitch
+    sounding without a break in one voice (no onsets: two repeated quarters are one half note);
+    ``tonal_distance``, on each beat where both voices sound, the Euclidean distance between the
+    two voices' tonal centroids (Harte et al.: the beat's pitch classes, weighted by how long they
+    sound, mapped onto the circles of fifths, minor and major thirds), averaged over those beats
+    and then over every pair of voices.
+    """
+    from pypianoroll import metrics as pm
+
+    tracks = [track.pianoroll for track in roll.to_multitrack().tracks]
+    blend = np.any(tracks, axis=0)
+    start = roll.pickup_steps % STEPS_PER_BEAT
+    n_beats = (roll.n_steps - start) // STEPS_PER_BEAT
+    beats = slice(start, start + n_beats * STEPS_PER_BEAT)
+    tonic, mode = key or estimate_key(roll)
+    by_pitch_class = _by_pitch_class(blend)
+
+    lengths = []
+    for track in tracks:  # pitch by pitch, so that each start pairs with its own end
+        changes = np.diff(np.pad(track.astype(np.int8), ((1, 1), (0, 0))), axis=0).T
+        lengths += list(np.nonzero(changes < 0)[1] - np.nonzero(changes > 0)[1])
+
+    def centroids(track: np.ndarray) -> np.ndarray:  # (beats, 6); NaN where the voice is silent
+        steps = track[beats].reshape(n_beats, STEPS_PER_BEAT, track.shape[1]).sum(axis=1)  # steps each pitch sounds
+        chroma = np.pad(steps, ((0, 0), (0, 4))).reshape(n_beats, 11, 12).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (chroma / chroma.sum(axis=1, keepdims=True)) @ _TONAL_MAP.T
+
+    points = [centroids(track) for track in tracks]
+    pairs = [np.linalg.norm(points[i] - points[j], axis=1) for i, j in combinations(range(len(tracks)), 2)]
+    pairs = [np.nanmean(d) for d in pairs if not np.isnan(d).all()]
+    return {
+        "empty_beats": 1.0 - float(pm.empty_beat_rate(blend[beats], STEPS_PER_BEAT)),
+        "pitches_used": float(pm.n_pitches_used(blend)),
+        "pitch_classes_used": float(pm.n_pitch_classes_used(by_pitch_class)),
+        "pitch_range": float(pm.pitch_range(blend)),
+        "polyphony": float(pm.polyphonic_rate(blend)),
+        "qualified_notes": float(np.mean(np.array(lengths) >= 2)) if lengths else np.nan,
+        "in_scale": float(pm.in_scale_rate(by_pitch_class, root=(tonic + 3) % 12, mode=mode)),  # root 0 = A
+        "tonal_distance": float(np.mean(pairs)) if pairs else np.nan,
+    }
+
+
+def musegan_table(gan: list[PianoRoll], bach: list[PianoRoll]) -> str:
+    """Markdown: pypianoroll's metrics (``musegan_figures``), mean ± spread over the GAN's pieces and
+    over Bach's, a row per figure, with how each is computed and notes on pypianoroll 1.0.4's faults."""
+    columns = [[musegan_figures(roll) for roll in pieces] for pieces in (gan, bach)]
+    lines = [f"| figure | GAN ({len(gan)} pieces) | Bach ({len(bach)} chorales) | computed by |", "|---|---|---|---|"]
+    for f, words in MUSEGAN_FIGURES.items():
+        digits = 1 if f in ("pitches_used", "pitch_classes_used", "pitch_range") else 2
+        cells = [f"{np.mean([v[f] for v in values]):.{digits}f} ± {np.std([v[f] for v in values]):.{digits}f}"
+                 for values in columns]
+        lines.append(f"| {words} | {cells[0]} | {cells[1]} | {_MUSEGAN_SOURCES[f]} |")
+    return "\n".join(lines) + "\n\n" + "\n\n".join(_MUSEGAN_NOTES)
