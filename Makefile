@@ -51,8 +51,8 @@ test: setup lint
 lint: setup
 	$(PY) -m ruff check .
 
-# The unit tests alone (under 90 s on 2 cores): what a change is checked with while working.
-# The unit tests on every core (pytest-xdist; a test file stays on one worker).
+# The unit tests alone, on every core (pytest-xdist; a test file stays on one worker): under
+# 90 s on 2 cores, what a change is checked with while working.
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow" -n auto --dist loadfile
 

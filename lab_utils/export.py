@@ -25,9 +25,12 @@ __all__ = ["preload_writers", "render_audio", "plot_composition", "upload_metada
 
 
 def _import_writers() -> None:
-    import matplotlib.pyplot  # noqa: F401
+    try:
+        import matplotlib.pyplot  # noqa: F401
 
-    from . import mastering  # noqa: F401  (pyloudnorm and scipy.signal: most of the wait)
+        from . import mastering  # noqa: F401  (pyloudnorm and scipy.signal: most of the wait)
+    except ImportError:  # the main thread's own import meets it again, where it is reported
+        pass
 
 
 def preload_writers() -> threading.Thread:
