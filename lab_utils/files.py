@@ -3,6 +3,7 @@ standard error for chatty C++ libraries."""
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
 import shutil
@@ -132,27 +133,56 @@ def _beside(path: Path, ending: str) -> Path:
     return path.with_name(path.name + ending)
 
 
+def _writer_alive(scratch: Path, path: Path) -> bool:
+    """Whether the process that made ``atomic_folder``'s scratch folder ``PATH.<pid>.<tag>.tmp``
+    still runs (on this machine)."""
+    parts = scratch.name[len(path.name) + 1 :].split(".")  # [pid, tag, "tmp"]; the tag has no dot
+    if len(parts) != 3 or not parts[0].isdigit():
+        return True  # not one of ours (another folder's, say "NAME.5"'s): leave it
+    pid = parts[0]
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it runs, as another user
+        return True
+    return True
+
+
 @contextmanager
 def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield an empty folder ``PATH.tmp`` to fill; on success it takes the place of ``path``.
+    """Yield an empty scratch folder beside ``path`` to fill; on success it takes the place of ``path``.
 
     Whenever the process dies, a whole folder is left: ``path`` as it was or as it is now, or,
     between the two renames of the swap, the previous one as ``PATH.old`` (see
-    ``complete_folder``). A failure while filling leaves ``path`` as it was.
+    ``complete_folder``). A failure while filling leaves ``path`` as it was. Each writer fills
+    its own ``PATH.<pid>.<tag>.tmp`` (those of writers that died are removed), so two writing the
+    same folder at once (two trainings making the same shards) both succeed: the first to finish
+    puts its folder in place, and one that finds another's folder put there while it swapped
+    keeps that one.
     """
     path = Path(path)
-    tmp, old = _beside(path, ".tmp"), _beside(path, ".old")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    old = _beside(path, ".old")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for scratch in path.parent.glob(f"{glob.escape(path.name)}.*.tmp"):
+        if not _writer_alive(scratch, path):
+            shutil.rmtree(scratch, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent))
     try:
         yield tmp
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    if path.exists():
-        shutil.rmtree(old, ignore_errors=True)
-        path.rename(old)
-    tmp.rename(path)
+    try:
+        if path.exists():
+            shutil.rmtree(old, ignore_errors=True)
+            path.rename(old)
+        tmp.rename(path)
+    except OSError:
+        if not path.is_dir():
+            raise  # another writer's whole folder did not take the place meanwhile
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # gone where it took the place of path
     shutil.rmtree(old, ignore_errors=True)
 
 

@@ -89,7 +89,7 @@ def band_folder(folder: Path, n: int = 10) -> Path:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """The chorales' training shards, written once before any test trains: under pytest-xdist
-    (make test-fast) two workers would otherwise both write them on a fresh clone."""
+    (make test-fast) each worker would otherwise write them on a fresh clone."""
     if hasattr(session.config, "workerinput") or not getattr(session.config.option, "numprocesses", None):
         return  # an xdist worker (the controller has done it), or no workers at all
     from lab_utils.chorales import load_dataset

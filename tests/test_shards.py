@@ -4,6 +4,7 @@ written again alone, and a style's build split into parts that merge without rea
 from __future__ import annotations
 
 import hashlib
+import os
 import json
 import shutil
 
@@ -118,3 +119,48 @@ def test_parts_of_another_file_list_are_refused(tmp_path, style_home):
         build_style("band", sources[:-1], jobs=1, progress=False)
     result = run_cli("dataset", "build", str(tmp_path / "band"), "--name", "band", "--part", "3/2")
     assert result.returncode == 2 and "between 1 and 2" in result.stderr
+
+
+def test_two_writers_of_one_folder_at_once_both_succeed_and_leave_it_whole(tmp_path):
+    """Two trainings starting together on a fresh clone both write the same shards folder: each
+    fills its own scratch folder, and the folder ends whole, holding one writer's files."""
+    import threading
+
+    from lab_utils.files import atomic_folder
+
+    path, ready, errors = tmp_path / "shards", threading.Barrier(2), []
+
+    def write(writer: int) -> None:
+        try:
+            for round_ in range(20):
+                with atomic_folder(path) as scratch:
+                    for part in range(5):
+                        (scratch / f"part{part}").write_text(f"{writer} {round_}")
+                    if round_ == 0:
+                        ready.wait()  # both are filling before either swaps
+        except Exception as exc:  # noqa: BLE001  (reported below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    contents = {p.read_text() for p in path.iterdir()}
+    assert len(list(path.iterdir())) == 5 and len(contents) == 1  # whole, and one writer's
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["shards"]  # no scratch folder left
+
+
+def test_a_dead_writers_scratch_folder_is_removed_and_a_live_ones_kept(tmp_path):
+    from lab_utils.files import atomic_folder
+
+    dead = tmp_path / "shards.999999999.abc.tmp"  # no process has that number
+    alive = tmp_path / f"shards.{os.getpid()}.xyz.tmp"  # this one: still writing, say
+    other = tmp_path / "shards.5.999999999.abc.tmp"  # the scratch folder of a folder named "shards.5"
+    for folder in (dead, alive, other):
+        folder.mkdir()
+    with atomic_folder(tmp_path / "shards") as scratch:
+        (scratch / "part0").write_text("new")
+    assert not dead.exists() and alive.exists() and other.exists()
+    assert (tmp_path / "shards" / "part0").read_text() == "new"

@@ -106,8 +106,9 @@ def user_error(result: subprocess.CompletedProcess, progress: bool = False) -> s
 
 def nothing_written(home: Path, name: str) -> None:
     """No style NAME (nor its scratch folders) under LAB_STYLES_DIR; at most the read cache."""
-    for ending in ("", ".tmp", ".old"):
+    for ending in ("", ".old"):
         assert not (home / f"{name}{ending}").exists(), ending
+    assert not list(home.glob(f"{name}.*.tmp"))
     if home.exists():
         assert {p.name for p in home.iterdir()} <= {".read"}, sorted(p.name for p in home.iterdir())
     if home.parent.exists():  # a name like ../x made nothing beside the styles either
@@ -165,7 +166,7 @@ def test_a_failed_build_keeps_the_earlier_dataset_of_that_name(tmp_path, home):
     again = load_style("mine")
     assert report["used"] == len(again.chorales) == 3
     assert all(np.array_equal(a.notes, b.notes) for a, b in zip(earlier.chorales, again.chorales))
-    assert not (home / "mine.tmp").exists() and not (home / "mine.old").exists()
+    assert not list(home.glob("mine.*.tmp")) and not (home / "mine.old").exists()
 
 
 # --- bad files beside good ones ----------------------------------------------------------------
@@ -435,7 +436,7 @@ def test_an_interrupted_build_leaves_the_last_good_dataset(tmp_path, home, monke
         ["song00.mid", "song01.mid", "song02.mid"]
     assert all(np.array_equal(a.notes, b.notes) for a, b in zip(after.chorales, before.chorales))
     assert {p.relative_to(home): p.read_bytes() for p in (home / "mine").rglob("*") if p.is_file()} == files
-    assert not (home / "mine.tmp").exists() and not (home / "mine.old").exists()
+    assert not list(home.glob("mine.*.tmp")) and not (home / "mine.old").exists()
 
 
 def test_a_second_build_reads_nothing_and_a_changed_file_is_read_again(tmp_path, home, monkeypatch):
@@ -468,7 +469,7 @@ def test_a_second_build_reads_nothing_and_a_changed_file_is_read_again(tmp_path,
 
 @pytest.mark.parametrize("name", ["mine.tmp", "mine.old", "mine.parts"])
 def test_a_name_like_a_scratch_folder_is_refused(tmp_path, home, name):
-    """atomic_folder swaps NAME.tmp and NAME.old in beside NAME, a split build keeps NAME.parts:
+    """atomic_folder fills NAME.<pid>.<tag>.tmp and keeps NAME.old beside NAME, a split build keeps NAME.parts:
     no style may take those names."""
     line = user_error(build(band_folder(tmp_path / "music", n=2), name, "--json"))
     assert ".tmp, .old or .parts" in line
