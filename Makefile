@@ -10,10 +10,11 @@ CHROMIUM := /usr/bin/chromium
 
 setup: $(STAMP) soundfont chromium
 
-# install_requirements.py installs what requirements.txt lists and is missing, tinysoundfont
-# with --no-deps, and TensorFlow with CUDA (tensorflow[and-cuda]) on Linux with an NVIDIA
-# driver (nvidia-smi); the notebooks' first cell runs the same script.
-$(STAMP): requirements.txt pyproject.toml install_requirements.py
+# install_requirements.py installs what requirements.txt and requirements-dev.txt list and is
+# missing, tinysoundfont with --no-deps, and TensorFlow with CUDA (tensorflow[and-cuda]) on Linux
+# with an NVIDIA driver (nvidia-smi); the notebooks' first cell runs the same script (--notebook:
+# requirements.txt only).
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml install_requirements.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) install_requirements.py

@@ -12,8 +12,8 @@ laptop, in Colab or on SageMaker:
   smaller ``tensorflow-cpu`` on Linux x86-64; Colab's ``tensorflow`` is just as good).
 - On Linux with an NVIDIA driver (``nvidia-smi`` answers) and no TensorFlow yet, TensorFlow
   comes as ``tensorflow[and-cuda]``, so training runs on the GPU.
-- ``--notebook`` skips the lines of requirements.txt marked ``# dev`` (JupyterLab, pytest,
-  ...): a notebook already runs in a kernel and needs none of them.
+- Without ``--notebook`` it also installs requirements-dev.txt (JupyterLab, pytest, ...); a
+  notebook already runs in a kernel and needs none of them.
 - tinysoundfont is installed with --no-deps: it declares pyaudio (live playback, which we never
   use and which needs portaudio to build).
 
@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata as metadata
-import re
 import shutil
 import subprocess
 import sys
@@ -40,6 +39,7 @@ except ImportError:  # a bare Python: pip carries its own copy
     from pip._vendor.packaging.requirements import Requirement
 
 REQUIREMENTS = Path(__file__).resolve().parent / "requirements.txt"
+DEV_REQUIREMENTS = REQUIREMENTS.with_name("requirements-dev.txt")
 NO_DEPS = ("tinysoundfont>=0.3.6,<0.4",)
 TENSORFLOW = ("tensorflow", "tensorflow-cpu")  # either one meets a TensorFlow requirement
 KEEP = ("tensorflow", "tensorflow-cpu", "keras", "numpy")  # never moved once installed in range
@@ -53,12 +53,12 @@ def installed(name: str) -> str | None:
         return None
 
 
-def read_requirements(path: Path = REQUIREMENTS, notebook: bool = False) -> list[Requirement]:
-    """The requirements that apply to this platform (without the ``# dev`` ones for a notebook)."""
+def read_requirements(path: Path = REQUIREMENTS) -> list[Requirement]:
+    """The requirements of one file that apply to this platform."""
     chosen = []
     for line in path.read_text().splitlines():
         spec = line.split("#", 1)[0].strip()
-        if not spec or spec.startswith("-") or (notebook and re.search(r"#\s*dev\b", line)):
+        if not spec or spec.startswith("-"):
             continue
         requirement = Requirement(spec)
         if requirement.marker is None or requirement.marker.evaluate():
@@ -107,13 +107,14 @@ def plan(requirements: list[Requirement]) -> tuple[list[str], list[str]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--notebook", action="store_true", help="skip the '# dev' requirements")
+    parser.add_argument("--notebook", action="store_true", help="skip requirements-dev.txt")
     parser.add_argument("--list", action="store_true", help="print what would be installed, install nothing")
     parser.add_argument("--dry-run", action="store_true", help="pip install --dry-run")
     parser.add_argument("--report", help="with --dry-run: where pip writes its JSON report")
     args = parser.parse_args(argv)
 
-    install, pins = plan(read_requirements(notebook=args.notebook))
+    wanted = read_requirements() + ([] if args.notebook else read_requirements(DEV_REQUIREMENTS))
+    install, pins = plan(wanted)
     no_deps = [spec for spec in NO_DEPS if not in_range(Requirement(spec))]
     if args.list:
         for line in install + [f"{spec} --no-deps" for spec in no_deps]:

@@ -1,6 +1,7 @@
 """What gets installed where: environment.yml, a hosted runtime's own packages, the GPU.
 
-- environment.yml (conda, SageMaker Studio Lab) asks for everything requirements.txt does;
+- environment.yml (conda, SageMaker Studio Lab) asks for everything requirements.txt and
+  requirements-dev.txt do; the package's own metadata (pyproject.toml) reads the same two files;
 - on a runtime that already has TensorFlow, Keras and numpy (Colab has `tensorflow`, not
   `tensorflow-cpu`), install_requirements.py, the notebooks' setup step, would not reinstall,
   upgrade or replace them (pip's own dry-run report says so);
@@ -29,8 +30,8 @@ CONDA_NAMES = {"soundfile": "pysoundfile"}  # conda-forge's name where it differ
 KEPT = {"tensorflow", "tensorflow-cpu", "keras", "numpy"}
 
 
-def requirements() -> list[Requirement]:
-    lines = (REPO / "requirements.txt").read_text().splitlines()
+def requirements(name: str = "requirements.txt") -> list[Requirement]:
+    lines = (REPO / name).read_text().splitlines()
     return [Requirement(line.split("#", 1)[0]) for line in lines if line.split("#", 1)[0].strip()]
 
 
@@ -39,7 +40,7 @@ def test_environment_yml_asks_for_everything_requirements_txt_does():
     specs = [d for d in env["dependencies"] if isinstance(d, str) and d != "pip"]
     specs += next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     listed = {(canonicalize_name(r.name), str(r.marker)): r for r in map(Requirement, specs)}
-    for req in requirements():
+    for req in requirements() + requirements("requirements-dev.txt"):
         keys = {(canonicalize_name(name), str(req.marker)) for name in (req.name, CONDA_NAMES.get(req.name, req.name))}
         found = [listed[key] for key in keys if key in listed]
         assert found, f"environment.yml lacks {req}"
@@ -118,13 +119,10 @@ def test_with_an_nvidia_driver_tensorflow_comes_with_cuda(runtime, tmp_path):
 
 
 def test_pyproject_declares_what_requirements_txt_lists():
-    """`pip install .` gets the same packages and ranges as `make setup`: the runtime lines as
-    dependencies, the `# dev` lines as the `dev` extra."""
-    import tomllib
-
-    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    lines = [line for line in (REPO / "requirements.txt").read_text().splitlines() if line.split("#", 1)[0].strip()]
-    runtime = [str(Requirement(line.split("#", 1)[0])) for line in lines if "# dev" not in line]
-    dev = [str(Requirement(line.split("#", 1)[0])) for line in lines if "# dev" in line]
-    assert [str(Requirement(spec)) for spec in project["dependencies"]] == runtime
-    assert [str(Requirement(spec)) for spec in project["optional-dependencies"]["dev"]] == dev
+    """`pip install .` gets the same packages and ranges as `make setup`: requirements.txt as the
+    dependencies, requirements-dev.txt as the `dev` extra (the installed package's metadata)."""
+    declared = [Requirement(spec) for spec in metadata.requires("lab_utils")]
+    runtime = [str(r) for r in declared if r.marker is None or "extra" not in str(r.marker)]
+    dev = [r.name + str(r.specifier) for r in declared if r.marker is not None and 'extra == "dev"' in str(r.marker)]
+    assert sorted(runtime) == sorted(str(r) for r in requirements())
+    assert sorted(dev) == sorted(r.name + str(r.specifier) for r in requirements("requirements-dev.txt"))
