@@ -38,7 +38,7 @@ def main() -> None:
     for name, seconds, goal in rows:
         print(f"{name:40s} {seconds:8.2f} {('<= %.0f' % goal) if goal else '':>8s}")
     print(f"{'shipped cache size (MB)':40s} {size_mb:8.2f} {'<= 10':>8s}")
-    print(f"chorales {len(dataset.chorales)} (built {len(built.chorales)}), skipped {len(dataset.skipped)}, "
+    print(f"chorales {len(dataset.pieces)} (built {len(built.pieces)}), skipped {len(dataset.skipped)}, "
           f"train windows {windows.shape}, cores {os.cpu_count()}")
 
 

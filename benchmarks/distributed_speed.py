@@ -32,7 +32,7 @@ from lab_utils.distribute import make_strategy
 from lab_utils.gan import CONFIGS, HarmonyGAN, make_optimizers
 from lab_utils.distribute import scaled_config
 from lab_utils.shards import ensure_shards
-from lab_utils.styles import load_style
+from lab_utils.catalog import load_style
 from lab_utils.training import window_batches
 
 strategy_name, style, iterations = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -64,7 +64,7 @@ def run(strategy: str, style: str, iterations: int, env: dict[str, str]) -> dict
 def tenfold_style(home: Path) -> None:
     """``home/bach10``: the chorales with their shard copied ten times (ten times the windows)."""
     from lab_utils.shards import MANIFEST, SHARDS, ensure_shards
-    from lab_utils.styles import load_style
+    from lab_utils.catalog import load_style
 
     bach = load_style("bach")
     ensure_shards(bach)

@@ -13,13 +13,14 @@ import time
 
 from results import record
 
-from lab_utils.chorales import ChoraleDataset, load_dataset
+from lab_utils.chorales import load_dataset
+from lab_utils.pieces import PieceDataset
 from lab_utils.gan import CONFIGS, HarmonyGAN, make_optimizers
 from lab_utils.shards import ensure_shards
 from lab_utils.training import window_batches
 
 
-def seconds_per_iteration(name: str, dataset: ChoraleDataset, iterations: int) -> float:
+def seconds_per_iteration(name: str, dataset: PieceDataset, iterations: int) -> float:
     config = CONFIGS[name]
     gan = HarmonyGAN(config)
     gan.compile(*make_optimizers(config))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .chorales import ARCNN_WINDOW_STEPS
+from .pieces import ARCNN_WINDOW_STEPS
 from .files import REPOSITORY
 from .midi import N_PITCHES, PianoRoll
 from .note_edits import EIGHTH, EditableNotes, EditCounts

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .chorales import SPLITS, Chorale, ChoraleDataset
+from .pieces import SPLITS, Piece, PieceDataset
 from .metrics import (FIGURES, TEACHER_FIGURES, beat_pitches, distance_to_bach, enhancement_figures, figures,
                       reference_from, summarize, voice_leading_faults)
 from .midi import STEPS_PER_BEAT, PianoRoll
@@ -17,21 +16,20 @@ from .samples import MELODIES, RANDOM_TUNES, melody_roll, random_tune
 if TYPE_CHECKING:
     from .arcnn import Enhancer
 
-__all__ = ["AUDIO_TARGETS", "ENHANCE_FIGURES", "evaluate_harmonizer", "format_table", "unseen_sets", "ablation",
-           "ablation_table", "nan_to_none", "evaluate_enhancer", "first_bars", "evaluate_composer", "COMPOSE_TARGETS",
-           "EvaluationError", "STYLE_FIGURES", "style_figures", "compare_styles", "cross_style", "markdown_table"]
+__all__ = ["ENHANCE_FIGURES", "evaluate_harmonizer", "format_table", "unseen_sets", "ablation",
+           "ablation_table", "nan_to_none", "evaluate_enhancer", "first_bars", "EvaluationError", "STYLE_FIGURES", "style_figures", "compare_styles", "cross_style", "markdown_table"]
 
 
 class EvaluationError(ValueError):
     """A style with no pieces to judge on; ``str(error)`` is the one line for the user."""
 
 
-def _held_out(dataset: ChoraleDataset, split: str) -> list[Chorale]:
+def _held_out(dataset: PieceDataset, split: str) -> list[Piece]:
     """The pieces of ``split`` to judge on; EvaluationError where it has none (its figures would be NaN)."""
     pieces = dataset.split(split)
     if not pieces:
         counts = ", ".join(f"{len(dataset.split(s))} {s}" for s in SPLITS)
-        raise EvaluationError(f"style {dataset.name!r} has no {split} pieces to judge on ({len(dataset.chorales)} "
+        raise EvaluationError(f"style {dataset.name!r} has no {split} pieces to judge on ({len(dataset.pieces)} "
                               f"piece(s): {counts}; a piece's split follows its tune): build it from more music")
     return pieces
 
@@ -42,7 +40,7 @@ def _teacher(pieces: list[PianoRoll]) -> dict[str, float]:
             for f in TEACHER_FIGURES}
 
 
-def unseen_sets(dataset: ChoraleDataset, split: str = "test") -> dict[str, list[PianoRoll]]:
+def unseen_sets(dataset: PieceDataset, split: str = "test") -> dict[str, list[PianoRoll]]:
     """Melodies the models never saw: a split's sopranos, the built-in tunes, random tunes in 3/4 and 6/8."""
     return {
         f"{split} melodies": [c.roll().track(0) for c in dataset.split(split)],
@@ -51,7 +49,7 @@ def unseen_sets(dataset: ChoraleDataset, split: str = "test") -> dict[str, list[
     }
 
 
-def evaluate_harmonizer(harmonizer: Callable[[PianoRoll], PianoRoll], dataset: ChoraleDataset,
+def evaluate_harmonizer(harmonizer: Callable[[PianoRoll], PianoRoll], dataset: PieceDataset,
                         split: str = "test") -> dict:
     """Figures of ``harmonizer`` on melodies it never saw (``unseen_sets``), beside the style's
     own pieces (Bach's chorales, or another style's; the keys keep the name ``bach``).
@@ -89,7 +87,7 @@ def format_table(result: dict) -> str:
     return "\n".join(rows)
 
 
-def ablation(generators: dict[str, Callable[[PianoRoll], PianoRoll]], dataset: ChoraleDataset,
+def ablation(generators: dict[str, Callable[[PianoRoll], PianoRoll]], dataset: PieceDataset,
              split: str = "test", n_chorales: int | None = None) -> dict[str, dict[str, float]]:
     """The same decoder over different generators (e.g. untrained and trained) on a split's
     sopranos (the first ``n_chorales``, or all), and Bach's own chorales: how much of the music
@@ -138,7 +136,7 @@ def compare_styles(groups: dict[str, list[PianoRoll]]) -> dict[str, dict[str, fl
     return rows
 
 
-def cross_style(harmonizers: dict[str, Callable[[PianoRoll], PianoRoll]], datasets: dict[str, ChoraleDataset],
+def cross_style(harmonizers: dict[str, Callable[[PianoRoll], PianoRoll]], datasets: dict[str, PieceDataset],
                 melodies_from: str, split: str = "test", n_pieces: int | None = None) -> dict[str, dict[str, float]]:
     """Each harmonizer on the held-out melodies of one style: the mean distance of its pieces to
     each style's own figures (from that style's ``split``). A model of a style should land nearer
@@ -181,7 +179,7 @@ def first_bars(roll: PianoRoll, bars: int = 8) -> PianoRoll:
 ENHANCE_FIGURES = ("kept", "added_notes", "fragments", "far", "in_key", "consonant")
 
 
-def evaluate_enhancer(enhancer: Enhancer, dataset: ChoraleDataset) -> dict:
+def evaluate_enhancer(enhancer: Enhancer, dataset: PieceDataset) -> dict:
     """The AR-CNN's figures on the first 8 bars of melodies it never saw (``unseen_sets``), with
     DeepComposer-like settings: 100 iterations keeping the melody (0 % removal) with at most 40
     notes added, and removal only (0 additions, up to 100 % of the notes removed)."""
@@ -197,58 +195,3 @@ def evaluate_enhancer(enhancer: Enhancer, dataset: ChoraleDataset) -> dict:
         result["sets"][name] = {f: float(np.nanmean([k[f] for k in keep])) for f in ENHANCE_FIGURES}
         result["remove_only_subset"][name] = float(np.mean(subset))
     return result
-
-
-# The challenge track's targets (issue 10): the four voices, the top line, the mastered audio
-# The one table of targets for a composed piece: ``evaluate_composer``, ``judging`` and the tests read it.
-COMPOSE_TARGETS = {"in_key": (0.90, 1.0), "consonant": (0.80, 1.0), "chordal": (0.75, 1.0), "parallels": (0.0, 2.0),
-                   "originality": (0.5, 1.0), "offbeat_motion": (0.35, 0.85)}
-AUDIO_TARGETS = {"integrated_lufs": (-16.0, -13.0), "true_peak_dbtp": (-60.0, -1.0), "max_window_dc": (0.0, 0.001),
-                 "loudness_range_lu": (6.0, 60.0), "loudest_third": (1.0, 1.0)}
-
-
-def _piece_figures(piece, melody: PianoRoll, audio: bool) -> dict[str, float]:
-    """A composition's figures: its four voices in the tune's key, its originality (judging's:
-    the share of the top line's bars that are not a bar of ``melody``, the tune it was composed
-    from), and with ``audio`` the mastered audio's (``loudest_third`` is 1 where the loudest
-    10 s start in the last third)."""
-    from .judging import new_bars  # judging reads this module's targets
-
-    values = dict(piece.figures(), originality=new_bars(piece, melody))
-    if audio:
-        from .audio import SAMPLE_RATE
-        from .export import render_audio
-        from .mastering import measure
-
-        sound = render_audio(piece)
-        seconds = len(sound) / SAMPLE_RATE
-        values |= dataclasses.asdict(measure(sound, SAMPLE_RATE)) | {"seconds": seconds}
-        values["loudest_third"] = float(values["loudest_10s_start"] >= seconds * 2 / 3 - 0.5)
-    return values
-
-
-def evaluate_composer(composer: Callable[[PianoRoll, int], object], dataset: ChoraleDataset,
-                      seeds: tuple[int, ...] = (0, 1, 2), n_unseen: int = 10, audio: bool = True) -> dict:
-    """Figures of the challenge track (``composer(melody, seed)`` returns a ``Composition``) on
-    the built-in tunes with several seeds and on sopranos of the test split, and the share of
-    pieces that meet every target of ``COMPOSE_TARGETS`` (and, with ``audio``, ``AUDIO_TARGETS``)."""
-    targets = COMPOSE_TARGETS | (AUDIO_TARGETS if audio else {})
-
-    def meets(values: dict[str, float]) -> bool:
-        return all(low <= values[f] <= high for f, (low, high) in targets.items())
-
-    tunes = {name: melody_roll(name) for name in MELODIES}
-    pieces = {f"{name} seed {seed}": _piece_figures(composer(melody, seed), melody, audio)
-              for name, melody in tunes.items() for seed in seeds}
-    sopranos = {c.id: c.roll().track(0) for c in dataset.split("test")[:n_unseen]}
-    unseen = {name: _piece_figures(composer(melody, 0), melody, audio) for name, melody in sopranos.items()}
-    keys = (*targets, "voices", *(("loudest_10s_start", "seconds") if audio else ()))
-    return {
-        "tunes": {name: {k: v[k] for k in keys} for name, v in pieces.items()},
-        "test_sopranos": {name: {k: v[k] for k in keys} for name, v in unseen.items()},
-        "mean_tunes": {k: float(np.mean([v[k] for v in pieces.values()])) for k in keys},
-        "mean_test_sopranos": {k: float(np.mean([v[k] for v in unseen.values()])) for k in keys},
-        "meet_targets": {"tunes": float(np.mean([meets(v) for v in pieces.values()])),
-                         "test_sopranos": float(np.mean([meets(v) for v in unseen.values()]))},
-        "targets": targets,
-    }

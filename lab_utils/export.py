@@ -48,8 +48,8 @@ def render_audio(composition: Composition) -> np.ndarray:
     mastered (``mastering.master``: no DC, -14 LUFS, true peak at most -1 dBTP)."""
     import pretty_midi
 
-    from .audio import SAMPLE_RATE, add_reverb, synthesize
-    from .mastering import master
+    from .audio import SAMPLE_RATE, add_reverb, synthesize  # heavy (pretty_midi), wanted only once the music is made
+    from .mastering import master  # heavy (pyloudnorm, scipy.signal): preload_writers imports it beside the models
 
     pm = pretty_midi.PrettyMIDI(mido_object=composition.midi())
     audio = add_reverb(synthesize(pm), seed=composition.seed)
@@ -65,7 +65,7 @@ def plot_composition(composition: Composition, audio: np.ndarray | None = None):
     ``audio``, its short-term loudness (LUFS, 3-s windows) below, in seconds, the sections marked."""
     import matplotlib.pyplot as plt
 
-    from .plots import plot_pianoroll
+    from .plots import plot_pianoroll  # heavy (matplotlib)
 
     roll = composition.roll()
     rows = 1 if audio is None else 2
@@ -81,8 +81,8 @@ def plot_composition(composition: Composition, audio: np.ndarray | None = None):
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), fontsize=9, ncol=6, frameon=False,
               handles=ax.get_legend().legend_handles)
     if audio is not None:
-        from .audio import SAMPLE_RATE
-        from .mastering import SHORT_TERM_SECONDS, short_term_loudness
+        from .audio import SAMPLE_RATE  # heavy (pretty_midi), wanted only once the music is made
+        from .mastering import SHORT_TERM_SECONDS, short_term_loudness  # heavy (pyloudnorm, scipy.signal): preload_writers imports it beside the models
 
         times, lufs = short_term_loudness(audio, SAMPLE_RATE)
         curve = axes[1, 0]
@@ -101,7 +101,7 @@ def plot_composition(composition: Composition, audio: np.ndarray | None = None):
 
 def upload_metadata(composition: Composition, melody_source: str, models: dict[str, str]) -> dict:
     """What the upload needs (title, description, tags) and what made the piece."""
-    from .audio import synthesizer_name
+    from .audio import synthesizer_name  # heavy (pretty_midi), wanted only once the music is made
 
     return {
         "title": composition.title,
@@ -145,8 +145,8 @@ def write_composition(composition: Composition, outdir: str | Path, stem: str, f
     """
     import matplotlib.pyplot as plt
 
-    from .audio import SAMPLE_RATE, write_audio
-    from .mastering import measure
+    from .audio import SAMPLE_RATE, write_audio  # heavy (pretty_midi), wanted only once the music is made
+    from .mastering import measure  # heavy (pyloudnorm, scipy.signal): preload_writers imports it beside the models
 
     outdir = Path(outdir)
     if outdir.exists() and not outdir.is_dir():

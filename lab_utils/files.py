@@ -16,6 +16,7 @@ __all__ = ["atomic_path", "atomic_folder", "complete_folder", "rename_new", "ren
            "numbered_stems", "shown", "file_sha256", "REPOSITORY", "in_repository"]
 
 REPOSITORY = Path(__file__).resolve().parent.parent  # the workshop's folder: data/, models/, notebooks/
+MODELS_DIR = REPOSITORY / "models"  # the shipped models: gan (Bach's), gan-NAME (other styles), arcnn
 
 
 def file_sha256(path: str | os.PathLike) -> str:

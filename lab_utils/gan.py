@@ -17,7 +17,7 @@ import keras
 import tensorflow as tf
 from keras import layers
 
-from .chorales import BACH_ROLES, GAN_WINDOW_STEPS, Roles
+from .pieces import CHOIR_ROLES, GAN_WINDOW_STEPS, Roles
 from .gan_config import (CONFIGS, GENERATOR_TFLITE, GENERATOR_WEIGHTS, SHIPPED_MODEL, GanConfig, crop,
                          generator_folder, read_generator_config)
 from .runtime import export_tflite
@@ -153,7 +153,7 @@ def make_optimizers(config: GanConfig) -> tuple[keras.optimizers.Optimizer, kera
 
 
 def save_generator(generator: keras.Model, config: GanConfig, voice_ranges: list[tuple[int, int]],
-                   folder: Path, lite_copy: bool = False, roles: Roles = BACH_ROLES, style: str = "bach") -> None:
+                   folder: Path, lite_copy: bool = False, roles: Roles = CHOIR_ROLES, style: str = "bach") -> None:
     """The generator's weights and the config needed to rebuild it, with the style and roles it
     was trained on; with ``lite_copy`` also its LiteRT copy (``generator.tflite``), which
     harmonizes without TensorFlow."""

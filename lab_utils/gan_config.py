@@ -11,8 +11,8 @@ import numpy as np
 
 import dataclasses
 
-from .chorales import BACH_ROLES, GAN_WINDOW_STEPS, Roles
-from .files import REPOSITORY
+from .pieces import CHOIR_ROLES, GAN_WINDOW_STEPS, Roles
+from .files import MODELS_DIR
 
 __all__ = ["GanConfig", "CONFIGS", "crop", "fit_crop", "SHIPPED_MODEL", "GENERATOR_WEIGHTS", "GENERATOR_TFLITE",
            "generator_folder", "read_generator_config", "read_generator_style"]
@@ -72,7 +72,7 @@ def crop(windows: np.ndarray, config: GanConfig) -> np.ndarray:
     return windows[:, :, config.pitch_low : config.pitch_low + config.n_pitches]
 
 
-SHIPPED_MODEL = REPOSITORY / "models" / "gan"
+SHIPPED_MODEL = MODELS_DIR / "gan"
 
 
 def generator_folder(path: str | Path | None = None) -> Path:
@@ -96,4 +96,4 @@ def read_generator_config(folder: Path) -> tuple[GanConfig, list[tuple[int, int]
 def read_generator_style(folder: Path) -> tuple[str, Roles]:
     """The style a saved generator was trained on and its roles (a model from before styles: Bach)."""
     meta = json.loads((folder / "config.json").read_text())
-    return meta.get("style", "bach"), Roles.from_json(meta["roles"]) if "roles" in meta else BACH_ROLES
+    return meta.get("style", "bach"), Roles.from_json(meta["roles"]) if "roles" in meta else CHOIR_ROLES

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .chorales import BACH_ROLES, GAN_WINDOW_STEPS, Roles
+from .pieces import CHOIR_ROLES, GAN_WINDOW_STEPS, Roles
 from .gan_config import (GENERATOR_TFLITE, SHIPPED_MODEL, GanConfig, generator_folder, read_generator_config,
                          read_generator_style)
 from .metrics import estimate_key, key_scale
@@ -144,7 +144,7 @@ def phrase_ends(melody: PianoRoll, pad: int, tonic: int) -> tuple[dict[int, str]
 
 
 def voices_from(melody: PianoRoll, evidence: Evidence, voice_ranges: list[tuple[int, int]],
-                decoder: Decoder, seed: int = 0, roles: Roles = BACH_ROLES) -> PianoRoll:
+                decoder: Decoder, seed: int = 0, roles: Roles = CHOIR_ROLES) -> PianoRoll:
     """Four voices from the generator's evidence: the melody stays track 0.
 
     ``seed`` draws the off-beat moves (the generator's noise was drawn with the evidence).
@@ -263,7 +263,7 @@ def _shipped_decoder() -> Decoder:
 
 def harmonize(melody: PianoRoll, generator: Any, config: GanConfig,
               voice_ranges: list[tuple[int, int]], seed: int = 0, decoder: Decoder | None = None,
-              roles: Roles = BACH_ROLES, melody_centre: float = SOPRANO_CENTRE) -> PianoRoll:
+              roles: Roles = CHOIR_ROLES, melody_centre: float = SOPRANO_CENTRE) -> PianoRoll:
     """Four parts for a one-track melody of any length and meter: the melody stays track 0.
 
     ``generator`` is a Keras model or a ``runtime`` runner; ``decoder`` defaults to the shipped
@@ -275,7 +275,7 @@ def harmonize(melody: PianoRoll, generator: Any, config: GanConfig,
 
 
 def decode(melody: PianoRoll, evidence: Evidence, voice_ranges: list[tuple[int, int]], seed: int = 0,
-           decoder: Decoder | None = None, roles: Roles = BACH_ROLES) -> PianoRoll:
+           decoder: Decoder | None = None, roles: Roles = CHOIR_ROLES) -> PianoRoll:
     """The parts the generator's scores for ``melody`` (``evidence``) ask for: voices by the joint
     decoder (default: the shipped model's), other kinds read by ``parts_from``."""
     if not roles.all_voices:
@@ -293,12 +293,18 @@ class Harmonizer:
     decoder: Decoder
     folder: Path  # where the model was loaded from
     style: str = "bach"
-    roles: Roles = BACH_ROLES
+    roles: Roles = CHOIR_ROLES
     melody_centre: float = SOPRANO_CENTRE
 
     def __call__(self, melody: PianoRoll, seed: int = 0) -> PianoRoll:
         return harmonize(melody, self.generator, self.config, self.voice_ranges, seed=seed, decoder=self.decoder,
                          roles=self.roles, melody_centre=self.melody_centre)
+
+    def explain(self, melody: PianoRoll, seed: int = 0) -> tuple[Evidence, PianoRoll]:
+        """The generator's raw scores (``Evidence``) for a one-track ``melody`` and the parts decoded
+        from exactly those scores: the two halves of ``self(melody, seed)``, kept apart."""
+        evidence = generator_evidence(melody, self.generator, self.config, self.voice_ranges, seed, self.melody_centre)
+        return evidence, decode(melody, evidence, self.voice_ranges, seed, self.decoder, self.roles)
 
 
 def load_harmonizer(folder: str | Path | None = None, untrained: bool = False,
@@ -327,7 +333,7 @@ def _melody_centre(ranges: list[tuple[int, int]]) -> float:
 
 
 def _keras_generator(folder: Path):
-    from .gan import load_generator
+    from .gan import load_generator  # TensorFlow: only the Keras fallback needs it
 
     return load_generator(folder)[0]
 
@@ -336,7 +342,7 @@ def _untrained_generator(config: GanConfig):
     import_tensorflow()
     import keras
 
-    from .gan import build_generator
+    from .gan import build_generator  # TensorFlow: only the untrained ablation needs it
 
     keras.utils.set_random_seed(0)
     return build_generator(config)

@@ -9,18 +9,23 @@ count of copied notes, or the true peak that mastering holds at its ceiling).
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from .audio import SAMPLE_RATE
+from .chorales import bach_reference
 from .compose import Composition
+from .export import render_audio
 from .mastering import measure
-from .evaluate import AUDIO_TARGETS, COMPOSE_TARGETS
-from .metrics import bach_reference, estimate_key
+from .metrics import estimate_key
 from .midi import PianoRoll, whole_bars
+from .pieces import PieceDataset
+from .samples import MELODIES, melody_roll
 
-__all__ = ["Criterion", "judge", "judging_table", "new_bars", "flat_tops", "FLAT_TOP_SAMPLES", "FLAT_TOP_RANGE_DB",
+__all__ = ["COMPOSE_TARGETS", "AUDIO_TARGETS", "evaluate_composer", "Criterion", "judge", "judging_table", "new_bars", "flat_tops", "FLAT_TOP_SAMPLES", "FLAT_TOP_RANGE_DB",
            "FLAT_TOP_TOLERANCE"]
 
 # A peak cut flat (clipping): the wave stays at one level for FLAT_TOP_SAMPLES samples in a row,
@@ -33,6 +38,14 @@ __all__ = ["Criterion", "judge", "judging_table", "new_bars", "flat_tops", "FLAT
 FLAT_TOP_SAMPLES = 3
 FLAT_TOP_RANGE_DB = 3.0
 FLAT_TOP_TOLERANCE = 1e-4  # of the peak level: about 0.001 dB
+
+
+# The challenge track's targets (issue 10): the four voices, the top line, the mastered audio
+# The one table of targets for a composed piece: ``evaluate_composer``, ``judging`` and the tests read it.
+COMPOSE_TARGETS = {"in_key": (0.90, 1.0), "consonant": (0.80, 1.0), "chordal": (0.75, 1.0), "parallels": (0.0, 2.0),
+                   "originality": (0.5, 1.0), "offbeat_motion": (0.35, 0.85)}
+AUDIO_TARGETS = {"integrated_lufs": (-16.0, -13.0), "true_peak_dbtp": (-60.0, -1.0), "max_window_dc": (0.0, 0.001),
+                 "loudness_range_lu": (6.0, 60.0), "loudest_third": (1.0, 1.0)}
 
 
 @dataclass(frozen=True)
@@ -151,3 +164,44 @@ def judging_table(criteria: list[Criterion]) -> str:
     for c in criteria:
         rows.append(f"| **{c.name}** | {c.proxy} | {c.value:.2f} | {c.target} | {'yes' if c.met else 'no'} | {c.listen} |")
     return "\n".join(rows)
+
+
+def _piece_figures(piece, melody: PianoRoll, audio: bool) -> dict[str, float]:
+    """A composition's figures: its four voices in the tune's key, its originality (judging's:
+    ``new_bars``: the share of the top line's bars that are not a bar of ``melody``, the tune it was composed
+    from), and with ``audio`` the mastered audio's (``loudest_third`` is 1 where the loudest
+    10 s start in the last third)."""
+    values = dict(piece.figures(), originality=new_bars(piece, melody))
+    if audio:
+        sound = render_audio(piece)
+        seconds = len(sound) / SAMPLE_RATE
+        values |= dataclasses.asdict(measure(sound, SAMPLE_RATE)) | {"seconds": seconds}
+        values["loudest_third"] = float(values["loudest_10s_start"] >= seconds * 2 / 3 - 0.5)
+    return values
+
+
+def evaluate_composer(composer: Callable[[PianoRoll, int], object], dataset: PieceDataset,
+                      seeds: tuple[int, ...] = (0, 1, 2), n_unseen: int = 10, audio: bool = True) -> dict:
+    """Figures of the challenge track (``composer(melody, seed)`` returns a ``Composition``) on
+    the built-in tunes with several seeds and on sopranos of the test split, and the share of
+    pieces that meet every target of ``COMPOSE_TARGETS`` (and, with ``audio``, ``AUDIO_TARGETS``)."""
+    targets = COMPOSE_TARGETS | (AUDIO_TARGETS if audio else {})
+
+    def meets(values: dict[str, float]) -> bool:
+        return all(low <= values[f] <= high for f, (low, high) in targets.items())
+
+    tunes = {name: melody_roll(name) for name in MELODIES}
+    pieces = {f"{name} seed {seed}": _piece_figures(composer(melody, seed), melody, audio)
+              for name, melody in tunes.items() for seed in seeds}
+    sopranos = {c.id: c.roll().track(0) for c in dataset.split("test")[:n_unseen]}
+    unseen = {name: _piece_figures(composer(melody, 0), melody, audio) for name, melody in sopranos.items()}
+    keys = (*targets, "voices", *(("loudest_10s_start", "seconds") if audio else ()))
+    return {
+        "tunes": {name: {k: v[k] for k in keys} for name, v in pieces.items()},
+        "test_sopranos": {name: {k: v[k] for k in keys} for name, v in unseen.items()},
+        "mean_tunes": {k: float(np.mean([v[k] for v in pieces.values()])) for k in keys},
+        "mean_test_sopranos": {k: float(np.mean([v[k] for v in unseen.values()])) for k in keys},
+        "meet_targets": {"tunes": float(np.mean([meets(v) for v in pieces.values()])),
+                         "test_sopranos": float(np.mean([meets(v) for v in unseen.values()]))},
+        "targets": targets,
+    }

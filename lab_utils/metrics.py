@@ -1,4 +1,8 @@
-"""Musical quality figures of four-voice music, and the distance to Bach's own.
+"""Musical figures of a piano roll (four voices, or any), and the distance to a style's own.
+
+Pure functions on rolls, with no dataset behind them: a style's reference figures (mean and
+spread over its pieces) are read from that style (``chorales.bach_reference``, a style's
+report) and passed in.
 
 The figures are those of DESIGN.md ("How we judge the music"). They need onsets (a repeated
 note is two notes) and minor keys with a raised 6th and 7th, which ``pypianoroll.metrics``
@@ -14,21 +18,19 @@ functions where version 1.0.4 computes them right and by MuseGAN's definitions w
 
 from __future__ import annotations
 
-import json
-import warnings
 from collections.abc import Iterable
-from functools import lru_cache
 from itertools import combinations
 
 import numpy as np
 
-from .midi import STEPS_PER_BEAT, PianoRoll, top_pitches
+from .midi import STEPS_PER_BEAT, PianoRoll, pitch_name, top_pitches
 
-__all__ = ["FIGURES", "bach_reference", "figures", "estimate_key", "distance_to_bach", "reference_from",
+__all__ = ["FIGURES", "FigureReference", "figures", "estimate_key", "distance_to_bach", "reference_from",
            "stored_reference", "summarize", "key_scale", "CHORDS", "enhancement_figures", "beat_pitches",
            "TEACHER_FIGURES", "voice_leading_faults", "beat_table", "note_changes", "MUSEGAN_FIGURES",
            "musegan_figures", "musegan_table"]
 
+FigureReference = dict[str, tuple[float, float]]  # a figure's name -> its mean and spread in a style
 FIGURES = ("in_key", "consonant", "chordal", "parallels", "long_notes", "voices",
            "block_attacks", "offbeat_motion")
 
@@ -131,48 +133,28 @@ def figures(roll: PianoRoll, key: tuple[int, str] | None = None) -> dict[str, fl
     }
 
 
-def reference_from(pieces: list[dict[str, float]]) -> dict[str, tuple[float, float]]:
+def reference_from(pieces: list[dict[str, float]]) -> FigureReference:
     """Mean and spread (standard deviation) of each figure over pieces, e.g. Bach's test split."""
     return {f: (float(np.nanmean([p[f] for p in pieces])), float(np.nanstd([p[f] for p in pieces])))
             for f in FIGURES}
 
 
-def stored_reference(rolls: Iterable[PianoRoll]) -> dict[str, tuple[float, float]]:
+def stored_reference(rolls: Iterable[PianoRoll]) -> FigureReference:
     """``reference_from`` the pieces' figures, to 4 decimals: what a style's report stores."""
     reference = reference_from([figures(roll) for roll in rolls])
     return {f: (round(mean, 4), round(spread, 4)) for f, (mean, spread) in reference.items()}
 
 
-@lru_cache(maxsize=1)
-def bach_reference() -> dict[str, tuple[float, float]]:
-    """Bach's mean and spread over the 40 chorales of the test split (parallels counted where both
-    voices move), as the dataset build stored them in data/bach/report.json; where that file is
-    missing or damaged, computed from the test split the same way (a warning says so)."""
-    from .chorales import DEFAULT_CACHE, load_dataset
-    from .styles import REPORT_FILE
-
-    path = DEFAULT_CACHE / REPORT_FILE
-    try:
-        stored = json.loads(path.read_text())["reference"]
-    except (OSError, ValueError, KeyError, TypeError):
-        warnings.warn(f"{path} is missing or damaged: Bach's reference figures are computed from the test split "
-                      "(python -m lab_utils dataset --rebuild writes the file again)", stacklevel=2)
-        stored = stored_reference(c.roll() for c in load_dataset(progress=False).split("test"))
-    return {f: (mean, spread) for f, (mean, spread) in stored.items()}
-
-
-def distance_to_bach(values: dict[str, float], reference: dict[str, tuple[float, float]] | None = None) -> float:
-    """Mean over figures of |x - mean| / max(spread, 0.05), each term capped at 5; the reference's
-    mean and spread are Bach's (``bach_reference``) unless given."""
-    reference = bach_reference() if reference is None else reference
+def distance_to_bach(values: dict[str, float], reference: FigureReference) -> float:
+    """Mean over figures of |x - mean| / max(spread, 0.05), each term capped at 5, against a style's
+    mean and spread (Bach's: ``chorales.bach_reference()``)."""
     terms = [min(5.0, abs(values[f] - mean) / max(spread, 0.05))
              for f, (mean, spread) in reference.items() if not np.isnan(values[f])]
     return float(np.mean(terms))
 
 
-def summarize(pieces: list[dict[str, float]],
-              reference: dict[str, tuple[float, float]] | None = None) -> dict[str, float]:
-    """Mean figures over pieces, plus the mean distance to Bach of the pieces."""
+def summarize(pieces: list[dict[str, float]], reference: FigureReference) -> dict[str, float]:
+    """Mean figures over pieces, plus the mean distance of the pieces to the reference."""
     means = {f: float(np.nanmean([p[f] for p in pieces])) for f in FIGURES}
     means["distance"] = float(np.mean([distance_to_bach(p, reference) for p in pieces]))
     return means
@@ -264,8 +246,6 @@ def beat_table(roll: PianoRoll) -> str:
     A row per 8th note: ``3.2`` is bar 3, beat 2, ``3.2&`` the 8th after it; ``.`` marks a
     pitch held from the row above, ``-`` silence.
     """
-    from .midi import pitch_name
-
     half = STEPS_PER_BEAT // 2
     steps = np.arange(roll.pickup_steps % half, roll.n_steps, half)
     rows = top_pitches(roll.sounding[steps])

@@ -12,15 +12,16 @@ import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
-from .chorales import VOICES, ChoraleDataset
-from .midi import STEPS_PER_BEAT, Note, PianoRoll, pitch_name, top_pitches
+from .metrics import note_changes
+from .midi import STEPS_PER_BEAT, Note, PianoRoll, pitch_name, read_midi, roll_to_notes, top_pitches
+from .pieces import VOICES, PieceDataset
 
 if TYPE_CHECKING:
-    from .harmonize import Evidence, Harmonizer
+    from .harmonize import Harmonizer
 
 __all__ = ["VOICE_COLOURS", "pitch_range", "plot_pianoroll", "plot_windows", "plot_dataset_stats", "read_log",
            "plot_losses", "plot_curves", "plot_figures_vs_bach", "training_animation", "plot_enhancement",
-           "plot_corruption", "generator_scores", "plot_generator_scores"]
+           "plot_corruption", "plot_generator_scores"]
 
 VOICE_COLOURS = ("#d62728", "#ff7f0e", "#2ca02c", "#1f77b4", "#9467bd", "#8c564b")
 
@@ -109,10 +110,10 @@ def plot_windows(windows: np.ndarray, onsets: np.ndarray | None = None, n: int =
     return fig
 
 
-def plot_dataset_stats(dataset: ChoraleDataset) -> plt.Figure:
+def plot_dataset_stats(dataset: PieceDataset) -> plt.Figure:
     """Voice ranges, keys, lengths and windows per split of the chorale dataset."""
     fig, axes = plt.subplots(2, 2, figsize=(13, 8))
-    notes = np.concatenate([c.notes for c in dataset.chorales])
+    notes = np.concatenate([c.notes for c in dataset.pieces])
     ax = axes[0, 0]
     ax.violinplot([notes[notes[:, 0] == v, 2] for v in range(len(VOICES))], showextrema=True)
     ax.set_xticks(range(1, len(VOICES) + 1), VOICES)
@@ -121,13 +122,13 @@ def plot_dataset_stats(dataset: ChoraleDataset) -> plt.Figure:
     ax.set_title("what each voice sings (pitch range)")
 
     ax = axes[0, 1]
-    keys = Counter(c.key for c in dataset.chorales).most_common(14)
+    keys = Counter(c.key for c in dataset.pieces).most_common(14)
     ax.barh([k for k, _ in keys][::-1], [n for _, n in keys][::-1],
             color=["#1f77b4" if "major" in k else "#9467bd" for k, _ in keys][::-1])
     ax.set_title("most common keys (blue major, purple minor)")
 
     ax = axes[1, 0]
-    ax.hist([c.bars for c in dataset.chorales], bins=20, color="#2ca02c")
+    ax.hist([c.bars for c in dataset.pieces], bins=20, color="#2ca02c")
     ax.set_xlabel("bars (repeats expanded)")
     ax.set_ylabel("chorales")
     ax.set_title("how long the chorales are")
@@ -221,8 +222,6 @@ def training_animation(samples: str | Path, gif: str | Path, seconds_per_frame: 
     """An animated GIF of the sample piano rolls written during training, one frame each."""
     from matplotlib.animation import FuncAnimation, PillowWriter
 
-    from .midi import read_midi
-
     files = sorted(Path(samples).glob("iteration_*.mid"))
     if not files:
         raise FileNotFoundError(f"no samples in {samples}")
@@ -251,9 +250,6 @@ def plot_enhancement(before: PianoRoll, after: PianoRoll, ax: plt.Axes | None = 
 
     The legend counts notes as the studio and ``enhance`` do (``metrics.note_changes``): a
     shortened note is one note, however its cut part is drawn."""
-    from .metrics import note_changes
-    from .midi import roll_to_notes
-
     original = before.sounding.any(axis=2)
     result = after.sounding.any(axis=2)
     struck = before.onsets.any(axis=2) | after.onsets.any(axis=2)
@@ -289,16 +285,6 @@ def plot_corruption(clean: np.ndarray, noisy: np.ndarray, n: int = 3, pitch_low:
     return fig
 
 
-def generator_scores(melody: PianoRoll, harmonizer: Harmonizer, seed: int = 0) -> tuple[Evidence, PianoRoll]:
-    """The generator's raw scores (``harmonize.Evidence``) for a one-track ``melody`` and the parts
-    decoded from exactly those scores: the two halves of ``harmonizer(melody, seed)``, kept apart."""
-    from .harmonize import decode, generator_evidence
-
-    h = harmonizer
-    evidence = generator_evidence(melody, h.generator, h.config, h.voice_ranges, seed, h.melody_centre)
-    return evidence, decode(melody, evidence, h.voice_ranges, seed, h.decoder, h.roles)
-
-
 SCORE_COLOURS = "magma"  # dark = the generator does not want the pitch, bright = it does
 DECODED_EDGE, FAVOURITE, MELODY_LINE = "#00e5ff", "#7CFC00", "white"
 CLEAR_WISH = 0.5  # a beat's best score above this (the bright half of the colours) is a clear favourite
@@ -323,7 +309,7 @@ def plot_generator_scores(melody: PianoRoll, harmonizer: Harmonizer, bars: tuple
     of a longer melody, decoded whole, so its voices are those of ``harmonizer(melody, seed)``.
     The legend and colour bar sit outside the maps. Raises ValueError for bars the melody lacks.
     """
-    evidence, parts = generator_scores(melody, harmonizer, seed)
+    evidence, parts = harmonizer.explain(melody, seed)
     bar = melody.steps_per_bar
     start, end = 0, melody.n_steps
     if bars is not None:

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .chorales import GAN_WINDOW_STEPS, N_PITCHES, ChoraleDataset
+from .midi import N_PITCHES
+from .pieces import GAN_WINDOW_STEPS, PieceDataset
 from .files import atomic_folder, atomic_path, file_sha256
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ class ShardError(ValueError):
     """Shards that are missing, damaged or of another dataset (one line for the user)."""
 
 
-def shard_folder(dataset: ChoraleDataset) -> Path:
+def shard_folder(dataset: PieceDataset) -> Path:
     """Where a dataset's shards are: ``shards/`` in its folder."""
     if dataset.folder is None:
         raise ShardError(f"style {dataset.name!r} has no folder to keep its shards in")
@@ -54,7 +55,7 @@ def _record_bytes(n_roles: int) -> int:
     return GAN_WINDOW_STEPS * (N_PITCHES // 8) * n_roles
 
 
-def _write_shard(dataset: ChoraleDataset, first: int, path: Path, end: int | None = None) -> dict:
+def _write_shard(dataset: PieceDataset, first: int, path: Path, end: int | None = None) -> dict:
     """Write one shard: the windows of the training pieces from ``first`` on, up to ``end`` or,
     without it, up to the piece that brings them to ``SHARD_WINDOWS``; returns its manifest entry."""
     pieces = dataset.split(SPLIT)
@@ -69,7 +70,7 @@ def _write_shard(dataset: ChoraleDataset, first: int, path: Path, end: int | Non
     return {"file": path.name, "windows": windows, "pieces": [first, at], "sha256": digest.hexdigest()}
 
 
-def write_shards(dataset: ChoraleDataset, folder: Path) -> dict:
+def write_shards(dataset: PieceDataset, folder: Path) -> dict:
     """Write the training split's windows as shards and their manifest into ``folder`` (whole or
     not at all); one piece at a time, each piece's windows made once, so memory does not grow
     with the collection."""
@@ -110,7 +111,7 @@ def _broken(folder: Path, manifest: dict) -> list[tuple[dict, str]]:
     return broken
 
 
-def check_shards(dataset: ChoraleDataset) -> dict:
+def check_shards(dataset: PieceDataset) -> dict:
     """The manifest of a dataset's shards, each shard checked; raises ShardError naming the first
     missing or damaged one and how to write it again."""
     folder = shard_folder(dataset)
@@ -126,7 +127,7 @@ def check_shards(dataset: ChoraleDataset) -> dict:
     return manifest
 
 
-def repair_shards(dataset: ChoraleDataset) -> list[str]:
+def repair_shards(dataset: PieceDataset) -> list[str]:
     """Write again only the shards that are missing or damaged (all of them if the manifest is
     missing or of another build); returns the files written."""
     folder = shard_folder(dataset)
@@ -146,7 +147,7 @@ def repair_shards(dataset: ChoraleDataset) -> list[str]:
     return written
 
 
-def ensure_shards(dataset: ChoraleDataset) -> dict:
+def ensure_shards(dataset: PieceDataset) -> dict:
     """The dataset's checked shards, written first if it has none (the committed chorales and
     Palestrina get theirs on their first training run)."""
     folder = shard_folder(dataset)
@@ -180,7 +181,7 @@ def _transpositions(window: "tf.Tensor", ranges: "tf.Tensor", shifts: "tf.Tensor
     return tf.data.Dataset.from_tensor_slices(kept).map(lambda shift: tf.roll(window, shift, axis=1))
 
 
-def stream_windows(dataset: ChoraleDataset, config: "GanConfig", seed: int, endless: bool = True,
+def stream_windows(dataset: PieceDataset, config: "GanConfig", seed: int, endless: bool = True,
                    shuffle_records: int = 16384) -> "tf.data.Dataset":
     """Training windows from the shards (``ensure_shards`` or ``check_shards`` first), shuffled (records in a buffer of ``shuffle_records``,
     the shards' order each pass), cropped to the config's pitches and transposed as it asks:

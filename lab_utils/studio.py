@@ -17,14 +17,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import ipywidgets as widgets
+import matplotlib.pyplot as plt
+from IPython.display import HTML, display
 
-from .audio import preload_soundfont
-from .metrics import note_changes
+from .arcnn import load_enhancer
+from .audio import SAMPLE_RATE, play, preload_soundfont, synthesize, write_audio
 from .export import candidate_names
 from .files import rename_all_new, shown
 from .melody_source import MelodyError, melody_from
+from .harmonize import load_harmonizer
+from .metrics import note_changes
 from .midi import MidiFileError, PianoRoll, extract_melody, read_midi, slice_bars, whole_bars, write_midi
+from .plots import plot_enhancement, plot_pianoroll
 from .samples import MELODIES
+from .styles import model_for_style, shipped_styles
 
 __all__ = ["Studio", "StudioResult", "MODELS", "make_music"]
 
@@ -88,8 +94,6 @@ class Studio:
     """The studio's widgets and what Generate does. ``display(studio.widget)`` shows it."""
 
     def __init__(self, harmonizer=None, enhancer=None, outdir: str | Path = "out/studio") -> None:
-        from .styles import shipped_styles
-
         self._harmonizers = {harmonizer.style: harmonizer} if harmonizer is not None else {}
         self._enhancer = enhancer
         self.outdir = Path(outdir)
@@ -155,13 +159,8 @@ class Studio:
         """The chosen style's harmonizer (loaded on first use, then kept) and the enhancer."""
         harmonizer = self._harmonizers.get(self.style.value)
         if self.model.value in ("GAN", "both") and harmonizer is None:
-            from .harmonize import load_harmonizer
-            from .styles import model_for_style
-
             harmonizer = self._harmonizers[self.style.value] = load_harmonizer(model_for_style(self.style.value))
         if self.model.value in ("AR-CNN", "both") and self._enhancer is None:
-            from .arcnn import load_enhancer
-
             self._enhancer = load_enhancer()
         return harmonizer, self._enhancer
 
@@ -171,11 +170,6 @@ class Studio:
 
         A bad melody shows a one-line message instead and returns None.
         """
-        import matplotlib.pyplot as plt
-        from IPython.display import HTML, display
-
-        from .audio import SAMPLE_RATE, play, synthesize
-
         self.generate_button.disabled = True
         try:
             try:
@@ -217,9 +211,6 @@ class Studio:
                title: str) -> tuple[dict[str, Path], object]:
         """MIDI, MP3 and the picture, written aside and then given free names together
         (``stem``, ``stem-2``, ...): earlier files are never replaced, even by another studio."""
-        from .audio import write_audio
-        from .plots import plot_enhancement, plot_pianoroll
-
         self.outdir.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".studio-", dir=self.outdir))
         try:

@@ -21,15 +21,16 @@ import numpy as np
 import tensorflow as tf
 
 from .arcnn import ARCNN_CONFIGS, ARCNN_WEIGHTS, ArcnnConfig, build_unet, corrupt, flip_loss, save_arcnn
-from .chorales import ChoraleDataset, load_dataset
+from .chorales import bach_reference, load_dataset
 from .distribute import (fingerprint, is_chief, lost_workers_said, make_strategy, scaled_config, stop_together,
                          worker_name)
 from .files import atomic_folder, complete_folder
 from .gan import CONFIGS, HarmonyGAN, make_optimizers, save_generator
 from .gan_config import fit_crop
 from .harmonize import decoder_for, harmonize
-from .metrics import FIGURES, bach_reference, distance_to_bach, figures, reference_from
+from .metrics import FIGURES, distance_to_bach, figures, reference_from
 from .midi import PianoRoll, write_midi
+from .pieces import PieceDataset
 from .runs import TrainingError, check_run_folder, log_history, trim_log
 from .shards import check_shards, ensure_shards, stream_windows
 from .voice_leading import Decoder, count_voice_leading, save_decoder
@@ -46,7 +47,7 @@ SAMPLE_MELODIES = 6  # validation chorales whose sopranos are harmonized after e
 SAMPLE_BARS = 8
 
 
-def window_batches(dataset: ChoraleDataset, gan: HarmonyGAN, seed: int,
+def window_batches(dataset: PieceDataset, gan: HarmonyGAN, seed: int,
                    strategy: tf.distribute.Strategy | None = None) -> tf.data.Dataset:
     """Endless batches of one iteration each, streamed from the dataset's shards, as
     ``gan.batch_parts`` lays them out: the windows in the GAN's {-1, +1}, with the random numbers
@@ -85,13 +86,13 @@ def window_batches(dataset: ChoraleDataset, gan: HarmonyGAN, seed: int,
     return strategy.distribute_datasets_from_function(this_workers_slices)
 
 
-def _watched(dataset: ChoraleDataset) -> list:
+def _watched(dataset: PieceDataset) -> list:
     """The pieces training is watched on: the validation split (a tiny style may have none: then
     the training split, which says less)."""
     return dataset.split("valid") or dataset.split("train")
 
 
-def sample_melodies(dataset: ChoraleDataset, n: int = SAMPLE_MELODIES) -> list[tuple[PianoRoll, PianoRoll]]:
+def sample_melodies(dataset: PieceDataset, n: int = SAMPLE_MELODIES) -> list[tuple[PianoRoll, PianoRoll]]:
     """(soprano, Bach's four voices) for the first bars of ``n`` validation chorales."""
     pairs = []
     for chorale in _watched(dataset)[:n]:
@@ -107,7 +108,7 @@ def sample_melodies(dataset: ChoraleDataset, n: int = SAMPLE_MELODIES) -> list[t
 class MusicFigures(keras.callbacks.Callback):
     """After each chunk: harmonize validation melodies, log their figures, keep a sample."""
 
-    def __init__(self, gan: HarmonyGAN, dataset: ChoraleDataset, folder: Path, sample_every: int,
+    def __init__(self, gan: HarmonyGAN, dataset: PieceDataset, folder: Path, sample_every: int,
                  decoder: Decoder | None):
         super().__init__()
         self.gan, self.folder, self.sample_every, self.decoder = gan, folder, sample_every, decoder
@@ -136,7 +137,7 @@ class MusicFigures(keras.callbacks.Callback):
 def _save_picture(roll: PianoRoll, path: Path, title: str) -> None:
     import matplotlib.pyplot as plt
 
-    from .plots import plot_pianoroll
+    from .plots import plot_pianoroll  # heavy (matplotlib)
 
     ax = plot_pianoroll(roll, title=title)
     ax.figure.savefig(path, dpi=80, bbox_inches="tight")
@@ -146,7 +147,7 @@ def _save_picture(roll: PianoRoll, path: Path, title: str) -> None:
 class Checkpoint(keras.callbacks.Callback):
     """Save generator, critic and optimizer states whole or not at all, after each chunk."""
 
-    def __init__(self, gan: HarmonyGAN, dataset: ChoraleDataset, folder: Path, sample_every: int):
+    def __init__(self, gan: HarmonyGAN, dataset: PieceDataset, folder: Path, sample_every: int):
         super().__init__()
         self.gan, self.folder, self.sample_every = gan, folder, sample_every
         self.ranges, self.dataset = dataset.voice_ranges("train"), dataset
@@ -167,7 +168,7 @@ class LivePlot(keras.callbacks.Callback):
         import matplotlib.pyplot as plt
         from IPython.display import clear_output, display
 
-        from .plots import plot_curves
+        from .plots import plot_curves  # heavy (matplotlib)
 
         for key, value in (logs or {}).items():
             self.log.setdefault(key, []).append(float(value))
@@ -200,7 +201,7 @@ class TimeLimit(keras.callbacks.Callback):
             self.model.stop_training = stop_together(self.strategy, late)
 
 
-def save_checkpoint(gan: HarmonyGAN, folder: Path, iteration: int, dataset: ChoraleDataset) -> None:
+def save_checkpoint(gan: HarmonyGAN, folder: Path, iteration: int, dataset: PieceDataset) -> None:
     """Generator, critic and optimizer states in ``checkpoint/``, swapped in whole: a crash
     never leaves half a checkpoint."""
     with atomic_folder(folder / CHECKPOINT) as tmp:
@@ -227,7 +228,7 @@ def load_checkpoint(gan: HarmonyGAN, folder: Path) -> int:
 
 def train_gan(folder: str | Path, config_name: str = "default", iterations: int | None = None,
               minutes: float | None = None, resume: bool = False, sample_every: int = 25,
-              dataset: ChoraleDataset | None = None, verbose: int = 1, seed: int = 0,
+              dataset: PieceDataset | None = None, verbose: int = 1, seed: int = 0,
               live_plot: bool = False, strategy: str = "default") -> dict:
     """Train (or resume training) a GAN in ``folder``; returns the Keras history.
 
@@ -306,7 +307,7 @@ def train_gan(folder: str | Path, config_name: str = "default", iterations: int 
 
 # --- the AR-CNN ----------------------------------------------------------------------------
 
-def arcnn_rolls(dataset: ChoraleDataset, split: str, config: ArcnnConfig) -> np.ndarray:
+def arcnn_rolls(dataset: PieceDataset, split: str, config: ArcnnConfig) -> np.ndarray:
     """A split's 8-bar merged rolls with the pitch axis cropped to the config's range."""
     rolls = dataset.arcnn_rolls(split)
     return rolls[:, :, config.pitch_low : config.pitch_low + config.n_pitches]
@@ -367,7 +368,7 @@ def _restore_backup(model: keras.Model, folder: Path) -> int:
 
 
 def train_arcnn(folder: str | Path, epochs: int | None = None, minutes: float | None = None,
-                resume: bool = False, dataset: ChoraleDataset | None = None, verbose: int = 1,
+                resume: bool = False, dataset: PieceDataset | None = None, verbose: int = 1,
                 seed: int = 0, live_plot: bool = False, limit: int | None = None,
                 strategy: str = "default") -> dict:
     """Train (or resume) the AR-CNN in ``folder``; the best model on validation is ``folder/model``.

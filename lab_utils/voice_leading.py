@@ -199,7 +199,7 @@ def _count_ornaments(roll, beat: int, counts: np.ndarray) -> None:
 def count_voice_leading(chorales: list) -> VoiceLeadingStats:
     """Count chord transitions, voice motion, spacing, inversions and passing notes.
 
-    ``chorales`` are :class:`~lab_utils.chorales.Chorale` objects (the training split).
+    ``chorales`` are :class:`~lab_utils.chorales.Piece` objects (the training split).
     """
     from music21 import key as m21key
 

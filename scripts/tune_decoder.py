@@ -23,7 +23,7 @@ import numpy as np
 
 from lab_utils.gan_config import generator_folder
 from lab_utils.harmonize import generator_evidence, load_harmonizer, voices_from
-from lab_utils.styles import load_style
+from lab_utils.catalog import load_style
 from lab_utils.metrics import distance_to_bach, figures, reference_from, voice_leading_faults
 from lab_utils.voice_leading import Decoder, DecoderWeights, count_voice_leading, save_decoder
 

@@ -71,8 +71,8 @@ def style_home(tmp_path, monkeypatch):
     """Styles and the read cache in a temporary folder, never in the repository's data/."""
     from lab_utils import styles
 
-    monkeypatch.setattr(styles, "STYLES_DIR", tmp_path / "styles")
-    monkeypatch.setattr(styles, "READ_CACHE", tmp_path / "styles" / ".read")
+    monkeypatch.setattr(styles.places, "STYLES_DIR", tmp_path / "styles")
+    monkeypatch.setattr(styles.places, "READ_CACHE", tmp_path / "styles" / ".read")
     return tmp_path / "styles"
 
 

@@ -23,7 +23,7 @@ def _check(sound: np.ndarray, seconds: float) -> None:
 
 @pytest.mark.skipif(audio.find_soundfont() is None, reason="no General MIDI soundfont installed")
 def test_soundfont_rendering(dataset):
-    roll = dataset.chorales[0].roll()
+    roll = dataset.pieces[0].roll()
     _check(audio.synthesize(roll), roll.seconds)
     assert audio.synthesizer_name().startswith("TinySoundFont")
 
@@ -116,7 +116,7 @@ def chorale_audio(dataset) -> tuple[np.ndarray, np.ndarray]:
     """A chorale as the challenge track is made: synthesized, with reverb, before and after mastering."""
     from lab_utils.mastering import master
 
-    wet = audio.add_reverb(audio.synthesize(dataset.chorales[0].roll()))
+    wet = audio.add_reverb(audio.synthesize(dataset.pieces[0].roll()))
     return wet, master(wet, audio.SAMPLE_RATE)
 
 

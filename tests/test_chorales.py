@@ -8,30 +8,30 @@ import numpy as np
 import pytest
 
 from conftest import run_cli
-from lab_utils import chorales
-from lab_utils.chorales import (GAN_WINDOW_STEPS, MIN_MELODY_SHARE, load_dataset, to_gan_input,
-                                transpose_windows)
+from lab_utils import pieces
+from lab_utils.chorales import load_dataset
+from lab_utils.pieces import GAN_WINDOW_STEPS, MIN_MELODY_SHARE, to_gan_input, transpose_windows
 
 
 def test_at_least_300_four_voice_chorales(dataset):
-    assert len(dataset.chorales) >= 300
-    assert len({c.id for c in dataset.chorales}) == len(dataset.chorales)  # no score twice
-    assert len(dataset.chorales) + len(dataset.skipped) == 371
+    assert len(dataset.pieces) >= 300
+    assert len({c.id for c in dataset.pieces}) == len(dataset.pieces)  # no score twice
+    assert len(dataset.pieces) + len(dataset.skipped) == 371
     assert all(reason for reason in dataset.skipped.values())
 
 
 def test_splits_are_disjoint_by_chorale_and_by_tune(dataset):
     ids = {s: {c.id for c in dataset.split(s)} for s in ("train", "valid", "test")}
     assert not ids["train"] & ids["valid"] and not ids["train"] & ids["test"] and not ids["valid"] & ids["test"]
-    tunes = {s: {chorales.tune_signature(c.notes) for c in dataset.split(s)} for s in ids}
+    tunes = {s: {pieces.tune_signature(c.notes) for c in dataset.split(s)} for s in ids}
     assert not tunes["train"] & tunes["test"] and not tunes["train"] & tunes["valid"]
-    shares = {s: len(ids[s]) / len(dataset.chorales) for s in ids}
+    shares = {s: len(ids[s]) / len(dataset.pieces) for s in ids}
     assert 0.7 <= shares["train"] <= 0.85 and 0.05 <= shares["valid"] <= 0.17 and 0.05 <= shares["test"] <= 0.17
 
 
 def test_split_follows_the_documented_rule(dataset):
-    for c in dataset.chorales:
-        assert c.split == chorales.split_of(chorales.tune_signature(c.notes))
+    for c in dataset.pieces:
+        assert c.split == pieces.split_of(pieces.tune_signature(c.notes))
 
 
 def test_gan_windows(dataset):
@@ -67,7 +67,7 @@ def test_transposition_keeps_voices_in_range(dataset):
 
 
 def test_chorale_roll_keeps_repeated_notes(dataset):
-    chorale = dataset.chorales[0]
+    chorale = dataset.pieces[0]
     roll = chorale.roll()
     assert sum(len(roll.notes(v)) for v in range(4)) == len(chorale.notes)
 
@@ -75,7 +75,7 @@ def test_chorale_roll_keeps_repeated_notes(dataset):
 @pytest.mark.parametrize("damage", ["garbage", "truncate", "stale_format", "missing_manifest"])
 def test_damaged_cache_is_rebuilt(tmp_path, damage, capsys):
     built = load_dataset(tmp_path, limit=4, progress=False)
-    notes_file, manifest = tmp_path / chorales.NOTES_FILE, tmp_path / chorales.MANIFEST_FILE
+    notes_file, manifest = tmp_path / pieces.NOTES_FILE, tmp_path / pieces.MANIFEST_FILE
     if damage == "garbage":
         notes_file.write_bytes(b"not an npz")
     elif damage == "truncate":
@@ -87,11 +87,11 @@ def test_damaged_cache_is_rebuilt(tmp_path, damage, capsys):
     else:
         manifest.unlink()
     again = load_dataset(tmp_path, limit=4, progress=False)
-    assert [c.id for c in again.chorales] == [c.id for c in built.chorales]
-    assert all((a.notes == b.notes).all() for a, b in zip(again.chorales, built.chorales))
+    assert [c.id for c in again.pieces] == [c.id for c in built.pieces]
+    assert all((a.notes == b.notes).all() for a, b in zip(again.pieces, built.pieces))
     if damage != "missing_manifest":
         assert "rebuilding" in capsys.readouterr().out
-    assert load_dataset(tmp_path, progress=False).chorales[0].id == built.chorales[0].id
+    assert load_dataset(tmp_path, progress=False).pieces[0].id == built.pieces[0].id
 
 
 def test_cli_dataset_json():

@@ -16,7 +16,7 @@ from lab_utils.compose import TAG, gap_steps, compose, plan_form, vary_melody
 from lab_utils.export import render_audio, write_composition
 from lab_utils.melody_source import MelodyError, melody_from
 from lab_utils.harmonize import load_harmonizer
-from lab_utils.evaluate import AUDIO_TARGETS, COMPOSE_TARGETS, evaluate_composer
+from lab_utils.judging import AUDIO_TARGETS, COMPOSE_TARGETS, evaluate_composer
 from lab_utils.judging import judge, judging_table
 from lab_utils.mastering import measure
 from lab_utils.metrics import estimate_key, figures, key_scale

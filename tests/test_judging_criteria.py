@@ -15,7 +15,7 @@ import pytest
 
 from lab_utils.audio import SAMPLE_RATE
 from lab_utils.compose import ARRANGEMENT, Composition, Parameters, Part, Section
-from lab_utils.evaluate import AUDIO_TARGETS, COMPOSE_TARGETS
+from lab_utils.judging import AUDIO_TARGETS, COMPOSE_TARGETS
 from lab_utils.judging import FLAT_TOP_TOLERANCE, flat_tops, judge, judging_table, new_bars
 from lab_utils.mastering import master, measure
 from lab_utils.midi import Note, whole_bars

@@ -24,10 +24,10 @@ def music21_key(roll: PianoRoll) -> tuple[int, str]:
 
 
 def test_every_chorale_and_tune_gets_music21s_key(dataset):
-    rolls = [c.roll() for c in dataset.chorales] + [melody_roll(name) for name in MELODIES]
+    rolls = [c.roll() for c in dataset.pieces] + [melody_roll(name) for name in MELODIES]
     differ = [i for i, roll in enumerate(rolls) if estimate_key(roll) != music21_key(roll)]
     assert len(rolls) > 300 and differ == []
-    modes = {estimate_key(c.roll())[1] for c in dataset.chorales}
+    modes = {estimate_key(c.roll())[1] for c in dataset.pieces}
     assert modes == {"major", "minor"}
 
 
@@ -134,7 +134,7 @@ def test_pitch_classes_and_in_scale_match_a_direct_count_on_every_chorale(datase
 
     from lab_utils.metrics import estimate_key, key_scale
 
-    for chorale in dataset.chorales:
+    for chorale in dataset.pieces:
         roll = chorale.roll()
         tonic, mode = estimate_key(roll)
         cells = np.nonzero(roll.sounding.any(axis=2))[1] % 12  # the pitch class of every sounding (step, pitch)

@@ -144,7 +144,7 @@ def test_a_checkout_without_bachs_report_imports_and_computes_the_reference(tmp_
     shown = run("-m", "lab_utils", "dataset", "--json")
     assert shown.returncode == 0 and "Traceback" not in shown.stderr, shown.stderr
     assert json.loads(shown.stdout)["counts"]["test"] == 40
-    reference = run("-c", "import json, lab_utils; from lab_utils.metrics import bach_reference; "
+    reference = run("-c", "import json, lab_utils; from lab_utils.chorales import bach_reference; "
                           "print(json.dumps([lab_utils.__file__, bach_reference()]))")
     assert reference.returncode == 0, reference.stderr
     assert "report.json is missing" in reference.stderr
@@ -164,7 +164,7 @@ def test_write_pieces_gives_two_pieces_of_one_name_two_files(style_home, tmp_pat
         (music / sub).mkdir(parents=True)
         write_midi(random_band_piece(seed), music / sub / "song.mid")
     dataset, _ = build_style("two", folder_sources(music), jobs=1, progress=False)
-    assert sorted(c.id for c in dataset.chorales) == ["a/song.mid", "b/song.mid"]
+    assert sorted(c.id for c in dataset.pieces) == ["a/song.mid", "b/song.mid"]
     written = write_pieces(dataset, tmp_path / "out")
     assert [p.name for p in written] == ["song.mid", "song-2.mid"]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["song-2.mid", "song.mid"]

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import band_folder, run_cli
 from lab_utils import shards, styles
-from lab_utils.chorales import transpose_windows
+from lab_utils.pieces import transpose_windows
 from lab_utils.gan import CONFIGS, crop
 from lab_utils.shards import ShardError, check_shards, ensure_shards, repair_shards, shard_folder, stream_windows
 from lab_utils.styles import StyleError, build_part, build_style, folder_sources, parts_folder
@@ -97,19 +97,19 @@ def test_a_split_build_merges_without_reading_again(tmp_path, style_home, monkey
     with pytest.raises(StyleError, match="parts 2/3 of 'band' are not built"):
         build_style("band", sources, jobs=1, progress=False)
     build_part("band", sources, (2, 3), jobs=1, progress=False)
-    shutil.rmtree(styles.READ_CACHE)  # as on the machine the parts were copied to
+    shutil.rmtree(styles.places.READ_CACHE)  # as on the machine the parts were copied to
 
     def no_reading(path):
         raise AssertionError(f"{path} was read again")
 
-    monkeypatch.setattr(styles, "read_music_file", no_reading)
+    monkeypatch.setattr(styles.sources, "read_music_file", no_reading)
     merged, _ = build_style("band", sources, jobs=1, progress=False)
     assert not parts_folder("band").exists()  # merged: the parts are in the read cache now
     monkeypatch.undo()
     whole, _ = build_style("again", sources, tmp_path / "whole", jobs=1, progress=False, reread=True)
     assert merged.source_hash == whole.source_hash
-    assert [c.id for c in merged.chorales] == [c.id for c in whole.chorales]
-    assert all(np.array_equal(a.notes, b.notes) for a, b in zip(merged.chorales, whole.chorales))
+    assert [c.id for c in merged.pieces] == [c.id for c in whole.pieces]
+    assert all(np.array_equal(a.notes, b.notes) for a, b in zip(merged.pieces, whole.pieces))
 
 
 def test_parts_of_another_file_list_are_refused(tmp_path, style_home):

@@ -4,7 +4,7 @@ nothing written, or a build that reports each skipped file with its reason; an i
 build keeps the last good dataset, and a second build reads nothing again.
 
 Styles and the read cache always go to a temporary folder (``LAB_STYLES_DIR`` for the CLI,
-``styles.STYLES_DIR``/``READ_CACHE`` in-process), never to the repository's data/.
+``styles.places.STYLES_DIR``/``READ_CACHE`` in-process), never to the repository's data/.
 """
 
 from __future__ import annotations
@@ -24,19 +24,20 @@ from conftest import REPO, run_cli
 from lab_utils import styles
 from lab_utils.midi import write_midi
 from lab_utils.samples import melody_roll, random_band_piece
-from lab_utils.styles import StyleError, build_style, corpus_sources, folder_sources, load_style
+from lab_utils.catalog import load_style
+from lab_utils.styles import StyleError, build_style, corpus_sources, folder_sources
 
 
 # --- helpers ---------------------------------------------------------------------------------
 
 @pytest.fixture
 def home(tmp_path, monkeypatch):
-    """LAB_STYLES_DIR (for the CLI's fresh processes) and styles.STYLES_DIR/READ_CACHE (in-process)
+    """LAB_STYLES_DIR (for the CLI's fresh processes) and styles.places.STYLES_DIR/READ_CACHE (in-process)
     in a temporary folder: nothing is written into the repository's data/."""
     folder = tmp_path / "home" / "styles"
     monkeypatch.setenv("LAB_STYLES_DIR", str(folder))
-    monkeypatch.setattr(styles, "STYLES_DIR", folder)
-    monkeypatch.setattr(styles, "READ_CACHE", folder / ".read")
+    monkeypatch.setattr(styles.places, "STYLES_DIR", folder)
+    monkeypatch.setattr(styles.places, "READ_CACHE", folder / ".read")
     return folder
 
 
@@ -164,8 +165,8 @@ def test_a_failed_build_keeps_the_earlier_dataset_of_that_name(tmp_path, home):
         user_error(build(folder, "mine"), progress=True)
     assert (home / "mine" / "manifest.json").read_bytes() == manifest
     again = load_style("mine")
-    assert report["used"] == len(again.chorales) == 3
-    assert all(np.array_equal(a.notes, b.notes) for a, b in zip(earlier.chorales, again.chorales))
+    assert report["used"] == len(again.pieces) == 3
+    assert all(np.array_equal(a.notes, b.notes) for a, b in zip(earlier.pieces, again.pieces))
     assert not list(home.glob("mine.*.tmp")) and not (home / "mine.old").exists()
 
 
@@ -218,7 +219,7 @@ def test_drums_only_duplicate_and_too_short_files_are_skipped_with_their_reason(
     assert len({"song00.mid", "song00 again.mid"} & set(duplicates)) == 1  # one of the pair is used
     assert len({"song01.mid", "song01 slower.mid"} & set(duplicates)) == 1
     assert all(reasons[label].startswith("duplicate: the same") for label in duplicates)
-    assert len(load_style("mine").chorales) == 3
+    assert len(load_style("mine").pieces) == 3
 
 
 def twenty_tracks(path: Path) -> dict[str, set[tuple[int, int]]]:
@@ -253,7 +254,7 @@ def test_a_file_of_twenty_tracks_builds_with_melody_bass_drums_and_the_rest_blen
     expected = twenty_tracks(folder / "twenty.mid")
     report = build_report(folder, "mine")
     assert report["used"] == 3 and "twenty.mid" not in report["reasons"] and report["layout"] == "band"
-    piece = {c.id: c for c in load_style("mine").chorales}["twenty.mid"]
+    piece = {c.id: c for c in load_style("mine").pieces}["twenty.mid"]
     for role, name in enumerate(("melody", "accompaniment", "bass", "drums")):
         rows = piece.notes[piece.notes[:, 0] == role]
         assert {(int(s), int(p)) for s, p in rows[:, 1:3]} == expected[name], name
@@ -283,7 +284,7 @@ def test_a_forty_minute_file_builds_or_is_skipped_with_a_reason_in_reasonable_ti
         assert report["used"] == 2 and report["reasons"]["forty minutes.mid"].strip()
     else:
         assert report["used"] == 3
-        long_piece = {c.id: c for c in load_style("mine").chorales}["forty minutes.mid"]
+        long_piece = {c.id: c for c in load_style("mine").pieces}["forty minutes.mid"]
         assert long_piece.n_steps == 40 * 120 * 4
 
 
@@ -298,10 +299,10 @@ def test_mixed_meters_keep_the_most_common_or_the_one_asked_for(tmp_path, home):
     three = build_report(folder, "mine", "--meter", "3/4")
     assert three["meter"] == [3, 4] and three["used"] == 2
     assert sorted(three["skipped"]["other meter"]) == fours
-    assert {c.time_signature for c in load_style("mine").chorales} == {(3, 4)}
+    assert {c.time_signature for c in load_style("mine").pieces} == {(3, 4)}
     every = build_report(folder, "mine", "--meter", "any")
     assert every["meter"] == "any" and every["used"] == 5 and every["skipped"] == {}
-    assert {c.time_signature for c in load_style("mine").chorales} == {(3, 4), (4, 4)}
+    assert {c.time_signature for c in load_style("mine").pieces} == {(3, 4), (4, 4)}
 
 
 # --- bad options -----------------------------------------------------------------------------
@@ -388,7 +389,7 @@ def test_a_mapping_file_that_names_tracks_is_honoured(tmp_path, home):
     assert (roles["Bass"]["program"], roles["Bass"]["kind"]) == (0, "chords")
     assert roles["Drums"]["kind"] == "drums"
     assert roles["Accompaniment"]["range"][1] < roles["Bass"]["range"][1]  # the bass line under the piano
-    piece = {c.id: c for c in load_style("mine").chorales}["song00.mid"]
+    piece = {c.id: c for c in load_style("mine").pieces}["song00.mid"]
     bass = {(n.start, n.pitch) for n in random_band_piece(0).notes(2)}
     rows = piece.notes[piece.notes[:, 0] == 1]
     assert {(int(s), int(p)) for s, p in rows[:, 1:3]} == bass
@@ -428,13 +429,13 @@ def test_an_interrupted_build_leaves_the_last_good_dataset(tmp_path, home, monke
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(styles, "_report_picture", interrupted)
+    monkeypatch.setattr(styles.build, "report_picture", interrupted)
     with pytest.raises(KeyboardInterrupt):
         build_style("mine", folder_sources(folder), folder=folder, jobs=1, progress=False)
     after = load_style("mine")
-    assert [c.id for c in after.chorales] == [c.id for c in before.chorales] == \
+    assert [c.id for c in after.pieces] == [c.id for c in before.pieces] == \
         ["song00.mid", "song01.mid", "song02.mid"]
-    assert all(np.array_equal(a.notes, b.notes) for a, b in zip(after.chorales, before.chorales))
+    assert all(np.array_equal(a.notes, b.notes) for a, b in zip(after.pieces, before.pieces))
     assert {p.relative_to(home): p.read_bytes() for p in (home / "mine").rglob("*") if p.is_file()} == files
     assert not list(home.glob("mine.*.tmp")) and not (home / "mine.old").exists()
 
@@ -443,8 +444,8 @@ def test_a_second_build_reads_nothing_and_a_changed_file_is_read_again(tmp_path,
     folder = band_folder(tmp_path / "music", n=4)
     (folder / "empty.mid").write_bytes(b"")
     read = []
-    real = styles.read_music_file
-    monkeypatch.setattr(styles, "read_music_file", lambda path: read.append(Path(path).name) or real(path))
+    real = styles.sources.read_music_file
+    monkeypatch.setattr(styles.sources, "read_music_file", lambda path: read.append(Path(path).name) or real(path))
 
     def again():
         read.clear()

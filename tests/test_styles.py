@@ -16,7 +16,8 @@ from lab_utils.chorales import DEFAULT_CACHE, read_cache
 from lab_utils.evaluate import compare_styles
 from lab_utils.midi import write_midi
 from lab_utils.samples import BAND_DRUMS, random_band_piece
-from lab_utils.styles import build_style, folder_sources, load_style, write_pieces
+from lab_utils.catalog import load_style
+from lab_utils.styles import build_style, folder_sources, write_pieces
 
 PALESTRINA = DEFAULT_CACHE.parent / "palestrina"
 
@@ -29,10 +30,10 @@ def test_band_folder_gets_four_roles_with_their_kinds(tmp_path, style_home):
     assert dataset.roles.programs == (81, 0, 33, 0)  # lead synth, piano, bass, (kit)
     ranges = dataset.voice_ranges("train")
     assert ranges[2][1] < ranges[0][0] + 12 and ranges[2][0] < ranges[1][0]  # the bass is lowest
-    assert set(np.unique(np.concatenate([c.notes for c in dataset.chorales])[:, 0])) == {0, 1, 2, 3}
-    drums = np.concatenate([c.notes[c.notes[:, 0] == 3] for c in dataset.chorales])
+    assert set(np.unique(np.concatenate([c.notes for c in dataset.pieces])[:, 0])) == {0, 1, 2, 3}
+    drums = np.concatenate([c.notes[c.notes[:, 0] == 3] for c in dataset.pieces])
     assert set(drums[:, 2]) == set(BAND_DRUMS.values())
-    roll = dataset.chorales[0].roll()
+    roll = dataset.pieces[0].roll()
     assert roll.drums == [False, False, False, True]
     assert roll.notes(1) and max(np.bincount([n.start for n in roll.notes(1)])) == 3  # piano chords
     saved = json.loads((style_home / "band" / "report.json").read_text())
@@ -45,7 +46,7 @@ def test_a_mapping_file_chooses_the_roles(tmp_path, style_home):
     folder = band_folder(tmp_path / "band", n=4)
     (folder / styles.MAPPING_FILE).write_text(json.dumps({"*": ["Piano", "Lead", "Bass", None]}))
     dataset, _ = build_style("mapped", folder_sources(folder), folder=folder, jobs=1, progress=False)
-    first = dataset.chorales[0].notes
+    first = dataset.pieces[0].notes
     assert not (first[:, 0] == 3).any()  # no drums chosen
     piano = random_band_piece(0).notes(1)
     assert {(n.start, n.pitch) for n in piano} >= {tuple(r) for r in first[first[:, 0] == 0][:, 1:3].tolist()}
@@ -64,8 +65,8 @@ def test_voices_in_midi_files_keep_their_order_and_five_voices_are_skipped(tmp_p
     assert report.layout == "voices" and report.used == 6
     assert report.reasons["five.mid"].startswith("voices: 5")
     assert dataset.roles.kinds == ("voice",) * 4 and dataset.roles.names == ("Soprano", "Alto", "Tenor", "Bass")
-    by_id = {Path(c.id).stem: c for c in dataset.chorales}
-    for original in palestrina.chorales[:6]:
+    by_id = {Path(c.id).stem: c for c in dataset.pieces}
+    for original in palestrina.pieces[:6]:
         again = by_id[Path(original.id).stem]
         assert np.array_equal(again.notes, original.notes)  # MIDI in, the same four voices out
 
@@ -75,17 +76,17 @@ def test_bach_chorales_take_the_same_path(tmp_path):
     from lab_utils.chorales import load_dataset
 
     built = load_dataset(tmp_path, limit=12, progress=False)
-    committed = {c.id: c for c in load_dataset(progress=False).chorales}
-    assert built.name == "bach" and built.chorales
-    for chorale in built.chorales:
+    committed = {c.id: c for c in load_dataset(progress=False).pieces}
+    assert built.name == "bach" and built.pieces
+    for chorale in built.pieces:
         assert np.array_equal(chorale.notes, committed[chorale.id].notes)
         assert chorale.split == committed[chorale.id].split and chorale.key == committed[chorale.id].key
 
 
 def test_palestrina_dataset_is_four_voices_and_differs_from_bach():
     palestrina, bach = read_cache(PALESTRINA), load_style("bach")
-    assert palestrina.name == "palestrina" and len(palestrina.chorales) >= 400
-    assert all(c.time_signature == (4, 2) for c in palestrina.chorales)
+    assert palestrina.name == "palestrina" and len(palestrina.pieces) >= 400
+    assert all(c.time_signature == (4, 2) for c in palestrina.pieces)
     counts = {s: len(palestrina.split(s)) for s in ("train", "valid", "test")}
     assert counts["test"] >= 30 and counts["valid"] >= 30
     report = json.loads((PALESTRINA / "report.json").read_text())

@@ -1,0 +1,135 @@
+"""What a build found, used and skipped, how its roles look, and the style's own figures."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+import warnings
+
+import numpy as np
+
+from ..files import complete_folder
+from ..metrics import FigureReference, stored_reference
+from ..pieces import SPLITS, PieceDataset
+from .places import REPORT_FILE, style_folder
+
+__all__ = ["ANY_METER", "StyleReport", "skip_group", "window_figures", "role_figures", "report_picture",
+           "read_report", "read_reference"]
+
+ANY_METER = "any"
+
+
+@dataclass
+class StyleReport:
+    """What a build found, used and skipped, and how its roles look (``report.json``)."""
+
+    name: str
+    source: str
+    found: int = 0
+    used: int = 0
+    skipped: dict[str, list[str]] = field(default_factory=dict)  # reason group -> labels
+    reasons: dict[str, str] = field(default_factory=dict)  # label -> the whole reason
+    layout: str = "voices"
+    meter: tuple[int, int] | str = (4, 4)
+    tempo_changes: int = 0  # files with tempo changes (the 16th grid counts beats, so they are harmless)
+    pieces: dict[str, int] = field(default_factory=dict)  # per split
+    windows: dict[str, int] = field(default_factory=dict)  # GAN windows per split
+    roles: list[dict] = field(default_factory=list)  # name, kind, program, range, notes per bar, empty share
+    # the style's own figures: mean and spread of each of metrics.FIGURES over the test split
+    reference: dict[str, list[float]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def to_json(self) -> dict:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
+
+    def table(self) -> str:
+        """The report as lines for the terminal."""
+        lines = [f"{self.name}: {self.found} files found, {self.used} used, "
+                 f"{self.found - self.used} skipped ({self.seconds:.1f} s)"]
+        for group, labels in sorted(self.skipped.items(), key=lambda kv: -len(kv[1])):
+            example = labels[0]
+            lines.append(f"  skipped {len(labels):>5}  {group}  (e.g. {example}: {self.reasons[example]})")
+        meter = self.meter if self.meter == ANY_METER else f"{self.meter[0]}/{self.meter[1]}"
+        lines.append(f"layout {self.layout}, meter {meter}"
+                     + (f", {self.tempo_changes} file(s) change tempo (harmless: the grid counts beats)"
+                        if self.tempo_changes else ""))
+        lines.append("split        " + "  ".join(f"{s:>6}" for s in SPLITS))
+        lines.append("pieces       " + "  ".join(f"{self.pieces.get(s, 0):>6}" for s in SPLITS))
+        lines.append("GAN windows  " + "  ".join(f"{self.windows.get(s, 0):>6}" for s in SPLITS))
+        lines.append(f"{'role':<14}{'kind':<8}{'range':<10}{'notes/bar':>10}{'empty windows':>15}")
+        for role in self.roles:
+            low, high = role["range"]
+            lines.append(f"{role['name']:<14}{role['kind']:<8}{f'{low}-{high}':<10}"
+                         f"{role['notes_per_bar']:>10.2f}{role['empty_windows']:>14.0%}")
+        return "\n".join(lines)
+
+
+def skip_group(reason: str) -> str:
+    """The report's group of a skip reason: its words before the first colon (unreadable, voices,
+    other meter, other layout, too short, duplicate, mapping), or all of it (only drums, no melody)."""
+    return reason.split(":")[0]
+
+
+def window_figures(dataset: PieceDataset) -> tuple[dict[str, int], list[float], tuple | None]:
+    """GAN windows per split, each role's share of training windows it is silent in, and three
+    training windows for the picture: one piece at a time, so memory does not grow with the folder."""
+    counts, silent, shown = {}, np.zeros(4), []
+    for split in SPLITS:
+        pieces = dataset.split(split)
+        picks = set(np.linspace(0, len(pieces) - 1, 3).astype(int).tolist()) if pieces else set()
+        counts[split] = 0
+        for i, piece in enumerate(pieces):
+            sounding, onsets = dataset.piece_windows(piece)
+            counts[split] += len(sounding)
+            if split == "train":
+                silent += (~sounding.any(axis=(1, 2))).sum(axis=0)
+            if i in picks and len(sounding) and len(shown) < 3:
+                shown.append((sounding[len(sounding) // 2], onsets[len(sounding) // 2]))
+    empty = (silent / counts["train"]).tolist() if counts["train"] else [1.0] * 4
+    picture = (np.stack([w for w, _ in shown]), np.stack([o for _, o in shown])) if shown else None
+    return counts, empty, picture
+
+
+def role_figures(dataset: PieceDataset, empty: list[float]) -> list[dict]:
+    """Per role: name, kind, program, range, notes per bar and the share of GAN windows it is silent in."""
+    bars = sum((c.n_steps - c.pickup_steps) / c.steps_per_bar for c in dataset.pieces)
+    notes = np.concatenate([c.notes for c in dataset.pieces])
+    ranges = dataset.voice_ranges("train") if dataset.split("train") else [(0, 0)] * 4
+    return [{"name": dataset.roles.names[v], "kind": dataset.roles.kinds[v], "program": int(dataset.roles.programs[v]),
+             "range": list(ranges[v]), "notes_per_bar": round(float((notes[:, 0] == v).sum() / max(bars, 1)), 2),
+             "empty_windows": round(empty[v], 3)} for v in range(4)]
+
+
+def report_picture(dataset: PieceDataset, windows: tuple | None, path: Path) -> None:
+    """Three training windows as piano rolls, one colour per role."""
+    if windows is None:
+        return
+    import matplotlib.pyplot as plt
+
+    from ..plots import plot_windows  # heavy (matplotlib)
+
+    figure = plot_windows(*windows, n=3, names=list(dataset.roles.names))
+    figure.savefig(path, dpi=90, bbox_inches="tight")
+    plt.close(figure)
+
+
+def read_report(name: str) -> StyleReport:
+    """The report of a built style (its ``report.json``)."""
+    data = json.loads((complete_folder(style_folder(name)) / REPORT_FILE).read_text())
+    return StyleReport(**{**data, "meter": data["meter"] if data["meter"] == ANY_METER else tuple(data["meter"])})
+
+
+def read_reference(folder: Path, load: Callable[[], PieceDataset]) -> FigureReference:
+    """A style's own figures (mean and spread over its test split) as its build stored them in
+    ``folder``'s report; where the report is missing or damaged, computed from ``load()``'s test
+    split the same way, and a warning says so."""
+    path = folder / REPORT_FILE
+    try:
+        stored = json.loads(path.read_text())["reference"]
+    except (OSError, ValueError, KeyError, TypeError):
+        warnings.warn(f"{path} is missing or damaged: the reference figures are computed from the test split "
+                      "(building the style again writes the file)", stacklevel=3)
+        stored = stored_reference(c.roll() for c in load().split("test"))
+    return {f: (mean, spread) for f, (mean, spread) in stored.items()}

@@ -1,0 +1,190 @@
+"""The four roles of a piece (the melody and three parts under it), by the rule of ``styles``'s
+docstring or a folder's mapping file, and each role's kind learned from the data."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from fnmatch import fnmatch
+from pathlib import Path
+
+import numpy as np
+
+from ..midi import MELODY_NAME_HINTS, MidiPart, Note
+from ..music_files import ReadPiece
+from ..pieces import CHOIR_ROLES
+from .places import StyleError
+from .sources import Source
+
+__all__ = ["MAPPING_FILE", "BAND_ROLES", "LAYOUTS", "layout_of", "assign_roles", "role_kinds", "load_mapping",
+           "choice_for", "role_programs"]
+
+MAPPING_FILE = "roles.json"  # in the music folder: overrides the role rule, per file name pattern
+BAND_ROLES = ("Melody", "Accompaniment", "Bass", "Drums")
+VOICE_NAMES = {"soprano": 0, "cantus": 0, "superius": 0, "treble": 0, "alto": 1, "altus": 1,
+               "contratenor": 1, "tenor": 2, "bass": 3, "bassus": 3, "basso": 3}
+BASS_PROGRAMS = range(32, 40)  # General MIDI's bass family (programs 33-40 counted from 1)
+POLYPHONIC_SHARE = 0.05  # a part sounding two pitches at once this share of its time is not one voice
+CHORDS_SHARE = 0.15  # a role whose notes start together this share of its onsets plays chords
+LAYOUTS = ("voices", "band")
+
+
+def _mean_pitch(part: MidiPart) -> float:
+    return float(np.average([n.pitch for n in part.notes], weights=[n.length for n in part.notes]))
+
+
+def _polyphony(notes: list[Note]) -> float:
+    """Share of a part's sounding steps where it sounds two or more pitches."""
+    if not notes:
+        return 0.0
+    end = max(n.start + n.length for n in notes)
+    count = np.zeros(end, np.int32)
+    for n in notes:
+        count[n.start : n.start + n.length] += 1
+    sounding = count > 0
+    return float((count >= 2).sum() / max(1, sounding.sum()))
+
+
+def _singing(parts: list[MidiPart]) -> bool:
+    return all(not p.is_drum and _polyphony(p.notes) < POLYPHONIC_SHARE for p in parts)
+
+
+def layout_of(piece: ReadPiece) -> str:
+    """``voices`` where the four named voices, or else all parts, sing one note at a time; else ``band``."""
+    named = _named_voices(piece.parts)
+    return "voices" if _singing(named or piece.parts) else "band"
+
+
+def _top_notes(notes: list[Note]) -> list[Note]:
+    """One note per onset, the highest: a voice's divisi chord becomes its top note."""
+    top: dict[int, Note] = {}
+    for n in notes:
+        if n.start not in top or n.pitch > top[n.start].pitch:
+            top[n.start] = n
+    return [top[s] for s in sorted(top)]
+
+
+def _named_voices(parts: list[MidiPart]) -> list[MidiPart] | None:
+    """The parts named soprano, alto, tenor and bass (or cantus, altus, ...), top to bottom, where
+    exactly one part carries each name (a chorale's instruments beside them are left out)."""
+    by_voice: dict[int, list[MidiPart]] = {}
+    for part in parts:
+        first = part.name.lower().replace(".", " ").split()[:1]
+        if first and first[0] in VOICE_NAMES:
+            by_voice.setdefault(VOICE_NAMES[first[0]], []).append(part)
+    if sorted(by_voice) == [0, 1, 2, 3] and all(len(found) == 1 for found in by_voice.values()):
+        return [by_voice[v][0] for v in range(4)]
+    return None
+
+
+def _blend(parts: list[MidiPart]) -> MidiPart:
+    """Several parts as one: every note (a pitch struck twice at once kept once), the program
+    of the part with the most notes."""
+    notes = sorted({(n.start, n.pitch): n for part in parts for n in part.notes}.values())
+    program = max(parts, key=lambda p: len(p.notes)).program if parts else 0
+    return MidiPart(" + ".join(p.name for p in parts), program, any(p.is_drum for p in parts), notes)
+
+
+def _one_line(part: MidiPart) -> MidiPart:
+    return part._replace(notes=_top_notes(part.notes))
+
+
+def _by_mapping(piece: ReadPiece, choice: list) -> list[MidiPart] | str:
+    """The four roles a mapping file names: per role a part name or index, a list of them, or null."""
+    roles = []
+    for entry in choice:
+        wanted = [] if entry is None else entry if isinstance(entry, list) else [entry]
+        chosen = []
+        for item in wanted:
+            found = [p for i, p in enumerate(piece.parts)
+                     if (isinstance(item, int) and not isinstance(item, bool) and i == item)
+                     or (isinstance(item, str) and p.name == item)]
+            if not found:
+                return f"mapping: it names {item!r}, which is not a part here"
+            chosen += found
+        roles.append(_blend(chosen))
+    return roles
+
+
+def assign_roles(piece: ReadPiece, layout: str, choice: list | None = None) -> list[MidiPart] | str:
+    """The four roles of one piece, each a part (blended where several make it), by the module's
+    rule (or a mapping's ``choice``), or why it has none."""
+    if choice is not None:
+        roles = _by_mapping(piece, choice)
+    elif layout == "voices":
+        named = _named_voices(piece.parts)
+        if named is None and len(piece.parts) != 4:
+            return (f"voices: {len(piece.parts)}, only four-voice pieces are used ({MAPPING_FILE} can "
+                    "choose four)" if len(piece.parts) > 4 else f"voices: only {len(piece.parts)}, four are needed")
+        roles = [_one_line(p) for p in named or sorted(piece.parts, key=_mean_pitch, reverse=True)]
+    else:
+        pitched = [p for p in piece.parts if not p.is_drum]
+        drums = [p for p in piece.parts if p.is_drum]
+        if not pitched:
+            return "only drums"
+        named = [p for p in pitched if any(h in p.name.lower() for h in MELODY_NAME_HINTS)]
+        melody = max(named or pitched, key=_mean_pitch)
+        rest = [p for p in pitched if p is not melody]
+        bass_family = [p for p in rest if p.program in BASS_PROGRAMS]
+        bass = min(bass_family or rest, key=_mean_pitch) if rest else None
+        others = [p for p in rest if p is not bass]
+        roles = [_one_line(melody), _blend(others), bass or _blend([]), _blend(drums)]
+    if isinstance(roles, str):
+        return roles
+    if not roles[0].notes:
+        return "no melody"
+    return roles
+
+
+def role_kinds(pieces: list[np.ndarray], drum_roles: set[int]) -> tuple[str, ...]:
+    """Each role's kind learned from the pieces' note rows (role, start, pitch, length):
+    ``drums``, ``chords`` where its notes start together at least ``CHORDS_SHARE`` of its
+    onsets, else ``voice``."""
+    kinds = []
+    for role in range(4):
+        if role in drum_roles:
+            kinds.append("drums")
+            continue
+        onsets = together = 0
+        for rows in pieces:
+            _, counts = np.unique(rows[rows[:, 0] == role, 1], return_counts=True)
+            onsets, together = onsets + len(counts), together + int((counts > 1).sum())
+        kinds.append("chords" if onsets and together / onsets >= CHORDS_SHARE else "voice")
+    return tuple(kinds)
+
+
+def load_mapping(sources: list[Source], folder: Path | None) -> dict[str, list]:
+    """The folder's ``roles.json`` (file name pattern -> four roles), checked; {} if none."""
+    path = folder / MAPPING_FILE if folder else None
+    if path is None or not path.is_file():
+        return {}
+    try:
+        mapping = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise StyleError(f"{path}: not a readable JSON mapping ({type(exc).__name__})") from None
+    if not isinstance(mapping, dict) or not all(isinstance(v, list) and len(v) == 4 for v in mapping.values()):
+        raise StyleError(f"{path}: expected {{\"file pattern\": [melody, part, part, part]}} with four roles each")
+    return mapping
+
+
+def choice_for(label: str, mapping: dict[str, list]) -> list | None:
+    for pattern, choice in mapping.items():
+        if fnmatch(label, pattern) or fnmatch(Path(label).name, pattern):
+            return choice
+    return None
+
+
+def role_programs(pieces: list, layout: str) -> tuple[int, ...]:
+    """Each role's most common General MIDI program, counted by notes; voices sing (the choir)."""
+    if layout == "voices":
+        return CHOIR_ROLES.programs
+    programs = []
+    for role in range(4):
+        found = Counter()
+        for *_, role_programs in pieces:
+            program, notes = role_programs[role]
+            found[program] += notes
+        programs.append(found.most_common(1)[0][0] if found else 0)
+    return tuple(programs)
+
+
