@@ -46,16 +46,19 @@ chromium:
 	@if [ -x "$(CHROMIUM)" ] || [ -n "$$LAB_CHROMIUM" ]; then echo "chromium: found"; \
 	else $(call apt_install,chromium,the browser test will be skipped); fi
 
+# Everything, in two runs: all but the tests marked `alone` on two workers (a file stays on one
+# worker), then those one at a time (tests/conftest.py says which and why). About 9 minutes on 2 cores.
 test: setup lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not alone" -n 2 --dist loadfile
+	$(PY) -m pytest -q -m alone
 
 lint: setup
 	$(PY) -m ruff check .
 
-# The unit tests alone, on every core (pytest-xdist; a test file stays on one worker): under
-# 90 s on 2 cores, what a change is checked with while working.
+# The unit tests alone, on every core (pytest-xdist, tests spread one by one): under 60 s on
+# 2 cores, what a change is checked with while working.
 test-fast: setup
-	$(PY) -m pytest -q -m "not slow" -n auto --dist loadfile
+	$(PY) -m pytest -q -m "not slow" -n auto --dist load
 
 lab: setup
 	$(VENV)/bin/jupyter lab notebooks/

@@ -295,8 +295,13 @@ class Harmonizer:
     style: str = "bach"
     roles: Roles = CHOIR_ROLES
     melody_centre: float = SOPRANO_CENTRE
+    raw: bool = False  # the generator's own output, each part read with its range only (no decoder)
 
     def __call__(self, melody: PianoRoll, seed: int = 0) -> PianoRoll:
+        if self.raw:
+            evidence = generator_evidence(melody, self.generator, self.config, self.voice_ranges, seed,
+                                          self.melody_centre)
+            return parts_from(melody, evidence, self.roles, self.voice_ranges)
         return harmonize(melody, self.generator, self.config, self.voice_ranges, seed=seed, decoder=self.decoder,
                          roles=self.roles, melody_centre=self.melody_centre)
 
@@ -308,12 +313,13 @@ class Harmonizer:
 
 
 def load_harmonizer(folder: str | Path | None = None, untrained: bool = False,
-                    runtime: str | None = None) -> Harmonizer:
+                    runtime: str | None = None, raw: bool = False) -> Harmonizer:
     """The shipped GAN, or a trained ``folder``, ready to harmonize.
 
     The generator runs on LiteRT where it can (``runtime.load_runner``; ``runtime`` chooses).
     ``untrained`` keeps the architecture and the decoder but starts the generator's weights
-    afresh (seeded, Keras): the ablation that shows what training brings.
+    afresh (seeded, Keras): the ablation that shows what training brings. ``raw`` reads the
+    generator's own output with each voice's range only, no decoder: what the decoder brings.
     Raises FileNotFoundError (with a one-line reason) where there is no model.
     """
     found = generator_folder(folder)
@@ -324,7 +330,7 @@ def load_harmonizer(folder: str | Path | None = None, untrained: bool = False,
         generator = load_runner(found / GENERATOR_TFLITE, lambda: _keras_generator(found), runtime)
     style, roles = read_generator_style(found)
     return Harmonizer(generator, config, ranges, decoder_for(found), found, style, roles,
-                      _melody_centre(ranges) if style != "bach" else SOPRANO_CENTRE)
+                      _melody_centre(ranges) if style != "bach" else SOPRANO_CENTRE, raw)
 
 
 def _melody_centre(ranges: list[tuple[int, int]]) -> float:

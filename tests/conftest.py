@@ -22,16 +22,24 @@ SLOW_FILES = {"test_browser.py", "test_distribute.py", "test_lone_notebook.py", 
 SLOW_TESTS = {"test_training_runs_resumes_and_keeps_its_count", "test_training_runs_and_resumes",
               "test_cli_same_seed_same_bytes_and_bad_files", "test_cli_bad_seed_and_unmakeable_folder_are_one_line",
               "test_cli_train_refuses_to_overwrite_and_bad_config", "test_cli_evaluate_writes_figures",
-              "test_cli_dataset_json", "test_unseen_tunes_sound_like_bach",
-              "test_commands_make_music_without_importing_tensorflow",
+              "test_cli_dataset_json", "test_unseen_tunes_sound_like_bach", "test_every_chorale_and_tune_gets_music21s_key",
+              "test_commands_make_music_without_importing_tensorflow", "test_the_cli_names_a_damaged_shard_and_rewrites_it",
               "test_a_model_without_its_copy_runs_on_keras_and_says_so",
               "test_export_and_a_wrong_runtime_are_one_line_user_errors"}
+
+
+# `make test` runs everything but these files on two workers (pytest-xdist, a file stays on one
+# worker, so the notebooks keep their order), then these one at a time: each starts several
+# TensorFlow processes of its own, or kills one on a deadline, and must not share the cores.
+ALONE_FILES = {"test_distribute.py", "test_training_resume.py", "test_browser.py"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.name in SLOW_FILES or item.originalname in SLOW_TESTS:
             item.add_marker(pytest.mark.slow)
+        if item.path.name in ALONE_FILES:
+            item.add_marker(pytest.mark.alone)
 
 
 @pytest.fixture(scope="session")

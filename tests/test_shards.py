@@ -14,7 +14,7 @@ import pytest
 from conftest import band_folder, run_cli
 from lab_utils import shards, styles
 from lab_utils.pieces import transpose_windows
-from lab_utils.gan import CONFIGS, crop
+from lab_utils.gan_config import CONFIGS, crop, fit_crop
 from lab_utils.shards import ShardError, check_shards, ensure_shards, repair_shards, shard_folder, stream_windows
 from lab_utils.styles import StyleError, build_part, build_style, folder_sources, parts_folder
 
@@ -23,20 +23,9 @@ def _digests(windows: np.ndarray) -> list[str]:
     return sorted(hashlib.sha1(w.tobytes()).hexdigest() for w in windows)
 
 
-def test_one_pass_streams_every_transposed_window_once(dataset):
-    config = CONFIGS["default"]
+def test_the_chorales_training_windows_fit_one_shard(dataset):
     manifest = ensure_shards(dataset)
-    sounding = crop(dataset.gan_windows("train")[0], config)
-    assert manifest["windows"] == len(sounding) and len(manifest["shards"]) == 1  # the chorales: one shard
-    ranges = [(low - config.pitch_low, high - config.pitch_low) for low, high in dataset.voice_ranges("train")]
-    expected, _ = transpose_windows(sounding, None, ranges, shifts=range(-config.transpose, config.transpose + 1))
-    streamed = np.stack(list(stream_windows(dataset, config, seed=0, endless=False).as_numpy_iterator()))
-    assert streamed.shape == expected.shape and streamed.dtype == bool
-    assert _digests(streamed) == _digests(expected)  # the same windows, each once, shuffled
-    first = next(iter(stream_windows(dataset, config, seed=0).batch(64))).numpy()
-    again = next(iter(stream_windows(dataset, config, seed=0).batch(64))).numpy()
-    other = next(iter(stream_windows(dataset, config, seed=1).batch(64))).numpy()
-    assert np.array_equal(first, again) and not np.array_equal(first, other)
+    assert manifest["windows"] == len(dataset.gan_windows("train")[0]) and len(manifest["shards"]) == 1
 
 
 @pytest.fixture
@@ -45,6 +34,20 @@ def sharded_style(tmp_path, style_home, monkeypatch):
     monkeypatch.setattr(shards, "SHARD_WINDOWS", 16)
     dataset, _ = build_style("band", folder_sources(band_folder(tmp_path / "band")), jobs=1, progress=False)
     return dataset
+
+
+def test_one_pass_streams_every_transposed_window_once(sharded_style):
+    config = fit_crop(CONFIGS["default"], sharded_style.voice_ranges("train"))
+    sounding = crop(sharded_style.gan_windows("train")[0], config)
+    ranges = [(low - config.pitch_low, high - config.pitch_low) for low, high in sharded_style.voice_ranges("train")]
+    expected, _ = transpose_windows(sounding, None, ranges, shifts=range(-config.transpose, config.transpose + 1))
+    streamed = np.stack(list(stream_windows(sharded_style, config, seed=0, endless=False).as_numpy_iterator()))
+    assert streamed.shape == expected.shape and streamed.dtype == bool and len(check_shards(sharded_style)["shards"]) >= 3
+    assert _digests(streamed) == _digests(expected)  # the same windows, each once, from every shard, shuffled
+    first = next(iter(stream_windows(sharded_style, config, seed=0).batch(64))).numpy()
+    again = next(iter(stream_windows(sharded_style, config, seed=0).batch(64))).numpy()
+    other = next(iter(stream_windows(sharded_style, config, seed=1).batch(64))).numpy()
+    assert np.array_equal(first, again) and not np.array_equal(first, other)
 
 
 def test_a_style_is_built_with_its_shards(sharded_style):

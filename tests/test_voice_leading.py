@@ -7,7 +7,7 @@ from itertools import combinations
 import numpy as np
 import pytest
 
-from lab_utils.gan import SHIPPED_MODEL
+from lab_utils.gan_config import SHIPPED_MODEL
 from lab_utils.metrics import beat_pitches, figures, voice_leading_faults
 from lab_utils.midi import Note, PianoRoll
 from lab_utils.voice_leading import (DECODER_FILE, Decoder, count_voice_leading, decode_voices,

@@ -146,9 +146,10 @@ def write_json(result: dict, path: str) -> None:
     print(f"figures written to {target}")
 
 
-def load_harmonizer_or_say(checkpoint: str | None, style: str | None = None):
-    """``harmonize.load_harmonizer`` for a folder or a style's model, or None after one line on
-    stderr when there is none."""
+def load_harmonizer_or_say(checkpoint: str | None, style: str | None = None, untrained: bool = False,
+                           raw: bool = False):
+    """``harmonize.load_harmonizer`` for a folder or a style's model (``untrained`` or ``raw`` as it
+    takes them), or None after one line on stderr when there is none."""
     from ..harmonize import load_harmonizer
     from ..styles import model_for_style
 
@@ -157,7 +158,7 @@ def load_harmonizer_or_say(checkpoint: str | None, style: str | None = None):
             if checkpoint is not None:
                 raise ValueError("give --style or a model folder, not both")
             checkpoint = str(model_for_style(style))
-        return load_harmonizer(checkpoint)
+        return load_harmonizer(checkpoint, untrained=untrained, raw=raw)
     except (FileNotFoundError, ValueError) as exc:  # no model; a LAB_RUNTIME it cannot honour
         print(f"error: {exc}", file=sys.stderr)
         return None

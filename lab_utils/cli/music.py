@@ -13,7 +13,7 @@ from .common import EXIT_USER_ERROR, at_least, positive, between, for_each_input
 def _harmonize(args: argparse.Namespace) -> int:
     from ..midi import extract_melody
 
-    harmonizer = load_harmonizer_or_say(args.checkpoint, args.style)
+    harmonizer = load_harmonizer_or_say(args.checkpoint, args.style, untrained=args.untrained, raw=args.raw)
     if harmonizer is None:
         return EXIT_USER_ERROR
     return for_each_input(args, lambda roll: harmonizer(extract_melody(roll), seed=args.seed),
@@ -101,6 +101,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=at_least(0), default=0)
     p.add_argument("--checkpoint", metavar="DIR", help="a trained model (default: models/gan)")
     p.add_argument("--style", metavar="NAME|DIR", help="a style's model: models/gan-NAME, or a run folder")
+    heard = p.add_mutually_exclusive_group()
+    heard.add_argument("--untrained", action="store_true",
+                       help="the same decoder over an untrained generator (seeded): what training brings")
+    heard.add_argument("--raw", action="store_true",
+                       help="the generator's own output, voice ranges only, no decoder: what the decoder brings")
     p.set_defaults(run=_harmonize)
     p = commands.add_parser("enhance", help="add and remove notes like Bach (the AR-CNN)")
     p.add_argument("inputs", nargs="+", metavar="IN.mid")

@@ -1,0 +1,112 @@
+"""The classifier two-sample test: its calibration ends, its folds, and the features it counts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lab_utils.midi import STEPS_PER_BEAT, Note, PianoRoll
+from lab_utils.two_sample import (FEATURES, TABLE_HEADER, calibrate, describe, feature_table, grouped_folds,
+                                  rule_based_harmonizer, table_row, two_sample_test, window_features, windows)
+
+N_MODEL_PIECES = 8  # valid pieces the shipped model harmonizes (the calibrations take the whole split)
+
+
+@pytest.fixture(scope="module")
+def valid_pieces(dataset) -> list[PianoRoll]:
+    return [c.roll() for c in dataset.split("valid")]
+
+
+def _window(tracks: list[list[tuple[int, int, int]]]) -> PianoRoll:
+    """Two bars of 4/4 in four voices from (start, pitch, length) notes, in beats."""
+    notes = [[Note(s * STEPS_PER_BEAT, p, n * STEPS_PER_BEAT) for s, p, n in voice] for voice in tracks]
+    return PianoRoll.from_notes(notes, n_steps=8 * STEPS_PER_BEAT)
+
+
+def test_features_of_a_hand_made_window():
+    soprano = [(b, 72 + (b % 2) * 2, 1) for b in range(8)]  # C5 D5 C5 D5 ... one per beat
+    alto = [(b, 67, 1) for b in range(8)]  # G4 struck on every beat
+    tenor = [(0, 64, 4), (4, 65, 4)]  # E4 held a bar, F4 held a bar
+    bass = [(b, 48, 1) for b in range(8)]  # C3 struck on every beat
+    values = window_features(_window([soprano, alto, tenor, bass]))
+    assert values["bass_repeats"] == 1.0 and values["bass_holds"] == 0.0
+    assert values["alto_repeats"] == 1.0 and values["alto_moves"] == 0.0
+    assert values["tenor_repeats"] == 0.0 and values["tenor_moves"] == pytest.approx(1 / 7)
+    assert np.isnan(values["bass_steps"])  # the bass never changes pitch
+    # of the 7 moves, the soprano moves on all and the tenor on one: 2+ upper voices move once
+    assert values["bass_still"] == 1.0
+    assert values["bass_notes"] == 1.0 and values["tenor_notes"] == 0.25
+    assert values["crossings"] == 0.0 and values["rests"] == 0.0
+    assert values["spacing_tb"] == pytest.approx(np.mean([16] * 4 + [17] * 4))
+    # beats: C E G / D E G (no triad) on the first bar; C F G / D F G on the second
+    assert values["major_triads"] == pytest.approx(2 / 8) and values["other_chords"] == pytest.approx(6 / 8)
+    assert values["root_position"] == pytest.approx(2 / 8)
+    assert set(values) == set(FEATURES)
+
+
+def test_a_leaping_bass_and_consecutive_fifths_are_counted():
+    soprano = [(b, 79 if b % 2 == 0 else 74, 1) for b in range(8)]  # G5 D5 G5 D5 ...
+    held = [[(0, 67, 8)], [(0, 60, 8)]]  # alto G4 and tenor C4 held throughout
+    down = [(b, 48 if b % 2 == 0 else 31, 1) for b in range(8)]  # C3 G1: down an octave and a 4th, and up
+    values = window_features(_window([soprano, *held, down]))
+    # soprano and bass: a 5th (mod 12) on every beat, both moving the same way on all 7 moves
+    assert values["parallel_perfects"] == 1.0 and values["contrary_perfects"] == 0.0
+    assert values["bass_leaps"] == 1.0 and values["bass_steps"] == 0.0 and values["wide_leaps"] == 1.0
+    assert np.isnan(values["bass_still"])  # one upper voice moves, never two
+    up = [(b, 48 if b % 2 == 0 else 55, 1) for b in range(8)]  # C3 G3: the bass goes against the soprano
+    values = window_features(_window([soprano, *held, up]))
+    assert values["contrary_perfects"] == 1.0 and values["parallel_perfects"] == 0.0
+    assert values["bass_leaps"] == 1.0 and values["wide_leaps"] == 0.0 and values["similar_motion"] == 0.0
+
+
+def test_beats_follow_the_metre_and_windows_start_on_bar_lines():
+    eighths = [Note(t, 48, 2) for t in range(0, 24, 2)]  # a bass of 8ths through two bars of 6/8
+    held = [Note(0, 72, 24)], [Note(0, 67, 24)], [Note(0, 64, 24)]
+    values = window_features(PianoRoll.from_notes([*held, eighths], time_signature=(6, 8)))
+    # beats are dotted quarters (6 steps): 4 beats, 12 notes of which 8 fall off the beat on 8ths
+    assert values["bass_notes"] == 3.0 and values["bass_eighths"] == 2.0 and values["bass_sixteenths"] == 0.0
+    assert values["bass_repeats"] == 1.0 and values["alto_moves"] == 0.0
+    steps = 4 + 5 * 16
+    pickup = PianoRoll(np.ones((steps, 128, 4), bool), np.zeros((steps, 128, 4), bool), pickup_steps=4)
+    assert len(windows(pickup)) == 2  # 5 bars after a beat of pickup: two whole two-bar windows
+    assert all(w.n_steps == 32 for w in windows(pickup))
+
+
+def test_windows_of_one_piece_never_sit_in_two_folds(valid_pieces):
+    pieces = valid_pieces[:10]
+    model = [rule_based_harmonizer(p.track(0)) for p in pieces]
+    _, labels, groups = feature_table(pieces, model, range(10), range(10))
+    tested = []
+    for train, test in grouped_folds(groups):
+        assert not set(groups[train]) & set(groups[test])
+        tested += sorted(set(groups[test]))
+        assert set(labels[test]) == {0, 1}  # a piece's windows come with its harmonization's
+    assert sorted(tested) == list(range(10))
+    assert (np.bincount(groups) == [2 * len(windows(p)) for p in pieces]).all()
+
+
+def test_bach_is_chance_against_himself_and_far_from_rule_based_triads(valid_pieces):
+    itself, rules = calibrate(valid_pieces)
+    assert 0.35 <= itself.accuracy <= 0.65, describe(itself)
+    assert rules.accuracy > 0.9, describe(rules)
+    assert itself.n_pieces == rules.n_pieces == len(valid_pieces)
+    assert rules.giveaways[0].separability > 0.9
+
+
+def test_a_harmonizer_that_copies_bach_is_chance(valid_pieces):
+    by_melody = {p.track(0).sounding.tobytes(): p for p in valid_pieces}
+    copied = two_sample_test(valid_pieces, lambda melody: by_melody[melody.sounding.tobytes()], "copy")
+    assert abs(copied.accuracy - 0.5) < 0.05
+    assert all(g.composer == g.model for g in copied.giveaways)
+
+
+def test_the_shipped_model_is_told_apart_and_the_report_says_why(valid_pieces):
+    from lab_utils.harmonize import load_harmonizer
+
+    result = two_sample_test(valid_pieces[:N_MODEL_PIECES], load_harmonizer(), "shipped")
+    assert 0.6 < result.accuracy < 1.0, describe(result)
+    top = result.giveaways[0]
+    assert top.feature in FEATURES and top.composer != top.model and top.separability > 0.6
+    text, row = describe(result), table_row(result)
+    assert f"{result.accuracy:.1%}" in text and top.feature.replace("_", " ") in text
+    assert row.count("|") == TABLE_HEADER.splitlines()[0].count("|") and row.startswith("| shipped |")
