@@ -14,7 +14,7 @@ import dataclasses
 from .pieces import CHOIR_ROLES, GAN_WINDOW_STEPS, Roles
 from .files import MODELS_DIR
 
-__all__ = ["GanConfig", "CONFIGS", "crop", "fit_crop", "SHIPPED_MODEL", "GENERATOR_WEIGHTS", "GENERATOR_TFLITE",
+__all__ = ["GanConfig", "CONFIGS", "crop", "fit_crop", "SHIPPED_MODEL", "measured_speed", "GENERATOR_WEIGHTS", "GENERATOR_TFLITE",
            "generator_folder", "read_generator_config", "read_generator_style"]
 
 GENERATOR_WEIGHTS = "generator.weights.h5"  # the Keras weights, to train on
@@ -97,3 +97,18 @@ def read_generator_style(folder: Path) -> tuple[str, Roles]:
     """The style a saved generator was trained on and its roles (a model from before styles: Bach)."""
     meta = json.loads((folder / "config.json").read_text())
     return meta.get("style", "bach"), Roles.from_json(meta["roles"]) if "roles" in meta else CHOIR_ROLES
+
+
+SPEED_RESULTS = MODELS_DIR.parent / "benchmarks" / "results.json"  # benchmarks/gan_speed.py records here
+
+
+def measured_speed() -> str:
+    """Seconds per iteration of the DeepComposer sample's configuration and ours, as
+    ``benchmarks/gan_speed.py`` last measured them (one line; says so where it never ran)."""
+    try:
+        speed = json.loads(SPEED_RESULTS.read_text())["gan_speed"]
+    except (OSError, ValueError, KeyError):
+        return "not measured here yet: python benchmarks/gan_speed.py measures it"
+    return (f"reference {speed['reference_s_per_iteration']:.2f} s per iteration, default "
+            f"{speed['default_s_per_iteration']:.3f} s: {speed['speedup']:.0f}x faster "
+            f"(benchmarks/gan_speed.py, {speed['machine']}, {speed['measured']})")

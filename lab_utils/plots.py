@@ -162,10 +162,13 @@ def _number(text: str) -> float:
 
 CURVE_TITLES = {
     "critic_loss": "critic loss", "generator_loss": "generator loss",
-    "wasserstein": "Wasserstein estimate (real - fake)", "distance": "distance to the style (goal 1.0)",
-    "loss": "training loss (KL)", "val_loss": "validation loss (KL)",
+    "wasserstein": "Wasserstein estimate (real - fake)", "distance": "distance to the style's figures",
+    "told_apart": "told apart from the style's own voices", "loss": "training loss (KL)",
+    "val_loss": "validation loss (KL)",
 }
-CURVE_UNITS = {"wasserstein": "critic score difference", "distance": "distance (0 = Bach)"}  # else "loss"
+CURVE_UNITS = {"wasserstein": "critic score difference", "distance": "distance (0 = the style's mean)",
+               "told_apart": "classifier's accuracy"}  # else "loss"
+CHANCE = 0.5  # a classifier that cannot tell two sides apart is right half of the time
 
 
 def _smooth(values: np.ndarray, window: int) -> np.ndarray:
@@ -186,6 +189,9 @@ def plot_curves(log: dict[str, np.ndarray], keys: tuple[str, ...], smooth: int =
         ax.set_title(CURVE_TITLES.get(key, key.replace("_", " ")))
         ax.set_xlabel("iteration" if "iteration" in log else "epoch")
         ax.set_ylabel(CURVE_UNITS.get(key, "loss"))
+        if key == "told_apart":  # the goal: voices a classifier cannot tell from the style's own
+            ax.axhline(CHANCE, color="#2ca02c", linestyle="--", label="chance: the style against itself")
+            ax.set_ylim(0.4, 1.02)
         ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .files import atomic_path
 
-__all__ = ["TrainingError", "check_run_folder", "finished_run", "trim_log", "log_history"]
+__all__ = ["TrainingError", "check_run_folder", "finished_run", "trim_log", "log_history", "describe_curves"]
 
 
 class TrainingError(ValueError):
@@ -74,3 +74,31 @@ def log_history(rows: list[dict[str, str]]) -> dict[str, list[float]]:
     columns = [key for key in (rows[0] if rows else {}) if key != "epoch"
                and all(_number(row[key]) is not None for row in rows)]
     return {key: [_number(row[key]) for row in rows] for key in columns}
+
+
+CURVE_WORDS = {"critic_loss": "the critic loss", "generator_loss": "the generator loss",
+               "wasserstein": "the Wasserstein estimate", "distance": "the distance to the style's figures",
+               "told_apart": "the share of windows a classifier tells from the style's own",
+               "loss": "the training loss", "val_loss": "the validation loss"}
+STEADY = 0.05  # a curve whose end is within 5 % of its range from its start "stayed about level"
+
+
+def describe_curves(log: dict, keys: tuple[str, ...], where: str = "iteration") -> list[str]:
+    """One sentence per logged curve: where it started and ended, its lowest and highest point,
+    and which way it went, read from the numbers of this run (a notebook prints them under its
+    plot, so the words always match the picture)."""
+    steps = list(log.get(where, range(1, len(next(iter(log.values()), [])) + 1)))
+    sentences = []
+    for key in keys:
+        points = [(step, float(v)) for step, v in zip(steps, log.get(key, [])) if not math.isnan(float(v))]
+        if len(points) < 2:
+            sentences.append(f"{CURVE_WORDS.get(key, key)}: {len(points)} value(s) logged, too few to read a trend")
+            continue
+        values = [v for _, v in points]
+        first, last = values[0], values[-1]
+        (low_at, low), (high_at, high) = min(points, key=lambda p: p[1]), max(points, key=lambda p: p[1])
+        way = "stayed about level" if abs(last - first) <= STEADY * max(high - low, 1e-9) else \
+            "rose" if last > first else "fell"
+        sentences.append(f"{CURVE_WORDS.get(key, key)} {way}: from {first:.3g} to {last:.3g} over {len(values)} "
+                         f"points (lowest {low:.3g} at {where} {low_at:g}, highest {high:.3g} at {where} {high_at:g})")
+    return sentences

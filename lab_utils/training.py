@@ -33,6 +33,7 @@ from .midi import PianoRoll, write_midi
 from .pieces import PieceDataset
 from .runs import TrainingError, check_run_folder, log_history, trim_log
 from .shards import check_shards, ensure_shards, stream_windows
+from .two_sample import told_apart
 from .voice_leading import Decoder, count_voice_leading, save_decoder
 
 __all__ = ["window_batches", "train_gan", "TrainingError", "LOG_FILE",
@@ -43,7 +44,8 @@ CHECKPOINT = "checkpoint"  # the GAN's training state
 GENERATOR = "generator"  # the GAN's final generator and decoder
 BACKUP = "backup"  # the AR-CNN's training state
 MODEL = "model"  # the AR-CNN's best weights on validation
-SAMPLE_MELODIES = 6  # validation chorales whose sopranos are harmonized after every chunk
+SAMPLE_MELODIES = 12  # validation chorales whose sopranos are harmonized after every chunk (12: the
+# classifier test's quick form gets about 50 windows a side; 6 gave it too few to read a trend)
 SAMPLE_BARS = 8
 
 
@@ -127,6 +129,10 @@ class MusicFigures(keras.callbacks.Callback):
         for f in FIGURES:
             logs[f] = float(np.nanmean([v[f] for v in values]))
         logs["distance"] = float(np.mean([distance_to_bach(v, self.reference) for v in values]))
+        try:
+            logs["told_apart"] = told_apart([piece for _, piece in self.melodies], pieces).accuracy
+        except ValueError:  # a tiny style: fewer than two watched pieces of two bars, nothing to tell apart
+            logs["told_apart"] = float("nan")
         logs["iteration"] = iteration
         samples = self.folder / "samples"
         samples.mkdir(parents=True, exist_ok=True)
@@ -159,7 +165,7 @@ class Checkpoint(keras.callbacks.Callback):
 class LivePlot(keras.callbacks.Callback):
     """Redraw the training curves in the notebook after each chunk (or epoch)."""
 
-    def __init__(self, keys: tuple[str, ...] = ("critic_loss", "generator_loss", "wasserstein", "distance")):
+    def __init__(self, keys: tuple[str, ...] = ("critic_loss", "generator_loss", "wasserstein", "told_apart")):
         super().__init__()
         self.keys = keys
         self.log: dict[str, list[float]] = {}
@@ -248,6 +254,11 @@ def train_gan(folder: str | Path, config_name: str = "default", iterations: int 
         raise TrainingError(f"unknown config {config_name!r} (choose from {', '.join(CONFIGS)})")
     if iterations is None and minutes is None:
         raise TrainingError("say how long to train: --iterations N or --minutes M")
+    if iterations is not None:  # fit counts whole chunks: --iterations N trains exactly N
+        sample_every = min(sample_every, iterations)
+        if iterations % sample_every:
+            raise TrainingError(f"--iterations {iterations} is not a whole number of chunks of --sample-every "
+                                f"{sample_every} (a sample and a checkpoint after each): choose a multiple")
     if strategy == "multiworker":  # a restarted cluster picks up where it was (Keras' BackupAndRestore's rule)
         resume = (folder / CHECKPOINT).is_dir()
     check_run_folder(folder, resume, CHECKPOINT)

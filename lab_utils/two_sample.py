@@ -33,8 +33,9 @@ from .midi import STEPS_PER_BEAT, Note, PianoRoll, top_pitches
 
 __all__ = ["FEATURES", "WINDOW_BARS", "FOLDS", "TOP_FEATURES", "TABLE_HEADER", "Giveaway", "TwoSampleResult",
            "beat_steps", "windows", "window_features", "piece_features", "feature_table", "grouped_folds",
-           "two_sample_test",
-           "rule_based_harmonizer", "composer_against_itself", "calibrate", "describe", "table_row"]
+           "two_sample_test", "told_apart",
+           "rule_based_harmonizer", "composer_against_itself", "calibrate", "describe", "table_row", "yardstick",
+           "to_json", "verdict", "TRAINED", "UNTRAINED", "RAW", "ITSELF", "TRIADS"]
 
 WINDOW_BARS = 2  # bars per window: the GAN's own window; one bar gives half as many, noisier rates
 FOLDS = 5  # cross-validation folds (grouped by piece); fewer folds train on less, more give noisier folds
@@ -379,7 +380,14 @@ def two_sample_test(pieces: Sequence[PianoRoll], harmonizer: Callable[[PianoRoll
         feature alone, the folded area under its ROC curve), not by the classifier's
         coefficients, which share their weight among correlated features.
     """
-    model = [_with_soprano(harmonizer(p.track(0)), p) for p in pieces]
+    return told_apart(pieces, [harmonizer(p.track(0)) for p in pieces], name, folds)
+
+
+def told_apart(pieces: Sequence[PianoRoll], harmonized: Sequence[PianoRoll], name: str = "model",
+               folds: int = FOLDS) -> TwoSampleResult:
+    """``two_sample_test`` on harmonizations already made: ``harmonized[i]`` has the melody of
+    ``pieces[i]`` (what training watches after each chunk, without harmonizing twice)."""
+    model = [_with_soprano(voices, piece) for voices, piece in zip(harmonized, pieces, strict=True)]
     numbers = list(range(len(pieces)))
     return _result(name, feature_table(pieces, model, numbers, numbers), len(pieces), folds)
 
@@ -390,7 +398,7 @@ def composer_against_itself(pieces: Sequence[PianoRoll], folds: int = FOLDS) -> 
     neighbour of the other, so every fold holds both sides."""
     first, second = list(pieces[0::2]), list(pieces[1::2])
     table = feature_table(first, second, range(len(first)), range(len(second)))
-    return _result("composer vs itself", table, len(pieces), folds)
+    return _result(ITSELF, table, len(pieces), folds)
 
 
 def rule_based_harmonizer(melody: PianoRoll) -> PianoRoll:
@@ -424,7 +432,7 @@ def calibrate(pieces: Sequence[PianoRoll], folds: int = FOLDS) -> tuple[TwoSampl
     """The two ends of the scale on ``pieces``: the composer against itself (about 50 %) and the
     ``rule_based_harmonizer`` (about 100 %)."""
     return (composer_against_itself(pieces, folds),
-            two_sample_test(pieces, rule_based_harmonizer, "rule-based triads", folds))
+            two_sample_test(pieces, rule_based_harmonizer, TRIADS, folds))
 
 
 def _giveaway_text(g: Giveaway) -> str:
@@ -444,3 +452,42 @@ def table_row(result: TwoSampleResult) -> str:
     """One Markdown row under ``TABLE_HEADER``."""
     told = "; ".join(_giveaway_text(g) for g in result.giveaways)
     return f"| {result.name} | {result.accuracy:.3f} | {result.spread:.3f} | {result.n_windows} | {told} |"
+
+
+TRAINED, UNTRAINED, RAW = "trained generator + decoder", "untrained generator + decoder", "raw generator output"
+ITSELF, TRIADS = "composer vs itself", "rule-based triads"  # the two calibrations' names
+
+
+def yardstick(pieces: Sequence[PianoRoll], harmonizers: dict[str, Callable[[PianoRoll], PianoRoll]],
+              folds: int = FOLDS) -> list[TwoSampleResult]:
+    """The headline figure: each of ``harmonizers`` told from the composer's held-out ``pieces``,
+    between the two calibrations (the composer against itself first, the rule-based triads last)."""
+    itself, triads = calibrate(pieces, folds)
+    return [itself, *(two_sample_test(pieces, h, name, folds) for name, h in harmonizers.items()), triads]
+
+
+def to_json(result: TwoSampleResult) -> dict:
+    """A result as ``evaluate --json`` writes it."""
+    return {"accuracy": result.accuracy, "spread": result.spread, "windows": result.n_windows,
+            "pieces": result.n_pieces, "giveaways": [dict(vars(g), meaning=FEATURES[g.feature])
+                                                    for g in result.giveaways]}
+
+
+def verdict(rows: Sequence[TwoSampleResult], composer: str = "Bach") -> str:
+    """What a ``yardstick`` says, in two sentences read from its numbers: how often the trained
+    model is told from the composer against the calibrations, and what training brought (the
+    same decoder over an untrained generator), where those rows are there."""
+    by_name = {row.name: row for row in rows}
+    trained, untrained = by_name.get(TRAINED), by_name.get(UNTRAINED)
+    ends = f"{composer} against {composer} {by_name[ITSELF].accuracy:.1%}, rule-based triads {by_name[TRIADS].accuracy:.1%}"
+    if trained is None:
+        return f"Calibration: {ends}."
+    said = (f"A classifier tells the trained model's lower voices from {composer}'s {trained.accuracy:.1%} of the time "
+            f"({ends}; nearer the first is better).")
+    if untrained is not None:
+        gain = untrained.accuracy - trained.accuracy
+        said += (f" Over an untrained generator the same decoder is told apart {untrained.accuracy:.1%} of the time: "
+                 + (f"training brought the voices {gain * 100:.1f} points nearer {composer}'s."
+                    if gain > trained.spread else
+                    f"training has not brought them measurably nearer (the folds spread by {trained.spread:.1%})."))
+    return said

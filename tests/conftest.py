@@ -15,23 +15,42 @@ from lab_utils.midi import Note
 REPO = Path(__file__).resolve().parent.parent
 
 # `make test` runs everything; `make test-fast` (pytest -m "not slow") leaves out what starts
-# whole processes, trains, drives notebooks or a browser, or fuzzes: these files, and in other
-# files the tests named here.
+# whole processes, trains, drives notebooks or a browser, fuzzes, or sweeps every chorale: these
+# files, and in other files the tests named here.
 SLOW_FILES = {"test_browser.py", "test_distribute.py", "test_lone_notebook.py", "test_environment.py", "test_training_resume.py",
-              "test_properties.py", "test_notebooks.py", "test_compose.py"}
-SLOW_TESTS = {"test_training_runs_resumes_and_keeps_its_count", "test_training_runs_and_resumes",
-              "test_cli_same_seed_same_bytes_and_bad_files", "test_cli_bad_seed_and_unmakeable_folder_are_one_line",
-              "test_cli_train_refuses_to_overwrite_and_bad_config", "test_cli_evaluate_writes_figures",
-              "test_cli_dataset_json", "test_unseen_tunes_sound_like_bach", "test_every_chorale_and_tune_gets_music21s_key",
-              "test_commands_make_music_without_importing_tensorflow", "test_the_cli_names_a_damaged_shard_and_rewrites_it",
-              "test_a_model_without_its_copy_runs_on_keras_and_says_so",
-              "test_export_and_a_wrong_runtime_are_one_line_user_errors"}
+              "test_properties.py", "test_notebooks.py", "test_compose.py", "test_style_inputs.py"}
+SLOW_TESTS = {
+    "test_training_runs_resumes_and_keeps_its_count",
+    "test_iterations_are_exact_whatever_the_sample_interval",
+    "test_training_runs_and_resumes",
+    "test_cli_same_seed_same_bytes_and_bad_files",
+    "test_cli_bad_seed_and_unmakeable_folder_are_one_line",
+    "test_cli_train_refuses_to_overwrite_and_bad_config",
+    "test_cli_evaluate_writes_figures",
+    "test_cli_dataset_json",
+    "test_unseen_tunes_sound_like_bach",
+    "test_every_chorale_and_tune_gets_music21s_key",
+    "test_pitch_classes_and_in_scale_match_a_direct_count_on_every_chorale",
+    "test_a_forty_minute_file_builds_or_is_skipped_with_a_reason_in_reasonable_time",
+    "test_commands_make_music_without_importing_tensorflow",
+    "test_the_cli_names_a_damaged_shard_and_rewrites_it",
+    "test_a_model_without_its_copy_runs_on_keras_and_says_so",
+    "test_export_and_a_wrong_runtime_are_one_line_user_errors",
+}
 
 
 # `make test` runs everything but these files on two workers (pytest-xdist, a file stays on one
 # worker, so the notebooks keep their order), then these one at a time: each starts several
 # TensorFlow processes of its own, or kills one on a deadline, and must not share the cores.
 ALONE_FILES = {"test_distribute.py", "test_training_resume.py", "test_browser.py"}
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """``make test-fast`` (``-m "not slow"``) does not even import the slow files: importing
+    nbformat alone takes 4 s, in every worker."""
+    if config.getoption("markexpr") == "not slow" and collection_path.name in SLOW_FILES:
+        return True
+    return None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

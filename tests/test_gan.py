@@ -55,6 +55,17 @@ def test_training_runs_resumes_and_keeps_its_count(tmp_path, dataset):
     assert lite.notes(1) and np.array_equal(lite.sounding, keras_voices.sounding)
 
 
+def test_iterations_are_exact_whatever_the_sample_interval(tmp_path, dataset):
+    with pytest.raises(TrainingError, match="not a whole number of chunks"):
+        train_gan(tmp_path / "odd", iterations=150, sample_every=100, dataset=dataset, verbose=0)
+    assert not (tmp_path / "odd").exists()
+    train_gan(tmp_path, iterations=3, sample_every=100, dataset=dataset, verbose=0)
+    assert _iterations(tmp_path) == [3]  # not rounded up to a chunk of 100
+    gan = HarmonyGAN(load_generator(tmp_path / "checkpoint")[1])
+    gan.compile(*make_optimizers(gan.config))
+    assert load_checkpoint(gan, tmp_path) == 3 and int(gan.generator_optimizer.iterations) == 3
+
+
 def _check(melody: PianoRoll, music: PianoRoll) -> None:
     assert music.n_tracks == 4 and music.n_steps == melody.n_steps
     assert music.notes(0) == melody.notes(0)  # the melody exactly, repeated notes included

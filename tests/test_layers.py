@@ -4,8 +4,9 @@ circle, no import up a layer, and an import inside a function only where a comme
 from __future__ import annotations
 
 import ast
-import sys
 import re
+import sys
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,7 @@ def _resolve(module: str, node: ast.ImportFrom | ast.Import) -> list[str]:
     return found or ([base] if base in known else [])
 
 
+@lru_cache(maxsize=1)
 def import_edges() -> list[tuple[str, str, bool, bool, str]]:
     """(importer, imported, inside a function, only for type hints, the lines around it) for every
     import of a lab_utils module by another."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -110,3 +112,24 @@ def test_the_shipped_model_is_told_apart_and_the_report_says_why(valid_pieces):
     text, row = describe(result), table_row(result)
     assert f"{result.accuracy:.1%}" in text and top.feature.replace("_", " ") in text
     assert row.count("|") == TABLE_HEADER.splitlines()[0].count("|") and row.startswith("| shipped |")
+
+
+def test_the_yardstick_lies_between_its_calibrations_and_its_verdict_reads_its_numbers(valid_pieces):
+    from lab_utils.two_sample import ITSELF, TRAINED, TRIADS, UNTRAINED, told_apart, verdict, yardstick
+
+    pieces = valid_pieces[:10]
+    def bachs_own(melody: PianoRoll) -> PianoRoll:
+        return next(p for p in pieces if np.array_equal(p.track(0).onsets, melody.onsets))
+
+    copy = {TRAINED: bachs_own, UNTRAINED: rule_based_harmonizer}
+    rows = yardstick(pieces, copy)
+    assert [row.name for row in rows] == [ITSELF, TRAINED, UNTRAINED, TRIADS]
+    assert rows[1].accuracy < 0.7 and rows[2].accuracy > 0.85  # a copy of Bach is chance, triads are not
+    said = verdict(rows)
+    assert f"{rows[1].accuracy:.1%}" in said and f"{rows[2].accuracy:.1%}" in said
+    assert f"{(rows[2].accuracy - rows[1].accuracy) * 100:.1f} points nearer Bach's" in said
+    backwards = verdict([rows[0], replace(rows[2], name=TRAINED), replace(rows[1], name=UNTRAINED), rows[3]])
+    assert "has not brought them measurably nearer" in backwards  # the words follow the numbers
+    # the same test on harmonizations made beforehand gives the same figure
+    made = [rule_based_harmonizer(p.track(0)) for p in pieces]
+    assert told_apart(pieces, made, UNTRAINED).accuracy == rows[2].accuracy

@@ -70,11 +70,20 @@ def _evaluate(args: argparse.Namespace) -> int:
         return EXIT_USER_ERROR
     print(format_table(result))
     from ..harmonize import load_harmonizer
+    from ..two_sample import RAW, TABLE_HEADER, TRAINED, UNTRAINED, describe, table_row, to_json, verdict, yardstick
 
-    result["ablation"] = ablation({"untrained generator": load_harmonizer(args.checkpoint, untrained=True),
-                                   "trained generator": harmonizer}, dataset)
+    untrained = load_harmonizer(harmonizer.folder, untrained=True)
+    result["ablation"] = ablation({"untrained generator": untrained, "trained generator": harmonizer}, dataset)
     print(f"\nThe same decoder on the {result['split']} sopranos, untrained and trained generator, and Bach:")
     print(ablation_table(result["ablation"]))
+    pieces = [piece.roll() for piece in dataset.split(result["split"])]
+    rows = yardstick(pieces, {TRAINED: harmonizer, UNTRAINED: untrained, RAW: load_harmonizer(harmonizer.folder, raw=True)})
+    result["two_sample"] = {row.name: to_json(row) for row in rows}
+    print(f"\nCan a classifier tell the voices from {dataset.name}'s own under the {result['split']} melodies? "
+          "(0.5: never; 1.0: always)")
+    print(TABLE_HEADER)
+    print("\n".join(table_row(row) for row in rows))
+    print("\n" + verdict(rows, dataset.name.capitalize()) + "\n" + describe(rows[1]))
     if dataset.name != "bach":
         result["cross_style"] = _cross_style(harmonizer, dataset)
     write_json(result, args.json or "out/evaluate-gan.json")
