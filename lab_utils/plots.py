@@ -203,20 +203,22 @@ def plot_losses(log: dict[str, np.ndarray], smooth: int = 3) -> plt.Figure:
 
 
 def plot_figures_vs_bach(log: dict[str, np.ndarray], reference: dict[str, tuple[float, float]]) -> plt.Figure:
-    """Each musical figure during training, with Bach's mean and spread as a green band."""
+    """Each musical figure during training, with Bach's mean and spread as a green band, and in the
+    last panel how often a classifier told the voices from Bach's (chance dashed), or for a log
+    written before that was measured, the distance to the style's figures."""
     x = log.get("iteration", np.arange(1, len(log["in_key"]) + 1))
     names = [name for name in reference if name in log]
+    summary = "told_apart" if "told_apart" in log else "distance"
     fig, axes = plt.subplots(2, (len(names) + 2) // 2, figsize=(16, 6.5))
-    for ax, name in zip(axes.flat, [*names, "distance"]):
+    for ax, name in zip(axes.flat, [*names, summary]):
         ax.plot(x, log[name], marker=".", color="#d62728")
-        if name == "distance":
-            ax.axhline(1.0, color="green", linestyle="--", label="goal")
-            ax.set_title("distance to the style's figures (lower is better)")
-        else:
+        if name == "told_apart":
+            ax.axhline(CHANCE, color="green", linestyle="--", label="chance")
+        elif name != "distance":
             mean, spread = reference[name]
             ax.axhspan(mean - spread, mean + spread, color="green", alpha=0.15)
             ax.axhline(mean, color="green", label="Bach")
-            ax.set_title(name.replace("_", " "))
+        ax.set_title(CURVE_TITLES.get(name, name.replace("_", " ")))
         ax.set_xlabel("iteration")
     for ax in list(axes.flat)[len(names) + 1:]:
         ax.set_visible(False)
