@@ -174,7 +174,8 @@ def _chunks(n_steps: int) -> list[tuple[int, int, int]]:
 
 def enhance(music: PianoRoll, model, config: ArcnnConfig, iterations: int = 100,
             max_notes_added: int = 500, max_removed_pct: float = 100.0, temperature: float = 1.0,
-            seed: int = 0, edits_per_pass: int = EDITS_PER_PASS, progress=None) -> tuple[PianoRoll, EditCounts]:
+            seed: int = 0, edits_per_pass: int = EDITS_PER_PASS, progress=None,
+            kept_track: int | None = None) -> tuple[PianoRoll, EditCounts]:
     """Add and remove notes to make ``music`` more Bach-like.
 
     ``model`` is a Keras AR-CNN or a scorer from ``load_scorer``.
@@ -185,7 +186,8 @@ def enhance(music: PianoRoll, model, config: ArcnnConfig, iterations: int = 100,
     removed or shortened. It stops early when no edit is allowed. ``iterations`` is per 8 bars:
     longer pieces are edited in chunks with context. A one-track input comes back as one track;
     a piece of several voices keeps them, with the added notes (between beats only, so the
-    voice leading on the beats stays as it was) in one more track.
+    voice leading on the beats stays as it was) in one more track. No note of ``kept_track``
+    (the studio's "both": the user's melody, track 0) is removed or shortened.
     """
     if temperature <= 0:
         raise ValueError("temperature must be above 0")
@@ -196,7 +198,7 @@ def enhance(music: PianoRoll, model, config: ArcnnConfig, iterations: int = 100,
     shift = 12 * int(round((MERGED_CENTRE - centre) / 12))
     low = config.pitch_low - shift
     voices = music.n_tracks > 1
-    edits = EditableNotes.from_roll(music, low, config.n_pitches, off_beats_only=voices)
+    edits = EditableNotes.from_roll(music, low, config.n_pitches, off_beats_only=voices, kept_track=kept_track)
     columns = np.arange(config.n_pitches) + low
     near = np.zeros(config.n_pitches, bool)  # new notes stay within an octave of the music
     if len(pitches):

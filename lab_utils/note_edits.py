@@ -38,6 +38,7 @@ class _EditedNote:
     from_input: bool
     alive: bool = True
     edited: bool = False  # an input note removed or shortened: counted once
+    kept: bool = False  # never removed or shortened (a note of the user's melody)
 
 
 class EditableNotes:
@@ -75,7 +76,8 @@ class EditableNotes:
                 can_remove_input: bool) -> np.ndarray:
         """(end - start, columns): cells whose flip is an allowed edit within the controls."""
         owner = self.owner[start:end]
-        removable = np.array([(not n.from_input) or n.edited or can_remove_input for n in self.notes] + [False])
+        removable = np.array([not n.kept and ((not n.from_input) or n.edited or can_remove_input)
+                              for n in self.notes] + [False])
         on = removable[owner]  # owner -1 indexes the trailing False
         if not can_add:
             return on & (owner >= 0)
@@ -124,13 +126,14 @@ class EditableNotes:
         return out
 
     @classmethod
-    def from_roll(cls, roll: PianoRoll, low: int, n_columns: int, off_beats_only: bool) -> "EditableNotes":
+    def from_roll(cls, roll: PianoRoll, low: int, n_columns: int, off_beats_only: bool,
+                  kept_track: int | None = None) -> "EditableNotes":
         """A roll's notes in the columns ``low`` .. ``low + n_columns - 1`` (notes outside stay
-        out of reach and are not edited)."""
+        out of reach and are not edited); the notes of ``kept_track`` are never removed or shortened."""
         edits = cls(roll.n_steps, n_columns, first_eighth=roll.pickup_steps % EIGHTH,
                     off_beats_only=off_beats_only, first_beat=roll.pickup_steps % STEPS_PER_BEAT)
         for k in range(roll.n_tracks):
             for n in roll.notes(k):
                 if low <= n.pitch < low + n_columns:
-                    edits.put(_EditedNote(k, n.start, n.pitch - low, n.length, from_input=True))
+                    edits.put(_EditedNote(k, n.start, n.pitch - low, n.length, from_input=True, kept=k == kept_track))
         return edits

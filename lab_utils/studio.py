@@ -51,7 +51,8 @@ class StudioResult:
 
 def make_music(melody: PianoRoll, model: str, harmonizer, enhancer, seed: int = 0,
                progress=None, **controls) -> tuple[PianoRoll, PianoRoll, str]:
-    """The GAN's four voices, the AR-CNN's enhancement, or both (the voices, then enhanced).
+    """The GAN's four voices, the AR-CNN's enhancement, or both (the voices, then enhanced; in
+    both, the melody's notes are never removed or shortened, only the GAN's voices are).
 
     Returns the last model's input, its output and a one-line summary. ``controls`` are those
     of ``arcnn.enhance``; ``progress`` gets ``update(n)`` calls.
@@ -66,7 +67,8 @@ def make_music(melody: PianoRoll, model: str, harmonizer, enhancer, seed: int = 
             progress.update(1)
     if model in ("AR-CNN", "both"):
         before = music  # the AR-CNN merges the voices into one track itself
-        music, _ = enhancer(before, seed=seed, progress=progress, **controls)
+        kept = 0 if model == "both" else None  # the user's melody never loses a note
+        music, _ = enhancer(before, seed=seed, progress=progress, kept_track=kept, **controls)
         added, removed, shortened = note_changes(before, music)  # counted as the picture counts them
         summary = (summary + "; " if summary else "") + \
             f"AR-CNN: {len(added)} notes added, {len(removed) + len(shortened)} removed or shortened"

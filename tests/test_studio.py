@@ -11,7 +11,7 @@ from lab_utils.arcnn import load_enhancer
 from lab_utils.harmonize import load_harmonizer
 from lab_utils.midi import read_midi, write_midi
 from lab_utils.samples import melody_roll
-from lab_utils.studio import Studio
+from lab_utils.studio import Studio, make_music
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +60,20 @@ def test_uploaded_midi_with_both_models(studio, tmp_path):
     assert "GAN" in result.summary and "AR-CNN" in result.summary
     written = read_midi(result.files["mid"])
     assert np.array_equal(written.sounding.any(axis=2)[: result.music.n_steps], result.music.sounding.any(axis=2))
+
+
+def test_both_never_takes_a_note_from_the_melody():
+    melody = melody_roll("twinkle")
+    harmonizer, enhancer = load_harmonizer(), load_enhancer()
+    for seed in range(3):  # Lab 6's settings: most notes may go, the melody's first among them before
+        before, after, _ = make_music(melody, "both", harmonizer, enhancer, seed=seed, iterations=100,
+                                      max_notes_added=30, max_removed_pct=10)
+        assert after.notes(0) == melody.notes(0) == before.notes(0)
+        unkept, _ = enhancer(before, seed=seed, iterations=100, max_notes_added=30, max_removed_pct=10)
+        if unkept.notes(0) != melody.notes(0):
+            break
+    else:
+        pytest.fail("without kept_track the AR-CNN never touched the melody here: the test proves nothing")
 
 
 def test_a_bad_melody_is_one_line_not_a_traceback(studio):
