@@ -22,7 +22,7 @@ from .pieces import ARCNN_WINDOW_STEPS
 from .files import REPOSITORY
 from .midi import N_PITCHES, PianoRoll
 from .note_edits import EIGHTH, EditableNotes, EditCounts
-from .runtime import KerasRunner, LiteRunner, as_runner, export_tflite, load_runner
+from .runtime import KerasRunner, LiteRunner, as_runner, export_tflite, import_tensorflow, load_runner
 
 Scorer = Callable[[np.ndarray], np.ndarray]  # window (1, 128, P, 1) -> flip logits (128, P)
 
@@ -59,6 +59,7 @@ ARCNN_CONFIGS = {
 
 def build_unet(config: ArcnnConfig):
     """Roll (128, P, 1) in {0, 1} -> one logit per cell (128, P, 1), a Keras model."""
+    import_tensorflow()  # its C++ start-up lines hidden, before Keras loads it
     import keras
     from keras import layers
 
@@ -83,7 +84,7 @@ def build_unet(config: ArcnnConfig):
 
 def flip_loss(flips, logits):
     """KL(uniform over the cells to flip || softmax over all cells), per roll."""
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     batch = tf.shape(logits)[0]
     flips = tf.reshape(tf.cast(flips, logits.dtype), (batch, -1))

@@ -13,14 +13,14 @@ import json
 import math
 from pathlib import Path
 
-import keras
-import tensorflow as tf
-from keras import layers
-
 from .pieces import CHOIR_ROLES, GAN_WINDOW_STEPS, Roles
 from .gan_config import (CONFIGS, GENERATOR_TFLITE, GENERATOR_WEIGHTS, SHIPPED_MODEL, GanConfig, crop,
                          generator_folder, read_generator_config)
-from .runtime import export_tflite
+from .runtime import export_tflite, import_tensorflow
+
+tf = import_tensorflow()  # TensorFlow's C++ start-up lines hidden, before Keras loads it
+import keras  # noqa: E402
+from keras import layers  # noqa: E402
 
 __all__ = ["GanConfig", "CONFIGS", "build_generator", "build_critic", "HarmonyGAN",
            "crop", "save_generator", "load_generator", "generator_folder", "config_table",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .files import atomic_path
 
-__all__ = ["TrainingError", "check_run_folder", "finished_run", "trim_log", "log_history", "describe_curves"]
+__all__ = ["TrainingError", "check_run_folder", "finished_run", "trim_log", "log_history", "describe_curves", "beside_level"]
 
 
 class TrainingError(ValueError):
@@ -102,3 +102,12 @@ def describe_curves(log: dict, keys: tuple[str, ...], where: str = "iteration") 
         sentences.append(f"{CURVE_WORDS.get(key, key)} {way}: from {first:.3g} to {last:.3g} over {len(values)} "
                          f"points (lowest {low:.3g} at {where} {low_at:g}, highest {high:.3g} at {where} {high_at:g})")
     return sentences
+
+
+def beside_level(name: str, value: float, low: float, high: float, level: str) -> str:
+    """Where a logged ``value`` ends against a reference range (``low``..``high``, e.g. the loss
+    of a model that has no idea), in one sentence read from the numbers."""
+    where = "below" if value < low else "inside" if value <= high else "above"
+    meaning = {"below": "better than no idea", "inside": "no better than no idea yet",
+               "above": "worse than no idea"}[where]
+    return f"{name} is {value:.3g}: {where} {level} ({low:.3g}-{high:.3g}), {meaning}"

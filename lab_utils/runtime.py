@@ -30,10 +30,13 @@ RUNTIMES = ("auto", "litert", "keras")
 THREADS = 2  # the workshop's machines have two cores or more
 
 
-def import_tensorflow() -> None:
-    """Import TensorFlow with its C++ start-up lines (printed whatever the log level) hidden."""
+def import_tensorflow() -> Any:
+    """TensorFlow, imported with its C++ start-up lines (printed whatever the log level) hidden
+    and its Python log kept to errors (no "INFO:tensorflow: Assets written" in a notebook)."""
     with quiet_stderr():
-        import tensorflow  # noqa: F401
+        import tensorflow as tf
+    tf.get_logger().setLevel("ERROR")
+    return tf
 
 
 def litert_installed() -> bool:

@@ -16,9 +16,7 @@ import math
 import time
 from pathlib import Path
 
-import keras
 import numpy as np
-import tensorflow as tf
 
 from .arcnn import ARCNN_CONFIGS, ARCNN_WEIGHTS, ArcnnConfig, build_unet, corrupt, flip_loss, save_arcnn
 from .chorales import bach_reference, load_dataset
@@ -31,10 +29,14 @@ from .harmonize import decoder_for, harmonize
 from .metrics import FIGURES, distance_to_bach, figures, reference_from
 from .midi import PianoRoll, write_midi
 from .pieces import PieceDataset
+from .runtime import import_tensorflow
 from .runs import TrainingError, check_run_folder, log_history, trim_log
 from .shards import check_shards, ensure_shards, stream_windows
 from .two_sample import told_apart
 from .voice_leading import Decoder, count_voice_leading, save_decoder
+
+tf = import_tensorflow()  # TensorFlow's C++ start-up lines hidden, before Keras loads it
+import keras  # noqa: E402
 
 __all__ = ["window_batches", "train_gan", "TrainingError", "LOG_FILE",
            "load_checkpoint", "LivePlot", "train_arcnn", "arcnn_rolls", "CorruptedRolls"]

@@ -96,6 +96,19 @@ def test_runs_in_quick_mode(path):
     assert any("image/png" in o.get("data", {}) for o in outputs)
 
 
+# What TensorFlow prints on its own (C++ start-up lines, its Python INFO log): noise in a lesson
+TENSORFLOW_LOG = re.compile(r"absl::InitializeLog|^[IWE]\d{4} |INFO:tensorflow|oneDNN custom operations|"
+                            r"cpu_feature_guard", re.MULTILINE)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_tensorflow_log_line_reaches_an_output(path):
+    nb = _executed(path)
+    printed = "\n".join(o.get("text", "") for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs
+                        if o.output_type == "stream")
+    assert not TENSORFLOW_LOG.search(printed), TENSORFLOW_LOG.search(printed).group(0)
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_executed_notebook_stays_under_3_mb(path):
     size = len(nbformat.writes(_executed(path)).encode())

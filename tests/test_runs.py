@@ -22,3 +22,13 @@ def test_epochs_are_counted_where_there_are_no_iterations():
     (sentence,) = describe_curves({"val_loss": np.array([3.07, 2.9, 2.95])}, ("val_loss",), where="epoch")
     assert sentence == ("the validation loss fell: from 3.07 to 2.95 over 3 points "
                         "(lowest 2.9 at epoch 2, highest 3.07 at epoch 1)")
+
+
+def test_a_value_beside_a_level_says_where_it_is():
+    from lab_utils.runs import beside_level
+
+    level = 'the "no idea" level'
+    assert beside_level("the loss", 3.068, 2.74, 3.10, level).endswith("inside the \"no idea\" level (2.74-3.1), "
+                                                                        "no better than no idea yet")
+    assert "below" in beside_level("the loss", 0.77, 2.74, 3.10, level)
+    assert "above" in beside_level("the loss", 3.5, 2.74, 3.10, level)
