@@ -21,6 +21,8 @@ class Parser(argparse.ArgumentParser):
 
 
 def at_least(minimum: int):
+    """An option type: a whole number of at least ``minimum``."""
+
     def check(text: str) -> int:
         value = int(text)
         if value < minimum:
@@ -31,6 +33,7 @@ def at_least(minimum: int):
 
 
 def positive(text: str) -> float:
+    """An option type: a number above 0."""
     value = float(text)
     if not value > 0:
         raise argparse.ArgumentTypeError("must be above 0")
@@ -38,6 +41,8 @@ def positive(text: str) -> float:
 
 
 def between(low: float, high: float):
+    """An option type: a number from ``low`` to ``high``."""
+
     def check(text: str) -> float:
         value = float(text)
         if not low <= value <= high:

@@ -7,7 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from .common import EXIT_USER_ERROR, at_least, positive, between, for_each_input, load_harmonizer_or_say, load_enhancer_or_say
+from .common import (EXIT_USER_ERROR, at_least, between, for_each_input, load_enhancer_or_say,
+                     load_harmonizer_or_say, positive)
 
 
 def _harmonize(args: argparse.Namespace) -> int:
