@@ -2,7 +2,8 @@
 
 Pure functions on rolls, with no dataset behind them: a style's reference figures (mean and
 spread over its pieces) are read from that style (``chorales.bach_reference``, a style's
-report) and passed in.
+report) and passed in. Drum tracks (``PianoRoll.drums``) are left out of the figures and the
+key: a drum's pitch names an instrument, not a note.
 
 The figures are those of DESIGN.md ("How we judge the music"). They need onsets (a repeated
 note is two notes) and minor keys with a raised 6th and 7th, which ``pypianoroll.metrics``
@@ -19,6 +20,7 @@ functions where version 1.0.4 computes them right and by MuseGAN's definitions w
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from itertools import combinations
 
 import numpy as np
@@ -48,13 +50,25 @@ KEY_PROFILES = {"major": (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 
                 "minor": (6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17)}
 
 
+def _pitched(roll: PianoRoll) -> PianoRoll:
+    """The roll without its drum tracks (the roll itself where it has none): a drum's pitch is an
+    instrument, not a note, so no figure counts it."""
+    if not any(roll.drums):
+        return roll
+    keep = [k for k in range(roll.n_tracks) if not roll.drums[k]]
+    return replace(roll, sounding=roll.sounding[:, :, keep], onsets=roll.onsets[:, :, keep],
+                   names=[roll.names[k] for k in keep], programs=[roll.programs[k] for k in keep],
+                   drums=[False] * len(keep))
+
+
 def estimate_key(roll: PianoRoll) -> tuple[int, str]:
     """Tonic pitch class and mode ('major' or 'minor') by music21's Krumhansl-Schmuckler rule:
     the key whose profile correlates best with the quarter notes each pitch class sounds. The
     sums run in music21's order, so that near-ties fall as they do there; of equal correlations
     the higher tonic wins, and minor before major, as music21 sorts them.
-    Raises ValueError for a roll without notes."""
+    Drum tracks are left out. Raises ValueError for a roll without pitched notes."""
     weights = [0.0] * 12
+    roll = _pitched(roll)
     for k in range(roll.n_tracks):
         for n in roll.notes(k):
             weights[n.pitch % 12] += n.length / STEPS_PER_BEAT
@@ -89,7 +103,8 @@ def beat_pitches(roll: PianoRoll) -> np.ndarray:
 
 
 def figures(roll: PianoRoll, key: tuple[int, str] | None = None) -> dict[str, float]:
-    """The eight figures of a piece whose track 0 is the melody."""
+    """The eight figures of a piece whose track 0 is the melody, its drum tracks left out."""
+    roll = _pitched(roll)
     scale = key_scale(*(key or estimate_key(roll)))
     notes = [n for k in range(roll.n_tracks) for n in roll.notes(k)]
     in_key = np.mean([n.pitch % 12 in scale for n in notes])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -168,13 +169,19 @@ class PieceDataset:
         return np.stack(rolls)[..., None].astype(np.float32)
 
     def voice_ranges(self, split: str = "train") -> list[tuple[int, int]]:
-        """Lowest and highest pitch of each role in a split (a role without notes: (60, 60))."""
+        """Lowest and highest pitch of each role in a split.
+
+        A role without notes gets the span of the roles with them (lowest to highest): it moves
+        neither end of the pitch crop (``gan_config.fit_crop``) nor the octave a melody is moved
+        by (``harmonize``), and a voice the decoder must fill has pitches to choose from, where
+        one fixed pitch would leave it none in most chords. The span counts the drums too, as the
+        crop does.
+        """
         notes = np.concatenate([c.notes for c in self.split(split)])
-        ranges = []
-        for v in range(len(self.roles.names)):
-            pitches = notes[notes[:, 0] == v, 2]
-            ranges.append((int(pitches.min()), int(pitches.max())) if len(pitches) else (60, 60))
-        return ranges
+        found = {v: notes[notes[:, 0] == v, 2] for v in range(len(self.roles.names))}
+        ranges = {v: (int(p.min()), int(p.max())) for v, p in found.items() if len(p)}
+        span = (min(low for low, _ in ranges.values()), max(high for _, high in ranges.values()))
+        return [ranges.get(v, span) for v in found]
 
     def summary(self) -> dict:
         """The JSON summary of ``python -m lab_utils dataset --json``."""
@@ -207,30 +214,40 @@ def transpose_windows(
     onsets: np.ndarray | None,
     ranges: list[tuple[int, int]],
     shifts: range = range(-5, 7),
+    drums: Sequence[bool] = (),
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Training augmentation: every shift (in semitones) that keeps each voice in its range.
 
     Returns the windows of all allowed shifts, originals (shift 0) included, and their onsets
     (None without ``onsets``). The pitch axis may be cropped, with ``ranges`` counted in it.
+    The roles that ``drums`` flags (a style's ``Roles.drums``; none without it) stay where they are
+    and bind no shift: a drum's pitch is an instrument, and a kick moved up is a side stick.
     """
+    moved = ~np.asarray(drums, bool) if len(drums) else np.ones(sounding.shape[3], bool)
     present = sounding.any(axis=1)  # (N, 128, voices) -> pitches used per voice
     pitch = np.arange(sounding.shape[2])[None, :, None]
     low = np.where(present, pitch, sounding.shape[2]).min(axis=1)
     high = np.where(present, pitch, -1).max(axis=1)
     lo = np.array([r[0] for r in ranges])[None, :]
     hi = np.array([r[1] for r in ranges])[None, :]
-    empty = high < 0
-    keeps = [(((low + shift >= lo) & (high + shift <= hi)) | empty).all(axis=1) for shift in shifts]
+    free = (high < 0) | ~moved[None, :]  # a silent role fits anywhere, drums do not move
+    keeps = [(((low + shift >= lo) & (high + shift <= hi)) | free).all(axis=1) for shift in shifts]
     out_s = np.empty((sum(int(k.sum()) for k in keeps), *sounding.shape[1:]), sounding.dtype)
     out_o = None if onsets is None else np.empty(out_s.shape, onsets.dtype)
     at = 0
     for shift, keep in zip(shifts, keeps):  # filled in place: no second copy of every window
         n = int(keep.sum())
-        out_s[at : at + n] = np.roll(sounding[keep], shift, axis=2)
+        out_s[at : at + n] = _shifted(sounding[keep], shift, moved)
         if out_o is not None:
-            out_o[at : at + n] = np.roll(onsets[keep], shift, axis=2)
+            out_o[at : at + n] = _shifted(onsets[keep], shift, moved)
         at += n
     return out_s, out_o
+
+
+def _shifted(windows: np.ndarray, shift: int, moved: np.ndarray) -> np.ndarray:
+    """``windows`` (N, T, pitches, roles), a copy, with its ``moved`` roles rolled ``shift`` pitches up."""
+    windows[..., moved] = np.roll(windows[..., moved], shift, axis=2)
+    return windows
 
 
 def tune_signature(notes: np.ndarray) -> str:

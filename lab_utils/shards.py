@@ -165,9 +165,11 @@ def _unpack(record: "tf.Tensor", shape: list[int]) -> "tf.Tensor":
     return tf.reshape(tf.cast(tf.bitwise.bitwise_and(bits, 1), tf.bool), shape)
 
 
-def _transpositions(window: "tf.Tensor", ranges: "tf.Tensor", shifts: "tf.Tensor") -> "tf.data.Dataset":
-    """Every shift of ``window`` (pitch axis 1) that keeps each role within its range (a silent
-    role fits anywhere): ``chorales.transpose_windows`` for one window, as a dataset."""
+def _transpositions(window: "tf.Tensor", ranges: "tf.Tensor", shifts: "tf.Tensor",
+                    moved: "tf.Tensor") -> "tf.data.Dataset":
+    """Every shift of ``window`` (pitch axis 1) that keeps each ``moved`` role within its range (a
+    silent role fits anywhere; the others, the drums, stay where they are):
+    ``pieces.transpose_windows`` for one window, as a dataset."""
     import tensorflow as tf
 
     present = tf.reduce_any(window, axis=0)  # (pitches, roles)
@@ -176,9 +178,10 @@ def _transpositions(window: "tf.Tensor", ranges: "tf.Tensor", shifts: "tf.Tensor
     low = tf.reduce_min(tf.where(present, pitch, big), axis=0)
     high = tf.reduce_max(tf.where(present, pitch, -1), axis=0)
     fits = (((low[None] + shifts[:, None] >= ranges[None, :, 0]) & (high[None] + shifts[:, None] <= ranges[None, :, 1]))
-            | (high < 0)[None])
+            | ((high < 0) | ~moved)[None])
     kept = tf.boolean_mask(shifts, tf.reduce_all(fits, axis=1))
-    return tf.data.Dataset.from_tensor_slices(kept).map(lambda shift: tf.roll(window, shift, axis=1))
+    return tf.data.Dataset.from_tensor_slices(kept).map(
+        lambda shift: tf.where(moved[None, None], tf.roll(window, shift, axis=1), window))
 
 
 def stream_windows(dataset: PieceDataset, config: "GanConfig", seed: int, endless: bool = True,
@@ -198,6 +201,7 @@ def stream_windows(dataset: PieceDataset, config: "GanConfig", seed: int, endles
     ranges = tf.constant([(low - config.pitch_low, high - config.pitch_low)
                           for low, high in dataset.voice_ranges(SPLIT)], tf.int32)
     shifts = tf.range(-config.transpose, config.transpose + 1, dtype=tf.int32)
+    moved = tf.constant([not drums for drums in dataset.roles.drums])
     low, width = config.pitch_low, config.n_pitches
     records = (tf.data.Dataset.from_tensor_slices(files)
                .shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
@@ -208,6 +212,6 @@ def stream_windows(dataset: PieceDataset, config: "GanConfig", seed: int, endles
     windows = records.map(lambda r: _unpack(r, shape)[:, low : low + width], num_parallel_calls=tf.data.AUTOTUNE,
                           deterministic=True)
     if config.transpose:  # a window's transpositions come together: a second buffer spreads them
-        windows = windows.flat_map(lambda w: _transpositions(w, ranges, shifts)) \
+        windows = windows.flat_map(lambda w: _transpositions(w, ranges, shifts, moved)) \
             .shuffle(8 * len(shifts) * 64, seed=seed + 1, reshuffle_each_iteration=True)
     return windows

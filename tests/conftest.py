@@ -42,7 +42,7 @@ SLOW_TESTS = {
 # `make test` runs everything but these files on two workers (pytest-xdist, a file stays on one
 # worker, so the notebooks keep their order), then these one at a time: each starts several
 # TensorFlow processes of its own, or kills one on a deadline, and must not share the cores.
-ALONE_FILES = {"test_distribute.py", "test_training_resume.py", "test_browser.py"}
+ALONE_FILES = {"test_distribute.py", "test_training_resume.py"}
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:

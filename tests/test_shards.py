@@ -40,7 +40,8 @@ def test_one_pass_streams_every_transposed_window_once(sharded_style):
     config = fit_crop(CONFIGS["default"], sharded_style.voice_ranges("train"))
     sounding = crop(sharded_style.gan_windows("train")[0], config)
     ranges = [(low - config.pitch_low, high - config.pitch_low) for low, high in sharded_style.voice_ranges("train")]
-    expected, _ = transpose_windows(sounding, None, ranges, shifts=range(-config.transpose, config.transpose + 1))
+    expected, _ = transpose_windows(sounding, None, ranges, shifts=range(-config.transpose, config.transpose + 1),
+                                    drums=sharded_style.roles.drums)
     streamed = np.stack(list(stream_windows(sharded_style, config, seed=0, endless=False).as_numpy_iterator()))
     assert streamed.shape == expected.shape and streamed.dtype == bool and len(check_shards(sharded_style)["shards"]) >= 3
     assert _digests(streamed) == _digests(expected)  # the same windows, each once, from every shard, shuffled

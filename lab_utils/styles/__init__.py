@@ -17,9 +17,11 @@ Roles, by layout:
   average pitch. A piece of five or more voices is skipped with that reason: dropping voices
   from counterpoint leaves holes in its harmony (a mapping file can choose four).
 - **band** (drums, chords, or more parts): the melody is the part named melody, lead, vocal,
-  voice, soprano, tune, sing or flute, else the highest part on average; the bass is the part of
-  General MIDI's bass family (programs 33-40), else the lowest other part; the drums are every
-  part on MIDI channel 10, blended; the accompaniment is every other pitched part, blended.
+  voice, soprano, tune, sing or flute, else the highest part on average; the bass is the lowest
+  part of General MIDI's bass family (programs 33-40), else the lowest other part if it plays one
+  note at a time, else none (a piano's chords stay in the accompaniment and the bass role is
+  empty); the drums are every part on MIDI channel 10, blended; the accompaniment is every other
+  pitched part, blended.
   A folder's layout is the one most of its pieces have; pieces of the other are skipped.
 """
 

@@ -16,7 +16,8 @@ from ..files import atomic_folder, numbered_stems
 from ..metrics import stored_reference
 from ..midi import write_midi
 from ..music_files import MUSIC_SUFFIXES, corpus_dir
-from ..pieces import GAN_WINDOW_STEPS, SPLITS, VOICES, PieceDataset, Roles, dataset_from, split_of, tune_signature, write_cache
+from ..pieces import (GAN_WINDOW_STEPS, MIN_MELODY_SHARE, SPLITS, VOICES, PieceDataset, Roles, dataset_from, split_of,
+                      tune_signature, write_cache)
 from ..shards import SHARDS, write_shards
 from .places import REPORT_FILE, REPORT_PICTURE, StyleError, parts_folder, style_folder
 from .report import ANY_METER, StyleReport, report_picture, role_figures, skip_group, window_figures
@@ -37,7 +38,8 @@ def build_style(name: str, sources: list[Source], out: str | os.PathLike | None 
     to ``out`` (default ``data/NAME``) as one folder, whole or not at all.
 
     ``meter``: keep only pieces in it (default: the most common; ``"any"`` keeps all). Raises
-    StyleError where nothing is usable. ``corpus_relative`` records sources relative to
+    StyleError where nothing is usable, or where the usable pieces give the GAN no window to
+    train on (nothing is written then). ``corpus_relative`` records sources relative to
     music21's corpus, so a changed corpus is noticed when the cache is read.
     """
     started = time.perf_counter()
@@ -116,6 +118,8 @@ def build_style(name: str, sources: list[Source], out: str | os.PathLike | None 
     report.reasons = reasons
     report.pieces = {s: len(dataset.split(s)) for s in SPLITS}
     report.windows, empty, shown = window_figures(dataset)
+    if not report.windows["train"]:
+        raise StyleError(_no_training_windows(source_description or name, report))
     report.roles = role_figures(dataset, empty)
     report.reference = {f: list(v) for f, v in stored_reference(c.roll() for c in dataset.split("test")).items()} \
         if dataset.split("test") else {}
@@ -130,6 +134,15 @@ def build_style(name: str, sources: list[Source], out: str | os.PathLike | None 
     if merged:  # its readings are in the read cache now
         shutil.rmtree(parts_folder(name))
     return dataset, report
+
+
+def _no_training_windows(label: str, report: StyleReport) -> str:
+    """Why a style has no GAN windows to train on, and what to do, in one line."""
+    pieces = report.pieces
+    found = f"{pieces['train']} training, {pieces['valid']} validation, {pieces['test']} test piece(s)"
+    why = ("the split goes by tune, and about 4 tunes in 5 fall in training" if not pieces["train"] else
+           f"no 2-bar window of its training pieces has the melody sounding {MIN_MELODY_SHARE:.0%} of the time")
+    return f"{label}: no training windows ({found}: {why}); add pieces, other tunes, and build again"
 
 
 def _recorded(path: Path, corpus_relative: bool) -> str:

@@ -126,7 +126,11 @@ def assign_roles(piece: ReadPiece, layout: str, choice: list | None = None) -> l
         melody = max(named or pitched, key=_mean_pitch)
         rest = [p for p in pitched if p is not melody]
         bass_family = [p for p in rest if p.program in BASS_PROGRAMS]
-        bass = min(bass_family or rest, key=_mean_pitch) if rest else None
+        if bass_family:
+            bass = min(bass_family, key=_mean_pitch)
+        else:  # the lowest other part if it is a line: a piano's chords are no bass
+            lowest = min(rest, key=_mean_pitch, default=None)
+            bass = lowest if lowest is not None and _singing([lowest]) else None
         others = [p for p in rest if p is not bass]
         roles = [_one_line(melody), _blend(others), bass or _blend([]), _blend(drums)]
     if isinstance(roles, str):
