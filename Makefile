@@ -47,7 +47,7 @@ chromium:
 	else $(call apt_install,chromium,the browser test will be skipped); fi
 
 # Everything, in two runs: all but the tests marked `alone` on two workers (a file stays on one
-# worker), then those one at a time (tests/conftest.py says which and why). About 9 minutes on 2 cores.
+# worker), then those one at a time (tests/conftest.py says which and why). About 9.5 minutes on 2 cores.
 test: setup lint
 	$(PY) -m pytest -q -m "not alone" -n 2 --dist loadfile
 	$(PY) -m pytest -q -m alone

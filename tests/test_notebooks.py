@@ -30,7 +30,7 @@ FALSE_STATEMENTS = [
 
 REPO_ROOT = NOTEBOOKS[0].parent.parent
 WORKSHOP_RUNS = [REPO_ROOT / "runs" / name for name in ("gan-workshop", "arcnn-workshop", "lab08")] + [
-    REPO_ROOT / "data" / "palestrina-midi"]  # Lab 8's folder of MIDI files, run and built style
+    REPO_ROOT / "data" / "lab08-quick"]  # Lab 8's quick run: its folders of MIDI files and run, and its style
 
 
 @pytest.fixture(scope="module", autouse=True)
