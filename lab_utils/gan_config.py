@@ -12,7 +12,7 @@ import numpy as np
 import dataclasses
 
 from .pieces import CHOIR_ROLES, GAN_WINDOW_STEPS, Roles
-from .files import MODELS_DIR
+from .files import MODELS_DIR, REPOSITORY
 
 __all__ = ["GanConfig", "CONFIGS", "crop", "fit_crop", "SHIPPED_MODEL", "measured_speed", "GENERATOR_WEIGHTS", "GENERATOR_TFLITE",
            "generator_folder", "read_generator_config", "read_generator_style"]
@@ -99,7 +99,7 @@ def read_generator_style(folder: Path) -> tuple[str, Roles]:
     return meta.get("style", "bach"), Roles.from_json(meta["roles"]) if "roles" in meta else CHOIR_ROLES
 
 
-SPEED_RESULTS = MODELS_DIR.parent / "benchmarks" / "results.json"  # benchmarks/gan_speed.py records here
+SPEED_RESULTS = REPOSITORY / "benchmarks" / "results.json"  # benchmarks/gan_speed.py records here
 
 
 def measured_speed() -> str:

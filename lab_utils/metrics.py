@@ -28,7 +28,7 @@ import numpy as np
 from .midi import STEPS_PER_BEAT, PianoRoll, pitch_name, top_pitches
 
 __all__ = ["FIGURES", "FigureReference", "figures", "estimate_key", "distance_to_bach", "reference_from",
-           "stored_reference", "summarize", "key_scale", "CHORDS", "enhancement_figures", "beat_pitches",
+           "stored_reference", "summarize", "key_scale", "CHORDS", "CHORD_SHAPES", "enhancement_figures", "beat_pitches",
            "TEACHER_FIGURES", "voice_leading_faults", "beat_table", "note_changes", "MUSEGAN_FIGURES",
            "musegan_figures", "musegan_table"]
 
@@ -39,9 +39,12 @@ FIGURES = ("in_key", "consonant", "chordal", "parallels", "long_notes", "voices"
 MAJOR = {0, 2, 4, 5, 7, 9, 11}
 MINOR = {0, 2, 3, 5, 7, 8, 10, 9, 11}  # natural minor plus the raised 6th and 7th
 CONSONANT = {0, 3, 4, 5, 7, 8, 9}  # unison/octave, thirds, fourth, fifth, sixths
-CHORDS = [frozenset((root + i) % 12 for i in shape) for root in range(12) for shape in (
-    (0, 4, 7), (0, 3, 7), (0, 3, 6), (0, 4, 8),  # triads
-    (0, 4, 7, 10), (0, 3, 7, 10), (0, 4, 7, 11), (0, 3, 6, 10), (0, 3, 6, 9))]  # sevenths
+# Complete chords: each shape's name and its semitones above the root, triads then sevenths (the
+# order is the decoder's chord labels: ``voice_leading.N_SHAPES`` per root)
+CHORD_SHAPES = {"major": (0, 4, 7), "minor": (0, 3, 7), "diminished": (0, 3, 6), "augmented": (0, 4, 8),
+                "seventh": (0, 4, 7, 10), "minor seventh": (0, 3, 7, 10), "major seventh": (0, 4, 7, 11),
+                "half-diminished": (0, 3, 6, 10), "diminished seventh": (0, 3, 6, 9)}
+CHORDS = [frozenset((root + i) % 12 for i in shape) for root in range(12) for shape in CHORD_SHAPES.values()]
 
 
 # music21.analysis.discrete.KrumhanslSchmuckler's weights: how well each degree of the scale,

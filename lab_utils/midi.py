@@ -20,6 +20,7 @@ from .files import atomic_path
 
 __all__ = [
     "STEPS_PER_BEAT",
+    "bar_steps",
     "N_PITCHES",
     "MAX_BEATS",
     "MidiFileError",
@@ -56,6 +57,12 @@ class Note(NamedTuple):
     start: int
     pitch: int
     length: int
+
+
+def bar_steps(time_signature: tuple[int, int]) -> int:
+    """16th steps in one bar of ``time_signature`` (4/4: 16, 3/4: 12, 6/8: 12, 4/2: 32)."""
+    numerator, denominator = time_signature
+    return numerator * STEPS_PER_BEAT * 4 // denominator
 
 
 @dataclass
@@ -96,8 +103,7 @@ class PianoRoll:
 
     @property
     def steps_per_bar(self) -> int:
-        numerator, denominator = self.time_signature
-        return numerator * STEPS_PER_BEAT * 4 // denominator
+        return bar_steps(self.time_signature)
 
     @property
     def seconds_per_step(self) -> float:

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .files import REPOSITORY, atomic_path, file_sha256
-from .midi import N_PITCHES, STEPS_PER_BEAT, Note, PianoRoll
+from .midi import N_PITCHES, STEPS_PER_BEAT, Note, PianoRoll, bar_steps
 from .music_files import corpus_dir
 
 __all__ = ["VOICES", "CHOIR_ROLES", "Roles", "Piece", "PieceDataset", "GAN_WINDOW_STEPS", "ARCNN_WINDOW_STEPS", "SPLITS", "KINDS",
@@ -87,8 +87,7 @@ class Piece:
 
     @property
     def steps_per_bar(self) -> int:
-        numerator, denominator = self.time_signature
-        return numerator * STEPS_PER_BEAT * 4 // denominator
+        return bar_steps(self.time_signature)
 
     @property
     def bars(self) -> float:

@@ -28,7 +28,7 @@ from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from .metrics import estimate_key
+from .metrics import CHORD_SHAPES, estimate_key
 from .midi import STEPS_PER_BEAT, Note, PianoRoll, top_pitches
 
 __all__ = ["FEATURES", "WINDOW_BARS", "FOLDS", "TOP_FEATURES", "TABLE_HEADER", "Giveaway", "TwoSampleResult",
@@ -47,10 +47,6 @@ BASS_OCTAVE = 40  # the rule-based harmonizer's bass sings the chord's root in E
 SUSPENSION_INTERVALS = (1, 2, 5, 10, 11)  # semitones above the bass (mod 12) that a held note must resolve from
 LEAP = 5  # semitones: a move of a 4th or more is a leap (a 3rd is a skip, a 2nd a step)
 STEP = 2  # semitones: a move of a 2nd at most is a step
-# Complete chords: each shape's name and its semitones above the root
-CHORD_SHAPES = {"major": (0, 4, 7), "minor": (0, 3, 7), "diminished": (0, 3, 6), "augmented": (0, 4, 8),
-                "seventh": (0, 4, 7, 10), "minor seventh": (0, 3, 7, 10), "major seventh": (0, 4, 7, 11),
-                "half-diminished": (0, 3, 6, 10), "diminished seventh": (0, 3, 6, 9)}
 SYMMETRIC = ("augmented", "diminished seventh")  # chords whose pitch classes do not tell their root
 _CHORDS = {frozenset((root + i) % 12 for i in shape): (name, -1 if name in SYMMETRIC else root)
            for name, shape in CHORD_SHAPES.items() for root in range(12)}
