@@ -38,7 +38,7 @@ print(json.dumps(seconds))
 
 def main(repeats: int) -> None:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    runs: dict[str, list[list[float]]] = {model: [] for model in ("GAN", "AR-CNN", "both")}
+    runs: dict[str, list[list[float]]] = {model: [] for model in ("GAN", "AR-CNN", "extend", "both")}
     for _ in range(repeats):
         for model in runs:
             out = subprocess.run([sys.executable, "-c", ONE_SESSION, model], check=True, env=env,

@@ -2,7 +2,8 @@
 
 The form is a soft intro, the theme (the tune's opening phrase, harmonized by the GAN),
 variations in running 8ths whose melody the AR-CNN rewrites, by turns in the dominant and at
-home, harmonized again by the GAN, and a short closing chord. It is arranged for a Baroque core
+home, harmonized again by the GAN, and a short closing chord; given the Transformer, new phrases
+that could follow the tune take the place of the variations in the dominant. It is arranged for a Baroque core
 (harpsichord tune, strings inside, church organ bass) and a space colour (a warm pad and a
 crystal "starfield" of broken chords), with a tempo that slows at phrase ends and at the close,
 a dynamic arc that peaks in the last variation, and a long reverberant tail. The four voices
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 import mido
 import numpy as np
 
+from .extend import new_bars
 from .metrics import estimate_key, figures, key_scale
 from .melody_source import MelodyError
 from .midi import N_PITCHES, STEPS_PER_BEAT, Note, PianoRoll, midi_channel, slice_bars, top_line, whole_bars
@@ -28,6 +30,7 @@ from .midi import N_PITCHES, STEPS_PER_BEAT, Note, PianoRoll, midi_channel, slic
 if TYPE_CHECKING:
     from .arcnn import Enhancer
     from .harmonize import Harmonizer
+    from .transformer import MelodyModel
 
 __all__ = ["gap_steps", "Arrangement", "ARRANGEMENT", "Section", "Part", "Parameters", "Composition", "plan_form", "vary_melody", "compose", "TAG"]
 
@@ -198,7 +201,7 @@ class Composition:
 
 # --- the form ---------------------------------------------------------------------------------
 
-def plan_form(melody_bars: int, beats_per_bar: float, music_seconds: float) -> list[Section]:
+def plan_form(melody_bars: int, beats_per_bar: float, music_seconds: float, new_phrases: bool = False) -> list[Section]:
     """Intro, theme, variations and coda in whole bars, filling ``music_seconds`` near the
     arrangement's preferred tempo.
 
@@ -207,7 +210,9 @@ def plan_form(melody_bars: int, beats_per_bar: float, music_seconds: float) -> l
     beat), by turns in the dominant and in the home key; the last phrase always ends the piece in
     the home key, on the tune's own cadence. A long tune loses
     middle phrases; with time to spare, phrases return in new variations before the end. So the
-    tune is heard in full at most once, and mostly varied.
+    tune is heard in full at most once, and mostly varied. With ``new_phrases`` the variations
+    in the dominant give way to new phrases of the same length (the Transformer's, in the
+    dominant): new material between the theme and the variations at home.
     """
     available = max(2, round(ARRANGEMENT.preferred_tempo * music_seconds / 60 / beats_per_bar) - ARRANGEMENT.intro_bars - ARRANGEMENT.coda_bars)
     length = min(ARRANGEMENT.phrase_bars, max(1, melody_bars // 2))
@@ -232,8 +237,10 @@ def plan_form(melody_bars: int, beats_per_bar: float, music_seconds: float) -> l
                 Section("theme", ARRANGEMENT.intro_bars, theme[1] - theme[0], theme, velocity=ARRANGEMENT.velocity_theme)]
     for number, source in enumerate([*middle, last]):
         ending = number == len(middle)
-        sections.append(Section("variation", sections[-1].start_bar + sections[-1].bars, source[1] - source[0],
-                                source, transpose=0 if ending or number % 2 else ARRANGEMENT.dominant, kept_beats=1,
+        in_dominant = not ending and number % 2 == 0
+        sections.append(Section("new phrase" if new_phrases and in_dominant else "variation",
+                                sections[-1].start_bar + sections[-1].bars, source[1] - source[0],
+                                source, transpose=ARRANGEMENT.dominant if in_dominant else 0, kept_beats=1,
                                 velocity=int(loudness[number]), crescendo=ARRANGEMENT.crescendo if ending else 0))
     sections.append(Section("coda", sections[-1].start_bar + sections[-1].bars, ARRANGEMENT.coda_bars, velocity=ARRANGEMENT.velocity_coda))
     return sections
@@ -431,7 +438,7 @@ def _starfield(parts: list[Part], sections: list[Section], bar: int, first_chord
     stars = parts[5]
     for section in sections:
         start, end = section.start_bar * bar, (section.start_bar + section.bars) * bar
-        spacing = {"intro": 2, "variation": 2, "coda": 4, "theme": bar}[section.name]
+        spacing = {"intro": 2, "variation": 2, "new phrase": 2, "coda": 4, "theme": bar}[section.name]
         velocity = section.velocity + 6
         for i, t in enumerate(range(start, end, spacing)):
             chord = first_chord if section.name == "intro" else _chord_at(parts, t if section.name != "coda" else start - 1)
@@ -444,8 +451,10 @@ def _starfield(parts: list[Part], sections: list[Section], bar: int, first_chord
 
 
 def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, seconds: float = 60.0,
-            seed: int = 0, title: str = "", progress: Callable[[str], None] | None = None) -> Composition:
-    """Compose a piece lasting ``seconds`` (audio included) from a one-track melody."""
+            seed: int = 0, title: str = "", progress: Callable[[str], None] | None = None,
+            extender: MelodyModel | None = None) -> Composition:
+    """Compose a piece lasting ``seconds`` (audio included) from a one-track melody; with an
+    ``extender`` (the Transformer) new phrases take the places of the variations in the dominant."""
     if melody.n_tracks != 1 or not melody.onsets.any():
         raise MelodyError("the melody must be one track with notes")
     say = progress or (lambda message: None)
@@ -457,22 +466,26 @@ def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, secon
     bars_with_notes = whole.onsets[:, :, 0].any(axis=1).reshape(-1, bar).any(axis=1)
     whole = slice_bars(whole, int(np.argmax(bars_with_notes)), len(bars_with_notes))  # the theme starts with a note
     music_seconds = seconds - ARRANGEMENT.tail_seconds
-    sections = plan_form(whole.n_steps // bar, beats_per_bar, music_seconds)
+    sections = plan_form(whole.n_steps // bar, beats_per_bar, music_seconds, new_phrases=extender is not None)
     parts = [Part(name, program, volume) for name, program, _, volume in ARRANGEMENT.parts]
     tonic, mode = estimate_key(melody)
     copied = 0  # the top line's notes copied from the tune (transposed copies too)
-    played = [s for s in sections if s.name in ("theme", "variation")]  # one after another
+    played = [s for s in sections if s.name in ("theme", "variation", "new phrase")]  # one after another
     tunes = []
     for number, section in enumerate(played):
         source = slice_bars(whole, *section.source)
+        if section.name == "new phrase":
+            say(f"Transformer: {section.bars} new bars to follow the melody, in the dominant")
+            source = new_bars(whole, extender, section.bars, seed=seed + number)
         tune, moved = _transposed(source, section.transpose)
         if section.name == "variation" and tune.onsets.any():
             say(f"AR-CNN: a variation on bars {section.source[0] + 1}-{section.source[1]} of the melody"
                 + (" in the dominant" if section.transpose else ""))
             tune = vary_melody(tune, enhancer, seed + number, section.kept_beats, cadence=section is played[-1],
                                key=((tonic + moved) % 12, mode))
-        copied += len({(n.start, n.pitch - moved) for n in tune.notes(0)}
-                      & {(n.start, n.pitch) for n in source.notes(0)})
+        if section.name != "new phrase":
+            copied += len({(n.start, n.pitch - moved) for n in tune.notes(0)}
+                          & {(n.start, n.pitch) for n in source.notes(0)})
         tunes.append(tune)
     # one melody through the harmonizer, so the voices lead across the joins of the sections
     say(f"GAN: harmonizing the theme and {len(played) - 1} variation(s) ({sum(s.bars for s in played)} bars)")
@@ -502,8 +515,9 @@ def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, secon
     trained_on = "Bach's chorales" if style == "bach" else f"the {style} style's pieces"
     description = (
         f"A Bach-meets-space piece on {tune_name}: {form}. A GAN trained on {trained_on} harmonized "
-        f"the theme in four voices; an AR-CNN rewrote the melody of the variation, which the GAN "
-        f"harmonized again. Harpsichord, strings and church organ over a warm space pad and a crystal "
+        f"the theme in four voices; an AR-CNN rewrote the melody of the variation"
+        + (", a Transformer trained on folk songs and Bach's sopranos wrote new phrases," if extender else ",")
+        + f" which the GAN harmonized again. Harpsichord, strings and church organ over a warm space pad and a crystal "
         f"starfield, about {base:.0f} beats a minute, slowing into a long reverberant close. "
         f"Composed offline with the open DeepComposer workshop. #{TAG}")
     return Composition(

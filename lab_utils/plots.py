@@ -402,3 +402,18 @@ def plot_generator_scores(melody: PianoRoll, harmonizer: Harmonizer, bars: tuple
     bar_colour.set_label("colour: how much the GAN wants this pitch for this voice")
     fig.suptitle("Inside the harmonizer: the GAN's wishes (colour) and the decoder's choices (outlines)")
     return fig
+
+
+def plot_attention(weights: np.ndarray, names: list[str], place: int, layer: int) -> plt.Figure:
+    """What each head of one layer looks at while writing the word at ``place``: one row per head,
+    one column per word before it (darker: more attention). ``weights`` as
+    ``transformer.attention_weights`` gives them, ``names`` the words as people read them."""
+    rows = weights[layer, :, place, : place + 1]
+    figure, ax = plt.subplots(figsize=(min(18, 1 + 0.32 * (place + 1)), 0.5 + 0.45 * len(rows)))
+    ax.imshow(rows, cmap="Blues", aspect="auto", vmin=0, vmax=rows.max())
+    ax.set_xticks(range(place + 1), names[: place + 1], rotation=90, fontsize=7)
+    ax.set_yticks(range(len(rows)), [f"head {h + 1}" for h in range(len(rows))])
+    ax.set_title(f"layer {layer + 1}: where each head looks while writing word {place + 1} "
+                 f"(after '{names[place]}')", fontsize=9)
+    figure.tight_layout()
+    return figure

@@ -1,4 +1,4 @@
-"""The music studio: a small ipywidgets app to make music with the GAN and the AR-CNN.
+"""The music studio: a small ipywidgets app to make music with the GAN, the AR-CNN and the Transformer.
 
 Choose a melody (a sample, typed notes or an uploaded MIDI file), a model and its controls,
 press Generate: the studio shows the piano roll, plays the audio and offers the files.
@@ -27,14 +27,17 @@ from .files import rename_all_new, shown
 from .melody_source import MelodyError, melody_from
 from .harmonize import load_harmonizer
 from .metrics import note_changes
+from .extend import extend
 from .midi import MidiFileError, PianoRoll, extract_melody, read_midi, slice_bars, whole_bars, write_midi
 from .plots import plot_enhancement, plot_pianoroll
 from .samples import MELODIES
 from .styles import model_for_style, shipped_styles
+from .transformer import Sampling, load_melody_model
 
 __all__ = ["Studio", "StudioResult", "MODELS", "make_music"]
 
-MODELS = ("GAN", "AR-CNN", "both")
+MODELS = ("GAN", "AR-CNN", "extend", "both")  # "extend": the Transformer; "both": the GAN, then the AR-CNN
+SAMPLING_METHODS = ("nucleus (top-p)", "top-k", "every word")
 SOURCES = ("sample", "typed notes", "MIDI upload")
 MAX_SEED = 2**31 - 1  # the seed widget stops here: a seed is part of the file names
 
@@ -50,15 +53,21 @@ class StudioResult:
 
 
 def make_music(melody: PianoRoll, model: str, harmonizer, enhancer, seed: int = 0,
-               progress=None, **controls) -> tuple[PianoRoll, PianoRoll, str]:
-    """The GAN's four voices, the AR-CNN's enhancement, or both (the voices, then enhanced; in
-    both, the melody's notes are never removed or shortened, only the GAN's voices are).
+               progress=None, extender=None, sampling: Sampling = Sampling(), seconds: float = 20.0,
+               **controls) -> tuple[PianoRoll, PianoRoll, str]:
+    """The GAN's four voices, the AR-CNN's enhancement, the Transformer's extension by ``seconds``
+    (drawn as ``sampling`` says), or both GAN and AR-CNN (the voices, then enhanced; in both,
+    the melody's notes are never removed or shortened, only the GAN's voices are).
 
     Returns the last model's input, its output and a one-line summary. ``controls`` are those
     of ``arcnn.enhance``; ``progress`` gets ``update(n)`` calls.
     """
     if model not in MODELS:
         raise ValueError(f"model must be one of {MODELS}")
+    if model == "extend":
+        result = extend(melody, extender, seconds=seconds, sampling=sampling, seed=seed)
+        new_seconds = (result.music.n_steps - result.new_from_step) * melody.seconds_per_step
+        return melody, result.music, f"Transformer: {len(result.new_notes)} new notes, {new_seconds:.0f} s more"
     music, summary = melody, ""
     if model in ("GAN", "both"):
         music = harmonizer(melody, seed)
@@ -95,9 +104,9 @@ def _download_link(path: Path, mime: str) -> str:
 class Studio:
     """The studio's widgets and what Generate does. ``display(studio.widget)`` shows it."""
 
-    def __init__(self, harmonizer=None, enhancer=None, outdir: str | Path = "out/studio") -> None:
+    def __init__(self, harmonizer=None, enhancer=None, outdir: str | Path = "out/studio", extender=None) -> None:
         self._harmonizers = {harmonizer.style: harmonizer} if harmonizer is not None else {}
-        self._enhancer = enhancer
+        self._enhancer, self._extender = enhancer, extender
         self.outdir = Path(outdir)
         preload_soundfont()  # ready by the first click
         style = {"description_width": "110px"}
@@ -118,17 +127,25 @@ class Studio:
         self.max_removed.tooltip = "percent of the input's notes that may be removed or shortened"
         self.temperature = widgets.FloatSlider(value=1.0, min=0.1, max=3.0, step=0.1, description="creative risk",
                                                style=style)
+        self.sampling = widgets.ToggleButtons(options=SAMPLING_METHODS, value=SAMPLING_METHODS[0],
+                                              description="sampling", style=style)
+        self.top_p = widgets.FloatSlider(value=0.9, min=0.1, max=1.0, step=0.05, description="top-p", style=style)
+        self.top_k = widgets.IntSlider(value=8, min=1, max=40, description="top-k", style=style)
+        self.extension = widgets.IntSlider(value=20, min=5, max=30, description="extension (s)", style=style)
         self.generate_button = widgets.Button(description="Generate", button_style="success", icon="music")
         self.progress = widgets.IntProgress(value=0, min=0, max=1, description="progress", style=style)
         self.status = widgets.HTML()
         self.output = widgets.Output()
         self.result: StudioResult | None = None
         self.generate_button.on_click(self._on_click)
-        arcnn_controls = widgets.VBox([self.iterations, self.max_added, self.max_removed, self.temperature])
+        arcnn_controls = widgets.VBox([self.iterations, self.max_added, self.max_removed])
+        extend_controls = widgets.VBox([self.sampling, self.top_p, self.top_k, self.extension])
         self.widget = widgets.VBox([
             self.source, self.sample, self.typed, self.upload, self.bars,
-            self.model, self.style, self.seed, widgets.HTML("<b>AR-CNN controls</b> (counted in notes: an added note lasts at least an 8th)"), arcnn_controls,
-            widgets.HBox([self.generate_button, self.progress]), self.status, self.output])
+            self.model, self.style, self.seed, self.temperature,
+            widgets.HTML("<b>AR-CNN controls</b> (counted in notes: an added note lasts at least an 8th)"), arcnn_controls,
+            widgets.HTML("<b>Transformer controls</b> (extend: how each next note is drawn, and how much longer)"),
+            extend_controls, widgets.HBox([self.generate_button, self.progress]), self.status, self.output])
 
     def melody(self) -> tuple[PianoRoll, str]:
         """The chosen melody, cut to the first ``bars`` bars, and a name for its files."""
@@ -157,13 +174,21 @@ class Studio:
         except (MidiFileError, OSError) as exc:
             raise MelodyError(f"{shown(upload['name'])}: {exc}") from None
 
+    def chosen_sampling(self) -> Sampling:
+        """The Transformer's sampling controls as one ``Sampling``."""
+        method = self.sampling.value
+        return Sampling(self.temperature.value, top_k=self.top_k.value if method == "top-k" else None,
+                        top_p=self.top_p.value if method == "nucleus (top-p)" else None)
+
     def _models(self):
-        """The chosen style's harmonizer (loaded on first use, then kept) and the enhancer."""
+        """The chosen style's harmonizer (loaded on first use, then kept), the enhancer and the extender."""
         harmonizer = self._harmonizers.get(self.style.value)
         if self.model.value in ("GAN", "both") and harmonizer is None:
             harmonizer = self._harmonizers[self.style.value] = load_harmonizer(model_for_style(self.style.value))
         if self.model.value in ("AR-CNN", "both") and self._enhancer is None:
             self._enhancer = load_enhancer()
+        if self.model.value == "extend" and self._extender is None:
+            self._extender = load_melody_model()
         return harmonizer, self._enhancer
 
     def generate(self, inline: bool = False) -> StudioResult | None:
@@ -181,14 +206,15 @@ class Studio:
                 return None
             model = self.model.value
             bars = melody.n_steps // melody.steps_per_bar
-            arcnn_steps = round(self.iterations.value * max(1, bars / 8)) if model != "GAN" else 0
+            arcnn_steps = round(self.iterations.value * max(1, bars / 8)) if model in ("AR-CNN", "both") else 0
             progress = _WidgetProgress(self.progress, arcnn_steps + (model != "AR-CNN") + 1)
             self.status.value = f"generating {bars} bars with {model}..."
             harmonizer, enhancer = self._models()
             before, music, summary = make_music(
                 melody, model, harmonizer, enhancer, seed=self.seed.value, progress=progress,
                 iterations=self.iterations.value, max_notes_added=self.max_added.value,
-                max_removed_pct=self.max_removed.value, temperature=self.temperature.value)
+                max_removed_pct=self.max_removed.value, temperature=self.temperature.value,
+                extender=self._extender, sampling=self.chosen_sampling(), seconds=self.extension.value)
             audio = synthesize(music)
             paths, ax = self._write(music, before, audio, f"{name}-{model.lower()}-seed{self.seed.value}",
                                     model, f"{name}: {summary}")
@@ -220,7 +246,8 @@ class Studio:
             with ThreadPoolExecutor(max_workers=1) as pool:  # the MP3 encoder runs beside the picture
                 mp3 = pool.submit(write_audio, audio, staged["mp3"])
                 write_midi(music, staged["mid"])
-                ax = plot_pianoroll(music, title=title) if model == "GAN" else plot_enhancement(before, music, title=title)
+                ax = plot_pianoroll(music, title=title) if model in ("GAN", "extend") \
+                    else plot_enhancement(before, music, title=title)
                 ax.figure.savefig(staged["png"], dpi=100, bbox_inches="tight")  # the legend sits outside
                 mp3.result()
             paths = next(names for names in candidate_names(self.outdir, stem)

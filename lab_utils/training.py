@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -38,8 +39,8 @@ from .voice_leading import Decoder, count_voice_leading, save_decoder
 tf = import_tensorflow()  # TensorFlow's C++ start-up lines hidden, before Keras loads it
 import keras  # noqa: E402
 
-__all__ = ["window_batches", "train_gan", "TrainingError", "LOG_FILE",
-           "load_checkpoint", "LivePlot", "train_arcnn", "arcnn_rolls", "CorruptedRolls"]
+__all__ = ["window_batches", "train_gan", "TrainingError", "LOG_FILE", "load_checkpoint", "LivePlot", "TimeLimit",
+           "Backup", "restore_backup", "say_device", "train_arcnn", "arcnn_rolls", "CorruptedRolls"]
 
 LOG_FILE = "log.csv"
 CHECKPOINT = "checkpoint"  # the GAN's training state
@@ -353,26 +354,27 @@ BACKUP_STATE = "training_metadata.json"  # backups resume too
 
 
 class Backup(keras.callbacks.Callback):
-    """After each epoch, each folder swapped in whole: the best weights on validation so far
-    (``model/``), then the state to resume from (``backup/``: the weights with the optimizer's,
-    and the epochs done)."""
+    """After each epoch, each folder swapped in whole: the best weights so far by ``monitor``
+    (``model/``, written by ``save_model(model, folder)``), then the state to resume from
+    (``backup/``: the weights with the optimizer's, and the epochs done)."""
 
-    def __init__(self, folder: Path, config: ArcnnConfig, best: float):
+    def __init__(self, folder: Path, save_model: Callable[[keras.Model, Path], None], best: float,
+                 monitor: str = "val_loss"):
         super().__init__()
-        self.folder, self.config, self.best = folder, config, best
+        self.folder, self.save_model, self.best, self.monitor = folder, save_model, best, monitor
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        loss = (logs or {}).get("val_loss", math.nan)
+        loss = (logs or {}).get(self.monitor, math.nan)
         if loss < self.best:
             self.best = loss
             with atomic_folder(self.folder / MODEL) as tmp:
-                save_arcnn(self.model, self.config, tmp)
+                self.save_model(self.model, tmp)
         with atomic_folder(self.folder / BACKUP) as tmp:
             self.model.save_weights(tmp / BACKUP_WEIGHTS)
             (tmp / BACKUP_STATE).write_text(json.dumps({"epoch": epoch + 1}))
 
 
-def _restore_backup(model: keras.Model, folder: Path) -> int:
+def restore_backup(model: keras.Model, folder: Path) -> int:
     """Load ``backup/`` into a compiled model (optimizer state too); returns the epochs done."""
     path = complete_folder(folder / BACKUP)
     model.optimizer.build(model.trainable_variables)
@@ -414,7 +416,7 @@ def train_arcnn(folder: str | Path, epochs: int | None = None, minutes: float | 
     start, logged = 0, []
     if resume:
         with distribution.scope():
-            start = _restore_backup(model, folder)
+            start = restore_backup(model, folder)
         logged = trim_log(folder / LOG_FILE, "epoch", start - 1) if chief else []
     elif chief:
         with atomic_folder(folder / MODEL) as tmp:
@@ -424,7 +426,8 @@ def train_arcnn(folder: str | Path, epochs: int | None = None, minutes: float | 
     if start < total:
         writers = [
             keras.callbacks.CSVLogger(str(folder / LOG_FILE), append=resume),  # before the backup
-            Backup(folder, config, best=min(history.get("val_loss", []), default=math.inf)),
+            Backup(folder, lambda model, tmp: save_arcnn(model, config, tmp),
+                   best=min(history.get("val_loss", []), default=math.inf)),
         ] if chief else []
         callbacks = [*writers, TimeLimit(minutes, distribution),
                      *([LivePlot(keys=("loss", "val_loss"))] if live_plot else [])]

@@ -28,20 +28,21 @@ print(codes, sorted(m for m in ("tensorflow", "keras", "tf_keras", "music21") if
 
 
 def test_commands_make_music_without_importing_tensorflow(tmp_path):
-    """harmonize, enhance and compose in one fresh process: all succeed, and neither
+    """harmonize, enhance, compose and extend in one fresh process: all succeed, and neither
     TensorFlow nor Keras was ever imported (nor music21, 0.7 s of imports for a key estimate)."""
     tune = tmp_path / "tune.mid"
     write_midi(melody_roll("ode_to_joy"), tune)
     commands = ", ".join(repr(c) for c in (
         ["harmonize", str(tune), "-o", str(tmp_path / "h")],
         ["enhance", str(tune), "-o", str(tmp_path / "e"), "--iterations", "40"],
-        ["compose", "--seconds", "30", "-o", str(tmp_path / "c")]))
+        ["compose", "--seconds", "30", "-o", str(tmp_path / "c")],
+        ["extend", str(tune), "-o", str(tmp_path / "x")]))
     env = dict(os.environ, PYTHONPATH=str(REPO))
     env.pop("LAB_RUNTIME", None)
     result = subprocess.run([sys.executable, "-c", NO_TENSORFLOW.format(commands=commands)], capture_output=True,
                             text=True, cwd=REPO, env=env, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "[0, 0, 0] []", result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[0, 0, 0, 0] []", result.stderr
     assert len(list((tmp_path / "c").glob("*.mp3"))) == 1
 
 

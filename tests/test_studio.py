@@ -43,6 +43,25 @@ def test_typed_notes_with_the_arcnn_controls(studio):
     assert 0 < len(added) <= 20 and all(n.length >= 2 for n in added)  # at most 20 notes, none a 16th
 
 
+def test_extend_with_each_sampling_method(studio):
+    """The Transformer as the studio's third model: the tune kept, then new bars, drawn as the
+    sampling controls say (the same seed and controls: the same notes)."""
+    studio.source.value, studio.sample.value, studio.model.value, studio.bars.value = "sample", "twinkle", "extend", 4
+    studio.extension.value, studio.temperature.value = 10, 1.0
+    made = {}
+    for method in ("nucleus (top-p)", "top-k", "every word"):
+        studio.sampling.value = method
+        result = studio.generate()
+        given = result.melody.notes(0)
+        assert result.music.n_tracks == 1 and result.music.notes(0)[: len(given)] == given
+        assert result.music.seconds >= result.melody.seconds + 10
+        assert "Transformer" in result.summary and result.files["mid"].is_file()
+        made[method] = result.music.notes(0)
+    studio.sampling.value = "top-k"
+    assert studio.generate().music.notes(0) == made["top-k"]
+    assert studio.chosen_sampling().top_k == studio.top_k.value and studio.chosen_sampling().top_p is None
+
+
 def _upload(name: str, content: bytes) -> tuple[dict]:
     """The value a FileUpload widget holds after the browser sent one file."""
     return ({"name": name, "type": "audio/midi", "size": len(content), "content": memoryview(content),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from .common import EXIT_USER_ERROR, write_json, load_harmonizer_or_say, load_enhancer_or_say
 
@@ -36,7 +37,10 @@ def _evaluate_compose(args: argparse.Namespace) -> int:
     harmonizer, enhancer = load_harmonizer_or_say(None), load_enhancer_or_say(None)
     if harmonizer is None or enhancer is None:
         return EXIT_USER_ERROR
-    result = evaluate_composer(lambda melody, seed: compose(melody, harmonizer, enhancer, seed=seed),
+    from ..transformer import load_melody_model
+
+    extender = load_melody_model()
+    result = evaluate_composer(lambda melody, seed: compose(melody, harmonizer, enhancer, seed=seed, extender=extender),
                                load_dataset(progress=False))
     shown = ("in_key", "consonant", "chordal", "parallels", "originality", "integrated_lufs", "true_peak_dbtp",
              "loudness_range_lu", "max_window_dc")
@@ -50,7 +54,42 @@ def _evaluate_compose(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate_transformer(args: argparse.Namespace) -> int:
+    from ..melodies import load_tunes
+    from ..melody_evaluation import CONTINUATION_FIGURES, evaluate_melody_model, read_melodies
+    from ..transformer import load_melody_model
+
+    melodies = None
+    if args.melodies:
+        if not Path(args.melodies).is_dir():
+            print(f"error: {args.melodies}: not a folder", file=sys.stderr)
+            return EXIT_USER_ERROR
+        melodies, skipped = read_melodies(args.melodies)
+        for name, reason in skipped.items():
+            print(f"warning: {name} left out: {reason}", file=sys.stderr)
+        if not melodies:
+            print(f"error: {args.melodies}: no MIDI file with a melody in it", file=sys.stderr)
+            return EXIT_USER_ERROR
+    try:
+        model = load_melody_model(args.checkpoint)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    result = evaluate_melody_model(model, load_tunes(progress=False), melodies)
+    bits, c = result["bits_per_note"], result["continuations"]
+    print(f"bits per note on {result['melodies']} ({result['tunes']} tunes; lower is better): Transformer "
+          f"{bits['transformer']:.3f}, Markov baseline (order {result['markov_order']}) {bits['markov']:.3f}")
+    print(f"{c['melodies']} melodies extended by 20 s: " + ", ".join(f"{k} {c[k]:.2f}" for k in CONTINUATION_FIGURES))
+    write_json(result, args.json or "out/evaluate-transformer.json")
+    return 0
+
+
 def _evaluate(args: argparse.Namespace) -> int:
+    if args.model == "transformer":
+        return _evaluate_transformer(args)
+    if args.melodies:
+        print("error: --melodies is for --model transformer", file=sys.stderr)
+        return EXIT_USER_ERROR
     if args.model == "arcnn":
         return _evaluate_arcnn(args)
     if args.model == "compose":
@@ -110,8 +149,10 @@ def _cross_style(harmonizer, dataset) -> dict:
 def add_commands(commands: argparse._SubParsersAction) -> None:
     """Add 'evaluate' to the command line."""
     p = commands.add_parser("evaluate", help="musical figures of a model against Bach's")
-    p.add_argument("--model", choices=["gan", "arcnn", "compose"], default="gan",
+    p.add_argument("--model", choices=["gan", "arcnn", "transformer", "compose"], default="gan",
                    help="compose: the challenge track's four voices, shipped models")
+    p.add_argument("--melodies", metavar="DIR", help="transformer: score and extend these MIDI files' melodies "
+                   "(default: the test split's tunes)")
     p.add_argument("--checkpoint", metavar="DIR", help="a trained model (default: models/gan or models/arcnn)")
     p.add_argument("--json", metavar="FILE", help="where to write the figures (default: out/evaluate-MODEL.json)")
     p.add_argument("--data", metavar="NAME", help="the style to compare with (default: the model's own)")

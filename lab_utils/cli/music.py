@@ -1,4 +1,4 @@
-"""The commands that make music: harmonize, enhance, compose."""
+"""The commands that make music: harmonize, enhance, extend, compose."""
 
 from __future__ import annotations
 
@@ -37,6 +37,30 @@ def _enhance(args: argparse.Namespace) -> int:
                            f"{run.counts.removed} removed or shortened in {run.counts.iterations} iterations")
 
 
+def _extend(args: argparse.Namespace) -> int:
+    from ..extend import ExtendError, extend, melody_of
+    from ..midi import MidiFileError
+    from ..transformer import Sampling, load_melody_model
+
+    try:
+        model = load_melody_model(args.checkpoint)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    sampling = Sampling(args.temperature, top_k=args.top_k, top_p=None if args.top_k else args.top_p)
+
+    def run(roll):
+        try:
+            run.result = extend(melody_of(roll), model, seconds=args.seconds, sampling=sampling, seed=args.seed)
+        except ExtendError as exc:
+            raise MidiFileError(str(exc)) from None
+        return run.result.music
+
+    return for_each_input(args, run, lambda music: f"{run.result.new_from_step * music.seconds_per_step:.1f} s kept, "
+                          f"{music.seconds - run.result.new_from_step * music.seconds_per_step:.1f} s new, "
+                          f"{len(run.result.new_notes)} new notes")
+
+
 def _model_record(folder: Path, given: str | None) -> str:
     """A model folder as the track's JSON records it, the same on every machine: relative to the
     repository where it is in it (the shipped models), else by the name of the folder given."""
@@ -66,12 +90,17 @@ def _compose(args: argparse.Namespace) -> int:
     enhancer = load_enhancer_or_say(args.arcnn) if harmonizer is not None else None
     if harmonizer is None or enhancer is None:
         return EXIT_USER_ERROR
+    from ..transformer import load_melody_model
+
+    extender = load_melody_model()
     try:
-        piece = compose(melody, harmonizer, enhancer, seconds=args.seconds, seed=args.seed, title=title)
+        piece = compose(melody, harmonizer, enhancer, seconds=args.seconds, seed=args.seed, title=title,
+                        extender=extender)
         given = Path(args.melody).name if Path(args.melody).is_file() else args.melody  # a file: its name only
         metadata = upload_metadata(piece, melody_source=given,
                                    models={"gan": _model_record(harmonizer.folder, args.gan or args.style),
-                                           "arcnn": _model_record(enhancer.folder, args.arcnn)})
+                                           "arcnn": _model_record(enhancer.folder, args.arcnn),
+                                           "transformer": _model_record(extender.folder, None)})
         paths = write_composition(piece, args.output, f"{name}-seed{args.seed}", force=args.force, metadata=metadata)
     except MelodyError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -95,7 +124,7 @@ def _compose(args: argparse.Namespace) -> int:
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
-    """Add 'harmonize', 'enhance', 'compose' to the command line."""
+    """Add 'harmonize', 'enhance', 'extend', 'compose' to the command line."""
     p = commands.add_parser("harmonize", help="add alto, tenor and bass to melodies")
     p.add_argument("inputs", nargs="+", metavar="IN.mid")
     p.add_argument("-o", "--output", required=True, metavar="OUTDIR")
@@ -118,6 +147,18 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=at_least(0), default=0)
     p.add_argument("--checkpoint", metavar="DIR", help="a trained AR-CNN (default: models/arcnn)")
     p.set_defaults(run=_enhance)
+    p = commands.add_parser("extend", help="continue melodies with the Transformer")
+    p.add_argument("inputs", nargs="+", metavar="IN.mid")
+    p.add_argument("-o", "--output", required=True, metavar="OUTDIR")
+    p.add_argument("--seconds", type=between(0.1, 600), default=20.0, help="how much longer (seconds of new music)")
+    p.add_argument("--temperature", type=positive, default=1.0, help="creative risk: below 1 safer, above 1 bolder")
+    choice = p.add_mutually_exclusive_group()
+    choice.add_argument("--top-k", type=at_least(1), help="draw each word from the K likeliest only")
+    choice.add_argument("--top-p", type=between(0.01, 1), default=0.9,
+                        help="draw each word from the likeliest whose chances add up to P (nucleus; default 0.9)")
+    p.add_argument("--seed", type=at_least(0), default=0)
+    p.add_argument("--checkpoint", metavar="DIR", help="a trained Transformer (default: models/transformer)")
+    p.set_defaults(run=_extend)
     p = commands.add_parser("compose", help="compose the one-minute challenge track")
     p.add_argument("--melody", default="twinkle", metavar="NAME|PATH",
                    help="a built-in melody (twinkle, ode_to_joy, ...), a MIDI file, or notes like 'C4 C4 G4 G4 A4 A4 G4-'")

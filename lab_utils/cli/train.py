@@ -17,6 +17,8 @@ def _train(args: argparse.Namespace) -> int:
     from ..catalog import load_style
     from ..styles import StyleError
 
+    if args.model == "transformer":
+        return _train_transformer(args)
     marker = "checkpoint" if args.model == "gan" else "backup"
     if args.strategy == "multiworker" and args.model == "gan":  # a restarted cluster resumes where it was
         args.resume = (Path(args.output) / marker).is_dir()
@@ -24,7 +26,7 @@ def _train(args: argparse.Namespace) -> int:
         if args.strategy == "multiworker":
             read_tf_config()
         check_run_folder(Path(args.output), args.resume, marker)
-        dataset = load_style(args.data)
+        dataset = load_style(args.data or "bach")
     except (TrainingError, StyleError, StrategyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
@@ -63,6 +65,34 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train_transformer(args: argparse.Namespace) -> int:
+    from ..runs import TrainingError, check_run_folder
+
+    try:
+        if args.iterations is not None or args.config != "default" or args.strategy != "default":
+            raise TrainingError("the Transformer takes --epochs and --minutes, on one machine (one config)")
+        check_run_folder(Path(args.output), args.resume, "backup")
+    except TrainingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    from ..runtime import import_tensorflow
+
+    import_tensorflow()
+    from ..transformer_training import train_transformer
+
+    try:
+        history = train_transformer(args.output, minutes=args.minutes, epochs=args.epochs, resume=args.resume,
+                                    data=args.data or "melodies")
+    except TrainingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    bits = history.get("val_bits_per_note", [float("nan")])
+    markov = history.get("val_markov_bits_per_note", [float("nan")])
+    print(f"trained {len(history.get('loss', []))} epochs; best model in {args.output}/model; validation bits per "
+          f"note {min(bits):.3f} (the Markov baseline: {markov[-1]:.3f})")
+    return 0
+
+
 def _export(args: argparse.Namespace) -> int:
     from ..arcnn import ARCNN_TFLITE, arcnn_folder
     from ..gan_config import GENERATOR_TFLITE, generator_folder
@@ -92,15 +122,16 @@ def _export(args: argparse.Namespace) -> int:
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
     """Add 'train', 'export' to the command line."""
-    p = commands.add_parser("train", help="train the GAN or the AR-CNN in a folder")
-    p.add_argument("model", choices=["gan", "arcnn"])
+    p = commands.add_parser("train", help="train the GAN, the AR-CNN or the Transformer in a folder")
+    p.add_argument("model", choices=["gan", "arcnn", "transformer"])
     p.add_argument("--iterations", type=at_least(1), help="GAN: iterations in all (critic steps + 1 generator step)")
-    p.add_argument("--epochs", type=at_least(1), help="AR-CNN: epochs in all")
+    p.add_argument("--epochs", type=at_least(1), help="AR-CNN and Transformer: epochs in all")
     p.add_argument("--minutes", type=positive, help="stop after this many minutes")
     p.add_argument("--config", choices=["default", "reference"], default="default")
     p.add_argument("--resume", action="store_true", help="continue the run saved in -o")
     p.add_argument("--sample-every", type=at_least(1), default=100, help="iterations between samples/checkpoints")
-    p.add_argument("--data", default="bach", metavar="NAME", help="the style to learn (built by 'dataset build')")
+    p.add_argument("--data", metavar="NAME", help="GAN, AR-CNN: the style to learn (built by 'dataset build'; "
+                   "default bach); Transformer: melodies (default: folk songs and Bach's sopranos), folk or bach")
     p.add_argument("--strategy", choices=STRATEGIES, default="default",
                    help="default: one device; mirrored: every GPU here; multiworker: several machines, each "
                         "started with this command and its TF_CONFIG (restarted, it resumes; see docs/TRAINING_AT_SCALE.md)")

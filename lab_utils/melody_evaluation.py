@@ -1,0 +1,141 @@
+"""The Transformer's figures: bits per note beside the Markov baseline's, and what its continuations do.
+
+Bits per note is ``-log2 P(melody) / notes`` over melodies neither model learned from (the test
+split, or any folder of MIDI files), every word after a tune's header predicted from the words
+before it. The Markov model is trained on the same training tunes, its order chosen on the
+validation tunes. The continuations: each melody (a test tune's first bars, or a whole file) is
+extended by 20 seconds, and the new notes are counted: in the melody's key, how their intervals
+and durations are spread against the training tunes' (total variation distance, 0 = the same
+spread, 1 = nothing in common), how many of their 4-note motifs come from the input (reuse), how
+many of their 8-note runs do (a loop: DeepComposer's brief asks for new material).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .extend import ExtendError, extend, melody_of
+from .markov import bits_per_note, markov_baseline, train_markov
+from .melodies import Tune, TuneSet, melody_in_c, to_c
+from .melody_tokens import HEADER_LENGTH
+from .metrics import key_scale
+from .midi import MidiFileError, Note, PianoRoll, bar_steps, read_midi
+
+__all__ = ["evaluate_melody_model", "continuation_figures", "read_melodies", "motif_share", "CONTINUATION_FIGURES"]
+
+PROMPT_BARS = 4
+CONTINUATION_TUNES = 40
+SECONDS = 20.0
+INTERVALS = np.arange(-12, 13)
+DURATIONS = np.arange(1, 33)
+CONTINUATION_FIGURES = ("new_seconds", "in_key", "interval_distance", "duration_distance", "motif_reuse",
+                        "loop_share", "longest_ratio")
+
+
+def read_melodies(folder: str | os.PathLike) -> tuple[dict[str, PianoRoll], dict[str, str]]:
+    """Every MIDI file's melody under ``folder`` (as ``extend`` finds it), and why others are left out."""
+    melodies, skipped = {}, {}
+    for path in sorted(Path(folder).rglob("*")):
+        if path.suffix.lower() not in (".mid", ".midi"):
+            continue
+        try:
+            melodies[path.name] = melody_of(read_midi(path))
+        except (MidiFileError, ExtendError) as exc:
+            skipped[path.name] = str(exc)
+    return melodies, skipped
+
+
+def _motifs(notes: list[Note], size: int) -> list[tuple]:
+    """Runs of ``size`` notes as their intervals and lengths (where they start: not their key)."""
+    runs = []
+    for i in range(len(notes) - size + 1):
+        run = notes[i : i + size]
+        runs.append(tuple(b.pitch - a.pitch for a, b in zip(run, run[1:])) + tuple(n.length for n in run))
+    return runs
+
+
+def motif_share(new: list[Note], given: list[Note], size: int) -> float:
+    """Share of the new notes' ``size``-note runs found among the given notes' runs."""
+    runs, known = _motifs(new, size), set(_motifs(given, size))
+    return float(np.mean([run in known for run in runs])) if runs else 0.0
+
+
+def _spread(values: np.ndarray, support: np.ndarray) -> np.ndarray:
+    counts = np.array([np.count_nonzero(values == v) for v in support], float)
+    return counts / max(counts.sum(), 1.0)
+
+
+def _distance(a: np.ndarray, b: np.ndarray) -> float:
+    return float(0.5 * np.abs(a - b).sum())
+
+
+def _reference_spreads(tunes: TuneSet) -> tuple[np.ndarray, np.ndarray]:
+    notes = [t.notes for t in tunes.split("train")]
+    intervals = np.concatenate([np.diff(n[:, 1]) for n in notes])
+    lengths = np.concatenate([n[:, 2] for n in notes])
+    return _spread(intervals, INTERVALS), _spread(lengths, DURATIONS)
+
+
+def continuation_figures(model, melodies: list[PianoRoll], tunes: TuneSet, seconds: float = SECONDS,
+                         seed: int = 0) -> dict:
+    """Each melody extended by ``seconds``, the new notes' figures (means over melodies) and all of
+    their intervals and lengths against the training tunes'."""
+    intervals_ref, lengths_ref = _reference_spreads(tunes)
+    rows, intervals, lengths = [], [], []
+    for i, melody in enumerate(melodies):
+        given = melody.notes(0)
+        result = extend(melody, model, seconds=seconds, seed=seed + i)
+        new = result.new_notes
+        if not new:
+            continue
+        read = melody_in_c(given, melody.time_signature)
+        scale = key_scale(read.tonic, read.mode)
+        joined = given[-1:] + new
+        intervals.extend(b.pitch - a.pitch for a, b in zip(joined, joined[1:]))
+        lengths.extend(n.length for n in new)
+        rows.append({"new_seconds": (result.music.n_steps - result.new_from_step) * melody.seconds_per_step,
+                     "in_key": float(np.mean([n.pitch % 12 in scale for n in new])),
+                     "motif_reuse": motif_share(new, given, 4),
+                     "loop_share": motif_share(new, given, 8),
+                     "longest_ratio": max(n.length for n in new) / max(n.length for n in given)})
+    figures = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]} if rows else {}
+    figures["interval_distance"] = _distance(_spread(np.array(intervals), INTERVALS), intervals_ref)
+    figures["duration_distance"] = _distance(_spread(np.array(lengths), DURATIONS), lengths_ref)
+    figures["melodies"] = len(rows)
+    figures["at_least_85pct_in_key"] = float(np.mean([r["in_key"] >= 0.85 for r in rows])) if rows else 0.0
+    figures["not_a_loop"] = float(np.mean([r["loop_share"] <= 0.5 for r in rows])) if rows else 0.0
+    return figures
+
+
+def _prompt(tune: Tune, bars: int) -> PianoRoll:
+    """A test tune's first ``bars`` bars (after any pickup) as a melody in its own key."""
+    end = tune.pickup_steps + bars * bar_steps(tune.time_signature)
+    _, shift = to_c([], tune.tonic)
+    notes = [Note(s, p - shift, n) for s, p, n in tune.notes.tolist() if s < end]
+    return PianoRoll.from_notes([notes], time_signature=tune.time_signature, pickup_steps=tune.pickup_steps)
+
+
+def evaluate_melody_model(model, tunes: TuneSet, melodies: dict[str, PianoRoll] | None = None,
+                          continuations: int = CONTINUATION_TUNES, seed: int = 0) -> dict:
+    """Bits per note of the Transformer and the Markov baseline on the test tunes (or ``melodies``),
+    and the figures of their continuations."""
+    train, valid = tunes.words("train"), tunes.words("valid")
+    if melodies is None:
+        test_tunes = tunes.split("test")
+        words = [t.words() for t in test_tunes]
+        prompts = [_prompt(t, PROMPT_BARS) for t in test_tunes[:: max(1, len(test_tunes) // continuations)]][:continuations]
+        where = "the test split"
+    else:
+        words = [melody_in_c(m.notes(0), m.time_signature, m.pickup_steps, end=True).words for m in melodies.values()]
+        prompts = list(melodies.values())
+        where = f"{len(melodies)} melodies"
+    order, _ = markov_baseline(train, valid)
+    markov = train_markov(train, order)
+    scored = [w for w in words if len(w) > HEADER_LENGTH]
+    return {"bits_per_note": {"transformer": bits_per_note(model.word_probabilities(scored), scored),
+                              "markov": bits_per_note(markov.word_probabilities(scored), scored)},
+            "markov_order": order, "melodies": where, "tunes": len(scored),
+            "continuations": continuation_figures(model, prompts, tunes, seed=seed)}
