@@ -32,7 +32,7 @@ from .pieces import DATA_DIR, SPLITS, split_of
 __all__ = ["Tune", "TuneSet", "MELODY_CACHE", "load_tunes", "folk_files", "to_c", "SOURCES", "MelodyInC", "melody_in_c"]
 
 MELODY_CACHE = DATA_DIR / "melodies"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the tunes' words are cached beside their notes
 SOURCES = ("folk", "bach")
 MIN_NOTES = 8
 NOTES_FILE, MANIFEST_FILE, REPORT_FILE = "tunes.npz", "manifest.json", "report.json"
@@ -51,7 +51,12 @@ class Tune:
     pickup_steps: int
     notes: np.ndarray = field(repr=False)
 
+    words_cached: np.ndarray | None = field(default=None, repr=False)
+
     def words(self) -> np.ndarray:
+        """The tune as the models read it (``melody_tokens``), from the cache where it was read."""
+        if self.words_cached is not None:
+            return self.words_cached
         return encode([Note(*row) for row in self.notes.tolist()], self.mode, self.time_signature,
                       self.pickup_steps)
 
@@ -222,8 +227,11 @@ def build_tunes(cache: Path = MELODY_CACHE, files: list[Path] | None = None, job
 def _write_cache(tune_set: TuneSet, cache: Path) -> None:
     with atomic_folder(cache) as tmp:
         rows = [t.notes for t in tune_set.tunes]
+        words = [t.words().astype(np.int16) for t in tune_set.tunes]
         np.savez_compressed(tmp / NOTES_FILE, notes=np.concatenate(rows) if rows else np.zeros((0, 3), np.int16),
-                            offsets=np.cumsum([0] + [len(r) for r in rows]))
+                            offsets=np.cumsum([0] + [len(r) for r in rows]),
+                            words=np.concatenate(words) if words else np.zeros(0, np.int16),
+                            word_offsets=np.cumsum([0] + [len(w) for w in words]))
         meta = [[t.name, t.source, t.split, t.mode, t.tonic, list(t.time_signature), t.pickup_steps]
                 for t in tune_set.tunes]
         (tmp / MANIFEST_FILE).write_text(json.dumps({"format": FORMAT_VERSION, "source_hash": tune_set.source_hash,
@@ -238,9 +246,12 @@ def read_tunes(cache: Path = MELODY_CACHE) -> TuneSet:
         raise ValueError("an older format")
     with np.load(cache / NOTES_FILE) as stored:
         notes, offsets = stored["notes"], stored["offsets"]
-    if len(offsets) != len(manifest["tunes"]) + 1 or offsets[-1] != len(notes):
+        words, word_offsets = stored["words"].astype(np.int32), stored["word_offsets"]
+    if len(offsets) != len(manifest["tunes"]) + 1 or offsets[-1] != len(notes) or len(word_offsets) != len(offsets) \
+            or word_offsets[-1] != len(words):
         raise ValueError("notes and manifest disagree")
-    tunes = [Tune(name, source, split, mode, tonic, tuple(sig), pickup, notes[offsets[i] : offsets[i + 1]])
+    tunes = [Tune(name, source, split, mode, tonic, tuple(sig), pickup, notes[offsets[i] : offsets[i + 1]],
+                  words[word_offsets[i] : word_offsets[i + 1]])
              for i, (name, source, split, mode, tonic, sig, pickup) in enumerate(manifest["tunes"])]
     report = json.loads((cache / REPORT_FILE).read_text()) if (cache / REPORT_FILE).is_file() else {}
     return TuneSet(tunes, manifest["skipped"], manifest["source_hash"], report.get("build_seconds", 0.0))

@@ -4,7 +4,8 @@ Bits per note is ``-log2 P(melody) / notes`` over melodies neither model learned
 split, or any folder of MIDI files), every word after a tune's header predicted from the words
 before it. The Markov model is trained on the same training tunes, its order chosen on the
 validation tunes. The continuations: each melody (a test tune's first bars, or a whole file) is
-extended by 20 seconds, and the new notes are counted: in the melody's key, how their intervals
+extended by 20 seconds (the test tunes' own next 20 seconds are counted the same way, for
+comparison), and the new notes are counted: in the melody's key, how their intervals
 and durations are spread against the training tunes' (total variation distance, 0 = the same
 spread, 1 = nothing in common), how many of their 4-note motifs come from the input (reuse), how
 many of their 8-note runs do (a loop: DeepComposer's brief asks for new material).
@@ -79,16 +80,13 @@ def _reference_spreads(tunes: TuneSet) -> tuple[np.ndarray, np.ndarray]:
     return _spread(intervals, INTERVALS), _spread(lengths, DURATIONS)
 
 
-def continuation_figures(model, melodies: list[PianoRoll], tunes: TuneSet, seconds: float = SECONDS,
-                         seed: int = 0) -> dict:
-    """Each melody extended by ``seconds``, the new notes' figures (means over melodies) and all of
-    their intervals and lengths against the training tunes'."""
+def _figures(pairs: list[tuple[PianoRoll, list[Note]]], tunes: TuneSet) -> dict:
+    """The figures of new notes after given melodies (means over melodies), and all their intervals
+    and lengths against the training tunes'."""
     intervals_ref, lengths_ref = _reference_spreads(tunes)
     rows, intervals, lengths = [], [], []
-    for i, melody in enumerate(melodies):
+    for melody, new in pairs:
         given = melody.notes(0)
-        result = extend(melody, model, seconds=seconds, seed=seed + i)
-        new = result.new_notes
         if not new:
             continue
         read = melody_in_c(given, melody.time_signature)
@@ -96,10 +94,9 @@ def continuation_figures(model, melodies: list[PianoRoll], tunes: TuneSet, secon
         joined = given[-1:] + new
         intervals.extend(b.pitch - a.pitch for a, b in zip(joined, joined[1:]))
         lengths.extend(n.length for n in new)
-        rows.append({"new_seconds": (result.music.n_steps - result.new_from_step) * melody.seconds_per_step,
+        rows.append({"new_seconds": (new[-1].start + new[-1].length - new[0].start) * melody.seconds_per_step,
                      "in_key": float(np.mean([n.pitch % 12 in scale for n in new])),
-                     "motif_reuse": motif_share(new, given, 4),
-                     "loop_share": motif_share(new, given, 8),
+                     "motif_reuse": motif_share(new, given, 4), "loop_share": motif_share(new, given, 8),
                      "longest_ratio": max(n.length for n in new) / max(n.length for n in given)})
     figures = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]} if rows else {}
     figures["interval_distance"] = _distance(_spread(np.array(intervals), INTERVALS), intervals_ref)
@@ -110,12 +107,23 @@ def continuation_figures(model, melodies: list[PianoRoll], tunes: TuneSet, secon
     return figures
 
 
-def _prompt(tune: Tune, bars: int) -> PianoRoll:
-    """A test tune's first ``bars`` bars (after any pickup) as a melody in its own key."""
+def continuation_figures(model, melodies: list[PianoRoll], tunes: TuneSet, seconds: float = SECONDS,
+                         seed: int = 0) -> dict:
+    """Each melody extended by ``seconds`` (seed ``seed`` + its place), and the new notes' figures."""
+    return _figures([(melody, extend(melody, model, seconds=seconds, seed=seed + i).new_notes)
+                     for i, melody in enumerate(melodies)], tunes)
+
+
+def _prompt(tune: Tune, bars: int) -> tuple[PianoRoll, list[Note]]:
+    """A test tune's first ``bars`` bars (after any pickup) as a melody in its own key, and the
+    notes that really follow them (as many as a continuation of ``SECONDS`` at 100 bpm has steps)."""
     end = tune.pickup_steps + bars * bar_steps(tune.time_signature)
     _, shift = to_c([], tune.tonic)
-    notes = [Note(s, p - shift, n) for s, p, n in tune.notes.tolist() if s < end]
-    return PianoRoll.from_notes([notes], time_signature=tune.time_signature, pickup_steps=tune.pickup_steps)
+    notes = [Note(s, p - shift, n) for s, p, n in tune.notes.tolist()]
+    prompt = PianoRoll.from_notes([[n for n in notes if n.start < end]], time_signature=tune.time_signature,
+                                  pickup_steps=tune.pickup_steps)
+    horizon = end + round(SECONDS / prompt.seconds_per_step)
+    return prompt, [n for n in notes if end <= n.start < horizon]
 
 
 def evaluate_melody_model(model, tunes: TuneSet, melodies: dict[str, PianoRoll] | None = None,
@@ -123,10 +131,13 @@ def evaluate_melody_model(model, tunes: TuneSet, melodies: dict[str, PianoRoll] 
     """Bits per note of the Transformer and the Markov baseline on the test tunes (or ``melodies``),
     and the figures of their continuations."""
     train, valid = tunes.words("train"), tunes.words("valid")
+    real = None
     if melodies is None:
         test_tunes = tunes.split("test")
         words = [t.words() for t in test_tunes]
-        prompts = [_prompt(t, PROMPT_BARS) for t in test_tunes[:: max(1, len(test_tunes) // continuations)]][:continuations]
+        cut = [_prompt(t, PROMPT_BARS) for t in test_tunes[:: max(1, len(test_tunes) // continuations)]][:continuations]
+        prompts = [prompt for prompt, _ in cut]
+        real = _figures(cut, tunes)
         where = "the test split"
     else:
         words = [melody_in_c(m.notes(0), m.time_signature, m.pickup_steps, end=True).words for m in melodies.values()]
@@ -138,4 +149,5 @@ def evaluate_melody_model(model, tunes: TuneSet, melodies: dict[str, PianoRoll] 
     return {"bits_per_note": {"transformer": bits_per_note(model.word_probabilities(scored), scored),
                               "markov": bits_per_note(markov.word_probabilities(scored), scored)},
             "markov_order": order, "melodies": where, "tunes": len(scored),
-            "continuations": continuation_figures(model, prompts, tunes, seed=seed)}
+            "continuations": continuation_figures(model, prompts, tunes, seed=seed),
+            **({"real_continuations": real} if real else {})}

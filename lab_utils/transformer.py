@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +50,24 @@ class TransformerConfig:
     vocab_size: int = VOCAB_SIZE
 
 
+@lru_cache(maxsize=1)
+def _place_embedding():
+    """The Keras layer of learned places, defined on first use: Keras loads TensorFlow, which
+    ``extend`` (on LiteRT) never needs."""
+    import keras
+
+    class PlaceEmbedding(keras.layers.Layer):
+        """A learned vector for each place of the window, added to the words' vectors."""
+
+        def build(self, input_shape):
+            self.places = self.add_weight(shape=tuple(input_shape[1:]), initializer="random_normal", name="places")
+
+        def call(self, x):
+            return x + self.places[None]
+
+    return PlaceEmbedding
+
+
 def build_transformer(config: TransformerConfig, attention_scores: bool = False):
     """The Keras model: words (batch, context) -> next-word logits (batch, context, vocabulary).
     ``attention_scores`` adds each layer's attention (batch, heads, context, context) as outputs,
@@ -58,8 +77,7 @@ def build_transformer(config: TransformerConfig, attention_scores: bool = False)
 
     words = keras.Input((config.context,), name="words")
     x = layers.Embedding(config.vocab_size, config.width, name="word_embedding")(ops.cast(words, "int32"))
-    places = layers.Embedding(config.context, config.width, name="place_embedding")(ops.arange(config.context))
-    x = x + places[None]
+    x = _place_embedding()(name="place_embedding")(x)
     scores = []
     for i in range(config.layers):
         attention = layers.MultiHeadAttention(config.heads, config.width // config.heads, dropout=config.dropout,
@@ -116,7 +134,7 @@ class MelodyModel:
         padded[:, : windows.shape[1]] = windows
         return np.asarray(self.runner(words=padded))
 
-    def word_probabilities(self, tunes: list[np.ndarray], batch: int = 64) -> np.ndarray:
+    def word_probabilities(self, tunes: list[np.ndarray], batch: int = 16) -> np.ndarray:
         """P(word | the words before it) for every word after each tune's header, in order (as
         ``MarkovModel.word_probabilities`` gives them); a tune longer than the context is read in
         windows that overlap by half, each word scored once with at least half a window behind it."""
@@ -139,11 +157,12 @@ class MelodyModel:
                 windows[row, : len(piece)] = piece
             logits = self.logits(windows)
             logits = logits - logits.max(axis=-1, keepdims=True)
-            probabilities = np.exp(logits) / np.exp(logits).sum(axis=-1, keepdims=True)
+            log_totals = np.log(np.exp(logits).sum(axis=-1))  # (batch, context): the softmax's denominators
             for row, (t, start, scored_from) in enumerate(chunk):
                 end = min(context, len(tunes[t]) - start)
                 targets = np.asarray(tunes[t][start + scored_from : start + end], np.int64)
-                found[t].append(probabilities[row, np.arange(scored_from - 1, end - 1), targets])
+                places = np.arange(scored_from - 1, end - 1)
+                found[t].append(np.exp(logits[row, places, targets] - log_totals[row, places]))
         return np.concatenate([np.concatenate(parts) for parts in found]) if tunes else np.zeros(0)
 
 

@@ -59,6 +59,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
         if item.path.name in ALONE_FILES:
             item.add_marker(pytest.mark.alone)
+        item.add_marker(pytest.mark.xdist_group(_worker_group(item)))
+
+
+def _worker_group(item: pytest.Item) -> str:
+    """What `make test` (``--dist loadgroup``) keeps on one worker: a test file (its module
+    fixtures are made once), but each notebook on its own (they are independent in quick mode, and
+    one file of nine notebooks in a row was the longest pole on two workers)."""
+    notebook = getattr(item, "callspec", None) and item.callspec.params.get("path")
+    if item.path.name == "test_notebooks.py" and isinstance(notebook, Path):
+        return notebook.name
+    return item.path.name
 
 
 @pytest.fixture(scope="session")

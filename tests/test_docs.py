@@ -40,7 +40,33 @@ def test_the_headline_figure_is_the_shipped_models_own(path):
     text = " ".join((REPO / path).read_text().split())
     assert " ".join(HEADLINE.format(**_two_sample("gan")).split()) in text
 
+def _melody_figures() -> dict[str, float]:
+    """The shipped Transformer's figures as its ``evaluate --model transformer --json`` recorded them."""
+    figures = json.loads((REPO / "models" / "transformer" / "evaluation.json").read_text())
+    continuation, real = figures["continuations"], figures["real_continuations"]
+    return {**figures["bits_per_note"], "tunes": figures["tunes"], "order": figures["markov_order"],
+            "in_key": 100 * continuation["in_key"], "reuse": 100 * continuation["motif_reuse"],
+            "real_reuse": 100 * real["motif_reuse"], "loop": 100 * continuation["loop_share"]}
+
+
+# Where the Transformer's headline is quoted: from its evaluation.json, like the GAN's.
+MELODY_HEADLINE = ("on the {tunes} test tunes it needs **{transformer:.2f} bits per note**, the Markov baseline "
+                   "(order {order}) {markov:.2f}. Extending the first 4 bars of 40 of them by 20 s: {in_key:.0f} % of "
+                   "the new notes in the key, {reuse:.0f} % of their 4-note motifs taken from the input (the tunes' own "
+                   "next bars: {real_reuse:.0f} %), {loop:.0f} % of their 8-note runs.")
+
+
+@pytest.mark.parametrize("path", ["README.md", "models/transformer/MODEL_CARD.md"])
+def test_the_transformers_figures_are_its_own(path):
+    text = " ".join((REPO / path).read_text().split())
+    assert " ".join(MELODY_HEADLINE.format(**_melody_figures()).split()) in text
+
+
 QUOTES = [  # (file, benchmark, the sentence as it must read, figures filled in)
+    ("README.md", "transformer_speed",
+     "`extend` writes 20 s after Twinkle in {extend_20s_process_s:.2f} s as a whole process"),
+    ("models/transformer/MODEL_CARD.md", "transformer_speed",
+     "one epoch takes {training_epoch_s:.0f} s and the training process peaks at {training_peak_gb:.2f} GB"),
     ("docs/TRACK.md", "inference_speed",
      "`compose` takes {compose_s:.1f} s against {import_tensorflow_s:.1f} s for a bare"),
     ("docs/TRACK.md", "inference_speed", "**{compose_ratio:.1f}x**"),
@@ -54,8 +80,8 @@ QUOTES = [  # (file, benchmark, the sentence as it must read, figures filled in)
      "{enhance_keras_speedup:.1f}x, on the Keras path"),
     ("docs/INFERENCE.md", "inference_speed", "answers in {help_s:.2f} s"),
     ("docs/TRACK.md", "studio_speed",
-     "first\nGenerate of 8 bars takes {gan_first_s:.2f} s (GAN), {arcnn_first_s:.2f} s (AR-CNN) and "
-     "{both_first_s:.2f} s (both)"),
+     "first\nGenerate of 8 bars takes {gan_first_s:.2f} s (GAN), {arcnn_first_s:.2f} s (AR-CNN), "
+     "{extend_first_s:.2f} s (extend, 20 s more) and {both_first_s:.2f} s (both)"),
     ("README.md", "gan_speed",
      "configuration takes {reference_s_per_iteration:.2f} s per iteration, ours {default_s_per_iteration:.3f} s: "
      "**{speedup:.0f}x faster**"),

@@ -29,19 +29,11 @@ FALSE_STATEMENTS = [
 
 
 REPO_ROOT = NOTEBOOKS[0].parent.parent
-WORKSHOP_RUNS = [REPO_ROOT / "runs" / name for name in ("gan-workshop", "arcnn-workshop", "lab08")] + [
-    REPO_ROOT / "data" / "lab08-quick"]  # Lab 8's quick run: its folders of MIDI files and run, and its style
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _leave_no_quick_runs():
-    """The quick labs train tiny runs in runs/ (and Lab 8 builds a style in data/); remove the
-    ones they made, so a learner's labs after `make test` run for real instead of finding them."""
-    before = {run: run.exists() for run in WORKSHOP_RUNS}
-    yield
-    for run, existed in before.items():
-        if not existed:
-            shutil.rmtree(run, ignore_errors=True)
+# What each lab's quick run leaves in runs/ (and Lab 8 in data/): removed after that lab ran, when it
+# was not there before, so a learner's labs after `make test` run for real instead of finding them.
+QUICK_RUNS = {"02_gan_training.ipynb": ["runs/gan-workshop"], "04_arcnn_training.ipynb": ["runs/arcnn-workshop"],
+              "08_your_own_style.ipynb": ["runs/lab08", "data/lab08-quick"],
+              "09_transformer.ipynb": ["runs/transformer-workshop"]}
 
 
 @lru_cache(maxsize=None)
@@ -49,12 +41,15 @@ def _executed(path: Path) -> nbformat.NotebookNode:
     """``path`` run once in quick mode (shared by the tests that look at the executed notebook)."""
     saved = {k: os.environ.get(k) for k in ("LAB_QUICK", "MPLBACKEND")}
     os.environ.update(LAB_QUICK="1", MPLBACKEND="module://matplotlib_inline.backend_inline")
+    new_runs = [REPO_ROOT / run for run in QUICK_RUNS.get(path.name, []) if not (REPO_ROOT / run).exists()]
     try:
         nb = nbformat.read(path, as_version=4)
         NotebookClient(nb, timeout=900, kernel_name="python3",
                        resources={"metadata": {"path": str(path.parent)}}).execute()
         return nb
     finally:
+        for run in new_runs:
+            shutil.rmtree(run, ignore_errors=True)
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)

@@ -80,6 +80,9 @@ def _evaluate_transformer(args: argparse.Namespace) -> int:
     print(f"bits per note on {result['melodies']} ({result['tunes']} tunes; lower is better): Transformer "
           f"{bits['transformer']:.3f}, Markov baseline (order {result['markov_order']}) {bits['markov']:.3f}")
     print(f"{c['melodies']} melodies extended by 20 s: " + ", ".join(f"{k} {c[k]:.2f}" for k in CONTINUATION_FIGURES))
+    if "real_continuations" in result:
+        real = result["real_continuations"]
+        print("the same tunes' own next notes:     " + ", ".join(f"{k} {real[k]:.2f}" for k in CONTINUATION_FIGURES))
     write_json(result, args.json or "out/evaluate-transformer.json")
     return 0
 
