@@ -38,6 +38,7 @@ __all__ = ["gap_steps", "Arrangement", "ARRANGEMENT", "Section", "Part", "Parame
 TAG = "aug-arch-ml-workshop"
 RESOLUTION = 480  # MIDI ticks per quarter note
 MAX_LEAP = 5  # semitones: the widest leap a variation's new line takes from the AR-CNN's chords
+SOPRANO_RANGE = (60, 79)  # C4-G5: where a new phrase's top line is kept
 
 
 @dataclass(frozen=True)
@@ -348,6 +349,26 @@ def _transposed(tune: PianoRoll, semitones: int) -> tuple[PianoRoll, int]:
     return replace(tune, sounding=moved[0], onsets=moved[1]), semitones
 
 
+def _nearest_octave(new: PianoRoll, tune: PianoRoll, semitones: int) -> int:
+    """``semitones`` or the same move an octave the other way (a fourth down or a fifth up: the
+    same key), whichever leaves fewer of the new phrase's notes outside the tune's range and a
+    soprano's (C4-G5; then: nearer the tune's middle). The Transformer's phrases often lie low in
+    the tune's range, and a fourth lower still would sink the soprano under the alto."""
+    pitches = np.array([n.pitch for n in new.notes(0)])
+    if not len(pitches):
+        return semitones
+    given = np.array([n.pitch for n in tune.notes(0)])
+    other = semitones + 12 if semitones < 0 else semitones - 12
+
+    def misfit(shift: int) -> tuple[int, float]:
+        moved = pitches + shift
+        outside = int(np.count_nonzero((moved < min(given.min(), SOPRANO_RANGE[0]))
+                                       | (moved > max(given.max(), SOPRANO_RANGE[1]))))
+        return outside, abs(float(moved.mean() - given.mean()))
+
+    return min((semitones, other), key=misfit)
+
+
 def _place(voices: PianoRoll, parts: list[Part], section: Section, bar: int) -> None:
     """Add a four-voice section to the first four parts, with swelling phrase dynamics and the
     section's crescendo."""
@@ -474,10 +495,12 @@ def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, secon
     tunes = []
     for number, section in enumerate(played):
         source = slice_bars(whole, *section.source)
+        transpose = section.transpose
         if section.name == "new phrase":
             say(f"Transformer: {section.bars} new bars to follow the melody, in the dominant")
             source = new_bars(whole, extender, section.bars, seed=seed + number)
-        tune, moved = _transposed(source, section.transpose)
+            transpose = _nearest_octave(source, whole, section.transpose)
+        tune, moved = _transposed(source, transpose)
         if section.name == "variation" and tune.onsets.any():
             say(f"AR-CNN: a variation on bars {section.source[0] + 1}-{section.source[1]} of the melody"
                 + (" in the dominant" if section.transpose else ""))

@@ -20,7 +20,7 @@ import numpy as np
 
 from .extend import ExtendError, extend, melody_of
 from .markov import bits_per_note, markov_baseline, train_markov
-from .melodies import Tune, TuneSet, melody_in_c, to_c
+from .melodies import SOURCES, Tune, TuneSet, melody_in_c, to_c
 from .melody_tokens import HEADER_LENGTH
 from .metrics import key_scale
 from .midi import MidiFileError, Note, PianoRoll, bar_steps, read_midi
@@ -146,8 +146,15 @@ def evaluate_melody_model(model, tunes: TuneSet, melodies: dict[str, PianoRoll] 
     order, _ = markov_baseline(train, valid)
     markov = train_markov(train, order)
     scored = [w for w in words if len(w) > HEADER_LENGTH]
+    by_source = {}
+    if melodies is None:  # the folk songs and Bach's sopranos apart
+        for source in SOURCES:
+            part = [t.words() for t in tunes.split("test", source)]
+            by_source[source] = {"transformer": bits_per_note(model.word_probabilities(part), part),
+                                 "markov": bits_per_note(markov.word_probabilities(part), part), "tunes": len(part)}
     return {"bits_per_note": {"transformer": bits_per_note(model.word_probabilities(scored), scored),
                               "markov": bits_per_note(markov.word_probabilities(scored), scored)},
+            **({"bits_per_note_by_source": by_source} if by_source else {}),
             "markov_order": order, "melodies": where, "tunes": len(scored),
             "continuations": continuation_figures(model, prompts, tunes, seed=seed),
             **({"real_continuations": real} if real else {})}

@@ -164,10 +164,10 @@ CURVE_TITLES = {
     "critic_loss": "critic loss", "generator_loss": "generator loss",
     "wasserstein": "Wasserstein estimate (real - fake)", "distance": "distance to the style's figures",
     "told_apart": "told apart from the style's own voices", "loss": "training loss (KL)",
-    "val_loss": "validation loss (KL)",
+    "val_loss": "validation loss (KL)", "val_bits_per_note": "bits per note on the validation tunes",
 }
 CURVE_UNITS = {"wasserstein": "critic score difference", "distance": "distance (0 = the style's mean)",
-               "told_apart": "classifier's accuracy"}  # else "loss"
+               "told_apart": "classifier's accuracy", "val_bits_per_note": "bits per note (lower: better)"}  # else "loss"
 CHANCE = 0.5  # a classifier that cannot tell two sides apart is right half of the time
 
 
@@ -192,6 +192,9 @@ def plot_curves(log: dict[str, np.ndarray], keys: tuple[str, ...], smooth: int =
         if key == "told_apart":  # the goal: voices a classifier cannot tell from the style's own
             ax.axhline(CHANCE, color="#2ca02c", linestyle="--", label="chance: the style against itself")
             ax.set_ylim(0.4, 1.02)
+        if key == "val_bits_per_note" and "val_markov_bits_per_note" in log:  # the baseline to beat
+            ax.axhline(float(log["val_markov_bits_per_note"][-1]), color="#d62728", linestyle="--",
+                       label="the Markov baseline")
         ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -413,7 +416,7 @@ def plot_attention(weights: np.ndarray, names: list[str], place: int, layer: int
     ax.imshow(rows, cmap="Blues", aspect="auto", vmin=0, vmax=rows.max())
     ax.set_xticks(range(place + 1), names[: place + 1], rotation=90, fontsize=7)
     ax.set_yticks(range(len(rows)), [f"head {h + 1}" for h in range(len(rows))])
-    ax.set_title(f"layer {layer + 1}: where each head looks while writing word {place + 1} "
+    ax.set_title(f"layer {layer + 1}: where each head looks while writing word {place + 2} "
                  f"(after '{names[place]}')", fontsize=9)
     figure.tight_layout()
     return figure

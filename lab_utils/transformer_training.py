@@ -121,7 +121,7 @@ def train_transformer(folder: str | Path, minutes: float | None = None, epochs: 
                      Backup(folder, lambda m, tmp: save_transformer(m, config, tmp),
                             best=min(history.get("val_bits_per_note", []), default=math.inf), monitor="val_bits_per_note"),
                      TimeLimit(minutes),
-                     *([LivePlot(keys=("val_bits_per_note", "val_markov_bits_per_note"))] if live_plot else [])]
+                     *([LivePlot(keys=("val_bits_per_note",))] if live_plot else [])]
         history = model.fit(WordWindows(train, config, seed=seed), initial_epoch=start, epochs=total,
                             callbacks=callbacks, verbose=verbose).history
     best = build_transformer(config)  # the best weights without the optimizer state

@@ -13,6 +13,7 @@ import soundfile
 from conftest import random_melody, run_cli
 from lab_utils.arcnn import load_enhancer
 from lab_utils.compose import TAG, gap_steps, compose, plan_form, vary_melody
+from lab_utils.transformer import load_melody_model
 from lab_utils.export import render_audio, write_composition
 from lab_utils.melody_source import MelodyError, melody_from
 from lab_utils.harmonize import load_harmonizer
@@ -75,7 +76,7 @@ def test_default_track_writes_every_file(default_track):
     assert info["mastering"]["loudest_10s_start"] >= 40.0  # the climax in the last third
     assert info["parameters"]["originality"] >= COMPOSE_TARGETS["originality"][0]  # most of the top line is new
     assert TAG in info["tags"] and info["title"] and TAG in info["description"]
-    assert info["seed"] == 0 and set(info["models"]) == {"gan", "arcnn"}
+    assert info["seed"] == 0 and set(info["models"]) == {"gan", "arcnn", "transformer"}
     assert info["audio_seconds"] == 60.0
     assert files["png"].read_bytes()[:4] == b"\x89PNG"
 
@@ -197,9 +198,11 @@ def test_judging_gives_five_criteria_that_can_fail(models):
     assert judging_table(criteria).count("\n| **") == 5
 
 
-def test_evaluation_of_the_composer_meets_the_targets(models, dataset):
+@pytest.mark.parametrize("with_transformer", [False, True], ids=["variations", "new phrases"])
+def test_evaluation_of_the_composer_meets_the_targets(models, dataset, with_transformer):
     harmonizer, enhancer = models
-    result = evaluate_composer(lambda melody, seed: compose(melody, harmonizer, enhancer, seed=seed),
+    extender = load_melody_model() if with_transformer else None
+    result = evaluate_composer(lambda melody, seed: compose(melody, harmonizer, enhancer, seed=seed, extender=extender),
                                dataset, seeds=(0,), n_unseen=3, audio=False)
     assert len(result["tunes"]) == 7 and len(result["test_sopranos"]) == 3
     assert result["meet_targets"]["tunes"] >= 6 / 7

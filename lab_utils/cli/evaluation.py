@@ -79,6 +79,8 @@ def _evaluate_transformer(args: argparse.Namespace) -> int:
     bits, c = result["bits_per_note"], result["continuations"]
     print(f"bits per note on {result['melodies']} ({result['tunes']} tunes; lower is better): Transformer "
           f"{bits['transformer']:.3f}, Markov baseline (order {result['markov_order']}) {bits['markov']:.3f}")
+    for source, part in result.get("bits_per_note_by_source", {}).items():
+        print(f"  {source} ({part['tunes']} tunes): Transformer {part['transformer']:.3f}, Markov {part['markov']:.3f}")
     print(f"{c['melodies']} melodies extended by 20 s: " + ", ".join(f"{k} {c[k]:.2f}" for k in CONTINUATION_FIGURES))
     if "real_continuations" in result:
         real = result["real_continuations"]
