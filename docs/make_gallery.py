@@ -2,7 +2,7 @@
 
 Writes the challenge track's piano roll with its loudness curve and a compressed MP3 (Twinkle Twinkle, seed 0, 60 s,
 as `make compose` makes it), the GAN's loss and figure curves, inside the harmonizer on Twinkle's first bar (Lab 3),
-and the AR-CNN's loss curves.
+the AR-CNN's loss curves and the Transformer's bits per note against the Markov baseline.
 """
 
 from __future__ import annotations
@@ -26,11 +26,13 @@ from lab_utils.melody_source import melody_from  # noqa: E402
 from lab_utils.gan import SHIPPED_MODEL  # noqa: E402
 from lab_utils.harmonize import load_harmonizer  # noqa: E402
 from lab_utils.plots import plot_curves, plot_figures_vs_bach, plot_generator_scores, plot_losses, read_log  # noqa: E402
+from lab_utils.transformer import load_melody_model, transformer_folder  # noqa: E402
 
 
 def main() -> None:
     melody, title, _ = melody_from("twinkle")
-    piece = compose(melody, load_harmonizer(), load_enhancer(), seconds=60, seed=0, title=title)
+    piece = compose(melody, load_harmonizer(), load_enhancer(), seconds=60, seed=0, title=title,
+                    extender=load_melody_model())
     audio = render_audio(piece)
     plot_composition(piece, audio).savefig(DOCS / "challenge_track.png", dpi=80, metadata={"Software": None})
     write_audio(audio, DOCS / "challenge_track.mp3", compression=0.7)
@@ -44,6 +46,8 @@ def main() -> None:
         DOCS / "gan_wishes.png", dpi=70, metadata={"Software": None})
     plot_curves(read_log(SHIPPED_ARCNN / "log.csv"), ("loss", "val_loss"), smooth=1).savefig(
         DOCS / "arcnn_loss.png", dpi=70, metadata={"Software": None})
+    plot_curves(read_log(transformer_folder() / "log.csv"), ("val_bits_per_note",), smooth=1).savefig(
+        DOCS / "transformer_bits.png", dpi=70, metadata={"Software": None})
     for path in sorted(DOCS.iterdir()):
         print(f"{path.name:24s} {path.stat().st_size / 1024:7.0f} KB")
 
