@@ -46,11 +46,11 @@ chromium:
 	@if [ -x "$(CHROMIUM)" ] || [ -n "$$LAB_CHROMIUM" ]; then echo "chromium: found"; \
 	else $(call apt_install,chromium,the browser test will be skipped); fi
 
-# Everything, in two runs: all but the tests marked `alone` on two workers (a file, or one
-# notebook, stays on one worker: tests/conftest.py), then those one at a time (conftest says which
+# Everything, in two runs: all but the tests marked `alone` on two workers (a file stays on one
+# worker; the notebooks are in two files), then those one at a time (tests/conftest.py says which
 # and why).
 test: setup lint
-	$(PY) -m pytest -q -m "not alone" -n 2 --dist loadgroup
+	$(PY) -m pytest -q -m "not alone" -n 2 --dist loadfile
 	$(PY) -m pytest -q -m alone
 
 lint: setup

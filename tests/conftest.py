@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parent.parent
 # whole processes, trains, drives notebooks or a browser, fuzzes, or sweeps every chorale: these
 # files, and in other files the tests named here.
 SLOW_FILES = {"test_browser.py", "test_distribute.py", "test_lone_notebook.py", "test_environment.py", "test_training_resume.py",
-              "test_properties.py", "test_notebooks.py", "test_compose.py", "test_style_inputs.py"}
+              "test_properties.py", "test_notebooks.py", "test_notebooks_later.py", "test_compose.py", "test_style_inputs.py"}
 SLOW_TESTS = {
     "test_training_runs_resumes_and_keeps_its_count",
     "test_iterations_are_exact_whatever_the_sample_interval",
@@ -59,17 +59,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
         if item.path.name in ALONE_FILES:
             item.add_marker(pytest.mark.alone)
-        item.add_marker(pytest.mark.xdist_group(_worker_group(item)))
-
-
-def _worker_group(item: pytest.Item) -> str:
-    """What `make test` (``--dist loadgroup``) keeps on one worker: a test file (its module
-    fixtures are made once), but each notebook on its own (they are independent in quick mode, and
-    one file of nine notebooks in a row was the longest pole on two workers)."""
-    notebook = getattr(item, "callspec", None) and item.callspec.params.get("path")
-    if item.path.name == "test_notebooks.py" and isinstance(notebook, Path):
-        return notebook.name
-    return item.path.name
 
 
 @pytest.fixture(scope="session")
