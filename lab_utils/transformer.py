@@ -151,7 +151,7 @@ class MelodyModel:
         found: list[list[np.ndarray]] = [[] for _ in tunes]
         for first in range(0, len(jobs), batch):
             chunk = jobs[first : first + batch]
-            windows = np.full((len(chunk), context), PAD, np.float32)
+            windows = np.full((batch, context), PAD, np.float32)  # always whole: one shape, traced once
             for row, (t, start, _) in enumerate(chunk):
                 piece = tunes[t][start : start + context]
                 windows[row, : len(piece)] = piece

@@ -97,7 +97,8 @@ def test_compose_json_records_models_without_this_machines_path(tmp_path):
         result = run_cli("compose", "--seconds", "30", "-o", str(tmp_path / name), *extra)
         assert result.returncode == 0, result.stderr
         written[name] = (tmp_path / name / "twinkle-seed0.json").read_text()
-        assert json.loads(written[name])["models"] == {"gan": gan, "arcnn": "models/arcnn"}
+        assert json.loads(written[name])["models"] == {"gan": gan, "arcnn": "models/arcnn",
+                                                       "transformer": "models/transformer"}
         assert str(REPO) not in written[name] and str(tmp_path) not in written[name]
     assert written["style"] == written["style again"]  # the same seed, the same bytes
     (tmp_path / "tunes").mkdir()
