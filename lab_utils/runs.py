@@ -27,8 +27,14 @@ def check_run_folder(folder: Path, resume: bool, marker: str) -> None:
 
 
 def finished_run(folder: Path) -> str | None:
-    """``folder`` if a training run has logged there (a learner's own model), else None."""
-    return str(folder) if (folder / "log.csv").exists() else None
+    """``folder`` if a training run has logged a chunk or an epoch there (a learner's own model),
+    else None: a run stopped before its first one has a log of headers only, and its model folder
+    may hold untrained weights (the AR-CNN and the Transformer write theirs before training)."""
+    try:
+        lines = [line for line in (Path(folder) / "log.csv").read_text().splitlines() if line.strip()]
+    except OSError:
+        return None
+    return str(folder) if len(lines) > 1 else None
 
 
 def _number(text: str | None) -> float | None:

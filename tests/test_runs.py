@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lab_utils.runs import describe_curves
+from lab_utils.runs import describe_curves, finished_run
 
 
 def test_the_sentences_follow_the_numbers():
@@ -32,3 +32,17 @@ def test_a_value_beside_a_level_says_where_it_is():
                                                                         "no better than no idea yet")
     assert "below" in beside_level("the loss", 0.77, 2.74, 3.10, level)
     assert "above" in beside_level("the loss", 3.5, 2.74, 3.10, level)
+
+
+def test_a_run_counts_as_finished_once_it_logged_a_chunk(tmp_path):
+    """Later labs take a learner's run only once it logged something: a run stopped before its
+    first epoch (a log of headers only, an untrained model folder) is passed over."""
+    run = tmp_path / "arcnn-workshop"
+    assert finished_run(run) is None  # nothing there
+    run.mkdir()
+    (run / "model").mkdir()
+    assert finished_run(run) is None  # the model folder alone, written before training
+    (run / "log.csv").write_text("epoch,loss,val_loss\n")
+    assert finished_run(run) is None  # headers only
+    (run / "log.csv").write_text("epoch,loss,val_loss\n0,3.1,2.9\n")
+    assert finished_run(run) == str(run)
