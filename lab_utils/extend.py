@@ -9,7 +9,7 @@ it is longer than twice the input's longest. The same seed gives the same notes.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -37,14 +37,10 @@ class Extension:
 
 
 def melody_of(roll: PianoRoll) -> PianoRoll:
-    """The melody of a file's roll, as ``melody`` finds it, with drum tracks left out."""
-    pitched = [k for k in range(roll.n_tracks) if not roll.drums[k]]
-    if not pitched:
+    """The melody of a file's roll, as ``melody`` finds it (``midi.extract_melody``)."""
+    if all(roll.drums):
         raise ExtendError("only drums: no melody to extend")
-    kept = replace(roll, sounding=roll.sounding[:, :, pitched], onsets=roll.onsets[:, :, pitched],
-                   names=[roll.names[k] for k in pitched], programs=[roll.programs[k] for k in pitched],
-                   drums=[False] * len(pitched))
-    melody = extract_melody(kept)
+    melody = extract_melody(roll)
     if not melody.notes(0):
         raise ExtendError("no notes to extend")
     return melody

@@ -414,10 +414,12 @@ def _melody_score(roll: PianoRoll, k: int) -> float:
 def extract_melody(roll: PianoRoll) -> PianoRoll:
     """The melody of a piece as one monophonic track.
 
-    Chooses the track that looks most like a tune (see ``_melody_score``) and takes its top
-    line, so a track of chords gives the line of its highest notes.
+    Chooses the track that looks most like a tune (see ``_melody_score``; a drum track only where
+    there is nothing else) and takes its top line, so a track of chords gives the line of its
+    highest notes.
     """
-    best = max(range(roll.n_tracks), key=lambda k: _melody_score(roll, k))
+    pitched = [k for k in range(roll.n_tracks) if not roll.drums[k]] or range(roll.n_tracks)
+    best = max(pitched, key=lambda k: _melody_score(roll, k))
     line, starts = top_line(roll.sounding[:, :, best], roll.onsets[:, :, best])
     return replace(roll, sounding=line[:, :, None], onsets=starts[:, :, None],
                    names=["Melody"], programs=[roll.programs[best]])

@@ -113,16 +113,22 @@ LATER = {"04_arcnn_training.ipynb", "07_challenge.ipynb", "08_your_own_style.ipy
 EARLIER = [p for p in NOTEBOOKS if p.name not in LATER]
 
 
-@pytest.mark.parametrize("path", EARLIER, ids=lambda p: p.name)
-def test_runs_in_quick_mode(path):
-    check_runs_in_quick_mode(path)
+def executed_notebook_tests(paths: list[Path]) -> tuple:
+    """The three checks of an executed notebook as tests over ``paths`` (each notebook run once):
+    it runs in quick mode with a picture, prints no TensorFlow log line, stays under 3 MB."""
+    over = pytest.mark.parametrize("path", paths, ids=lambda p: p.name)
+
+    def runs(path):
+        check_runs_in_quick_mode(path)
+
+    def no_log_line(path):
+        check_no_tensorflow_log_line(path)
+
+    def light(path):
+        check_stays_under_3_mb(path)
+
+    return over(runs), over(no_log_line), over(light)
 
 
-@pytest.mark.parametrize("path", EARLIER, ids=lambda p: p.name)
-def test_no_tensorflow_log_line_reaches_an_output(path):
-    check_no_tensorflow_log_line(path)
-
-
-@pytest.mark.parametrize("path", EARLIER, ids=lambda p: p.name)
-def test_executed_notebook_stays_under_3_mb(path):
-    check_stays_under_3_mb(path)
+test_runs_in_quick_mode, test_no_tensorflow_log_line_reaches_an_output, test_executed_notebook_stays_under_3_mb = \
+    executed_notebook_tests(EARLIER)
