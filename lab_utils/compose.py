@@ -23,7 +23,7 @@ import mido
 import numpy as np
 
 from .extend import new_bars
-from .metrics import estimate_key, figures, key_scale
+from .metrics import bass_track, estimate_key, figures, key_scale
 from .melody_source import MelodyError
 from .midi import N_PITCHES, STEPS_PER_BEAT, Note, PianoRoll, midi_channel, slice_bars, top_line, whole_bars
 
@@ -369,19 +369,28 @@ def _nearest_octave(new: PianoRoll, tune: PianoRoll, semitones: int) -> int:
     return min((semitones, other), key=misfit)
 
 
+def _parts_of(voices: PianoRoll) -> dict[int, int]:
+    """The part each track of a harmonization plays: the melody the tune's, the bass
+    (``metrics.bass_track``) the organ's, the other pitched tracks the strings' in turn. Drum
+    tracks play none: a drum's pitch names an instrument, and this arrangement has no kit."""
+    bass = bass_track(voices)
+    inner = [k for k in range(1, voices.n_tracks) if not voices.drums[k] and k != bass]
+    return {0: 0, **dict(zip(inner, (1, 2))), **({bass: 3} if bass is not None else {})}
+
+
 def _place(voices: PianoRoll, parts: list[Part], section: Section, bar: int) -> None:
-    """Add a four-voice section to the first four parts, with swelling phrase dynamics and the
-    section's crescendo."""
+    """Add a harmonized section to the first four parts (``_parts_of``), with swelling phrase
+    dynamics and the section's crescendo."""
     phrase = ARRANGEMENT.phrase_bars * bar
     start_step = section.start_bar * bar
-    for k in range(4):
-        offset = ARRANGEMENT.parts[k][2]
+    for k, part in _parts_of(voices).items():
+        offset = ARRANGEMENT.parts[part][2]
         for note in voices.notes(k):
             swell = 8 * math.sin(math.pi * (note.start % phrase) / phrase)
             accent = 4 if note.start % bar == 0 else 0
             rise = section.crescendo * note.start / max(1, voices.n_steps)
             v = int(np.clip(section.velocity + offset + swell + accent + rise, 20, 120))
-            parts[k].notes.append((Note(note.start + start_step, note.pitch, note.length), v))
+            parts[part].notes.append((Note(note.start + start_step, note.pitch, note.length), v))
 
 
 def _final_chord(parts: list[Part], end: int, scale: set[int]) -> None:

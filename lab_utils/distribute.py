@@ -146,8 +146,10 @@ def make_strategy(name: str) -> "tf.distribute.Strategy":
     if cpu_replicas > 1:
         _split_cpu(cpu_replicas)
     _wait_for_workers(config, WORKER_TIMEOUT)
-    options = tf.distribute.experimental.CommunicationOptions(timeout_seconds=WORKER_TIMEOUT)
-    return tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
+    # No timeout on the exchanges: TensorFlow keeps one thread asleep for the whole timeout beside
+    # every all-reduce, about 240 threads a second here, until a worker cannot start one more and
+    # aborts (issue 25). A lost worker is found by the strategy's own health check instead.
+    return tf.distribute.MultiWorkerMirroredStrategy()
 
 
 @contextmanager
@@ -162,9 +164,17 @@ def lost_workers_said(strategy: "tf.distribute.Strategy", folder: object) -> Ite
             tf.errors.CancelledError, tf.errors.InternalError) as exc:
         if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
             raise
-        cause = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
-        raise WorkerLost(f"a worker stopped ({cause[:160]}); start every worker again with the same command: "
+        raise WorkerLost(f"a worker stopped ({_reason(exc)[:160]}); start every worker again with the same command: "
                          f"training resumes from the last checkpoint in {folder}") from None
+
+
+def _reason(exc: Exception) -> str:
+    """The line of a TensorFlow error that says what happened, preferring one naming a worker: not
+    a heading ("Graph execution error:") nor where in the graph it surfaced."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    said = [line for line in lines if not line.endswith(":") and not line.startswith(("Detected at node", "File ", "[["))]
+    naming = [line for line in said if "/job:" in line or "task" in line.lower()]
+    return (naming or said or [type(exc).__name__])[0]
 
 
 def is_chief(strategy: "tf.distribute.Strategy") -> bool:

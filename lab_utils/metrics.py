@@ -29,7 +29,7 @@ from .midi import STEPS_PER_BEAT, PianoRoll, pitch_name, top_pitches
 
 __all__ = ["FIGURES", "FigureReference", "figures", "estimate_key", "distance_to_bach", "reference_from",
            "stored_reference", "summarize", "key_scale", "CHORDS", "CHORD_SHAPES", "enhancement_figures", "beat_pitches",
-           "TEACHER_FIGURES", "voice_leading_faults", "beat_table", "note_changes", "MUSEGAN_FIGURES",
+           "TEACHER_FIGURES", "bass_track", "voice_leading_faults", "beat_table", "note_changes", "MUSEGAN_FIGURES",
            "musegan_figures", "musegan_table"]
 
 FigureReference = dict[str, tuple[float, float]]  # a figure's name -> its mean and spread in a style
@@ -227,8 +227,16 @@ def enhancement_figures(before: PianoRoll, after: PianoRoll, key: tuple[int, str
 TEACHER_FIGURES = ("crossings", "bass_still", "bass_steps", "tonic_ending")
 
 
+def bass_track(roll: PianoRoll) -> int | None:
+    """The track that carries the bass: the last that is not drums (a choir's bass; a band's bass
+    role, listed before its drums), None where no pitched track sounds under the melody."""
+    pitched = [k for k in range(1, roll.n_tracks) if not roll.drums[k]]
+    return pitched[-1] if pitched else None
+
+
 def voice_leading_faults(roll: PianoRoll, key: tuple[int, str] | None = None) -> dict[str, float]:
-    """What a harmony teacher checks beside the eight figures, on a four-voice piece.
+    """What a harmony teacher checks beside the eight figures, on a four-voice piece (or a band's
+    parts: the bass is its bass role, ``bass_track``; drum tracks are left out).
 
     ``crossings``: share of beats where a lower voice sounds above a higher one.
     ``bass_still``: share of beat-to-beat moves with at least two upper voices changing pitch
@@ -238,23 +246,27 @@ def voice_leading_faults(roll: PianoRoll, key: tuple[int, str] | None = None) ->
     The key is the melody's own unless ``key`` is given.
     """
     tonic, _mode = key or estimate_key(roll.track(0))
+    roll = _pitched(roll)  # the bass track is then the last
+    bass = bass_track(roll)
+    if bass is None:
+        raise ValueError("no part under the melody to check")
     beats = beat_pitches(roll)
     full = (beats >= 0).all(axis=1)
     crossings = float(np.mean((np.diff(beats[full], axis=1) > 0).any(axis=1))) if full.any() else np.nan
     both = full[:-1] & full[1:]
-    moved = (beats[1:, :3] != beats[:-1, :3]).sum(axis=1) >= 2
+    moved = (beats[1:, :bass] != beats[:-1, :bass]).sum(axis=1) >= 2
     under = both & moved
-    bass_still = float(np.mean(beats[1:, 3][under] == beats[:-1, 3][under])) if under.any() else np.nan
-    bass_moves = np.abs(beats[1:, 3] - beats[:-1, 3])[both & (beats[1:, 3] != beats[:-1, 3])]
+    bass_still = float(np.mean(beats[1:, bass][under] == beats[:-1, bass][under])) if under.any() else np.nan
+    bass_moves = np.abs(beats[1:, bass] - beats[:-1, bass])[both & (beats[1:, bass] != beats[:-1, bass])]
     bass_steps = float(np.mean(bass_moves <= 2)) if len(bass_moves) else np.nan
     melody = roll.notes(0)
     tonic_ending = np.nan
     if melody and melody[-1].pitch % 12 == tonic:
         last = roll.sounding[melody[-1].start + melody[-1].length - 1]  # (128, voices) as the piece ends
-        bass = np.nonzero(last[:, -1])[0]
+        lowest = np.nonzero(last[:, bass])[0]
         pcs = {int(p) % 12 for p in np.nonzero(last.any(axis=1))[0]}
         triads = ({tonic, (tonic + 4) % 12, (tonic + 7) % 12}, {tonic, (tonic + 3) % 12, (tonic + 7) % 12})
-        tonic_ending = float(len(bass) > 0 and bass[0] % 12 == tonic and any(pcs <= t for t in triads))
+        tonic_ending = float(len(lowest) > 0 and lowest[0] % 12 == tonic and any(pcs <= t for t in triads))
     return {"crossings": crossings, "bass_still": bass_still, "bass_steps": bass_steps, "tonic_ending": tonic_ending}
 
 
@@ -327,7 +339,8 @@ def _by_pitch_class(roll2d: np.ndarray) -> np.ndarray:
 
 
 def musegan_figures(roll: PianoRoll, key: tuple[int, str] | None = None) -> dict[str, float]:
-    """pypianoroll's metrics (MuseGAN's) of a piece, one value per ``MUSEGAN_FIGURES`` key.
+    """pypianoroll's metrics (MuseGAN's) of a piece, one value per ``MUSEGAN_FIGURES`` key, its
+    drum tracks left out.
 
     Taken from ``pypianoroll.metrics`` 1.0.4 on ``roll.to_multitrack()`` with its voices blended:
     ``pitches_used``, ``pitch_range``, ``polyphony`` (steps with more than 2 pitches), ``empty_beats``
@@ -346,6 +359,7 @@ def musegan_figures(roll: PianoRoll, key: tuple[int, str] | None = None) -> dict
     """
     from pypianoroll import metrics as pm
 
+    roll = _pitched(roll)
     tracks = [track.pianoroll for track in roll.to_multitrack().tracks]
     blend = np.any(tracks, axis=0)
     start = roll.pickup_steps % STEPS_PER_BEAT

@@ -1,4 +1,5 @@
-"""Pictures a beginner reads at a glance: piano rolls and dataset statistics."""
+"""Pictures and tables a beginner reads at a glance: piano rolls, dataset statistics, curves and
+what an edit did. In the pictures a note is a box; a *bar* is always a measure (grey lines)."""
 
 from __future__ import annotations
 
@@ -11,17 +12,19 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
+from matplotlib.ticker import MaxNLocator
 
-from .metrics import note_changes
+from .metrics import enhancement_figures, note_changes
 from .midi import STEPS_PER_BEAT, Note, PianoRoll, pitch_name, read_midi, roll_to_notes, top_pitches
 from .pieces import VOICES, PieceDataset
 
 if TYPE_CHECKING:
     from .harmonize import Harmonizer
 
-__all__ = ["VOICE_COLOURS", "pitch_range", "plot_pianoroll", "plot_windows", "plot_dataset_stats", "read_log",
-           "plot_losses", "plot_curves", "plot_figures_vs_bach", "training_animation", "plot_enhancement",
-           "plot_corruption", "plot_generator_scores"]
+__all__ = ["VOICE_COLOURS", "pitch_range", "plot_pianoroll", "plot_multitrack", "plot_windows", "plot_dataset_stats",
+           "SHORTER_THAN_AN_8TH", "short_note_share", "note_lengths_sentence", "read_log", "plot_losses",
+           "plot_curves", "plot_figures_vs_bach", "training_animation", "plot_enhancement", "plot_enhancements",
+           "enhancement_table", "plot_corruption", "plot_generator_scores"]
 
 VOICE_COLOURS = ("#d62728", "#ff7f0e", "#2ca02c", "#1f77b4", "#9467bd", "#8c564b")
 
@@ -67,10 +70,10 @@ def _draw_notes(ax: plt.Axes, notes, face: str, edge: str = "black", linewidth: 
 
 def plot_pianoroll(roll: PianoRoll, ax: plt.Axes | None = None, title: str | None = None,
                    margin: int = 2, background: int = 0, pitches: tuple[int, int] | None = None) -> plt.Axes:
-    """Draw every note as a bar, one colour per track, with bar lines and pitch names; the
+    """Draw every note as a box, one colour per track, with bar lines and pitch names; the
     legend sits outside the axes, to the right, so it hides no note.
 
-    Repeated notes show as separate bars with a small gap, as a singer would sing them. The
+    Repeated notes show as separate boxes with a small gap, as a singer would sing them. The
     last ``background`` tracks (an accompaniment) are drawn faint, behind the others.
     ``pitches`` (lowest, highest) fixes the pitch axis, for pictures meant to be compared.
     """
@@ -88,6 +91,37 @@ def plot_pianoroll(roll: PianoRoll, ax: plt.Axes | None = None, title: str | Non
 def _legend_outside(ax: plt.Axes, handles: list) -> None:
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=8, frameon=False,
               borderaxespad=0.0)
+
+
+def plot_multitrack(multitrack, margin: int = 2) -> plt.Figure:
+    """A ``pypianoroll.Multitrack`` drawn readably with pypianoroll's own ``plot_pianoroll``: one
+    row per track, each cut to the pitches it uses (``margin`` semitones around them) so that a
+    note is a box, not a hairline, with the track's name beside it, bar lines and bar numbers.
+    Like the Multitrack itself, it shows two repeated notes as one long note (it keeps no onsets)."""
+    import pypianoroll
+    from matplotlib.colors import ListedColormap
+
+    tracks = [track for track in multitrack.tracks if track.pianoroll.any()]
+    n_steps = max(len(track.pianoroll) for track in tracks)
+    downbeats = multitrack.get_downbeat_steps()
+    fig, axes = plt.subplots(len(tracks), 1, figsize=(min(16.0, max(8.0, n_steps / 16)), 1.6 * len(tracks) + 0.8),
+                             sharex=True, squeeze=False, layout="constrained")
+    for k, (ax, track) in enumerate(zip(axes[:, 0], tracks)):
+        colour = ListedColormap(["white", VOICE_COLOURS[k % len(VOICE_COLOURS)]])
+        pypianoroll.plot_pianoroll(ax, track.pianoroll, resolution=multitrack.resolution, downbeats=downbeats,
+                                   cmap=colour, xtick="off", xticklabel=False, ytick="off", label="off",
+                                   grid_axis="off", extent=(0, len(track.pianoroll), -0.5, 127.5))
+        used = np.nonzero(track.pianoroll.any(axis=0))[0]
+        low, high = int(used.min()) - margin, int(used.max()) + margin
+        ax.set_ylim(low - 0.5, high + 0.5)
+        ticks = [p for p in range(low, high + 1) if p % 12 in LABELLED_PITCH_CLASSES[high - low > 24]]
+        ax.set_yticks(ticks, [pitch_name(p) for p in ticks], fontsize=8)
+        ax.set_ylabel(track.name, rotation=0, ha="right", va="center")
+    step = max(1, len(downbeats) // 16)
+    axes[-1, 0].set_xticks(downbeats[::step], [str(i + 1) for i in range(0, len(downbeats), step)])
+    axes[-1, 0].tick_params(axis="x", labelbottom=True)
+    axes[-1, 0].set_xlabel("bar (black lines: bar lines)")
+    return fig
 
 
 def plot_windows(windows: np.ndarray, onsets: np.ndarray | None = None, n: int = 4,
@@ -145,6 +179,24 @@ def plot_dataset_stats(dataset: PieceDataset) -> plt.Figure:
     return fig
 
 
+SHORTER_THAN_AN_8TH = STEPS_PER_BEAT // 2  # notes of fewer 16th steps are 16ths: the one line every lab draws
+
+
+def short_note_share(dataset: PieceDataset) -> float:
+    """The share of all the dataset's notes (every voice of every piece) shorter than an 8th:
+    its 16ths. ``metrics.figures``' long notes and the AR-CNN's fragments draw the same line."""
+    lengths = np.concatenate([piece.notes[:, 3] for piece in dataset.pieces])
+    return float(np.mean(lengths < SHORTER_THAN_AN_8TH))
+
+
+def note_lengths_sentence(dataset: PieceDataset, composer: str = "Bach") -> str:
+    """One sentence from ``short_note_share``: how many notes last an 8th or longer, how many are 16ths."""
+    share = short_note_share(dataset)
+    notes = sum(len(piece.notes) for piece in dataset.pieces)
+    return (f"Of {composer}'s {notes:,} notes here, {100 * (1 - share):.1f} % last an 8th or longer "
+            f"and {100 * share:.1f} % are 16ths (shorter than an 8th).")
+
+
 def read_log(path: str | Path) -> dict[str, np.ndarray]:
     """A training CSV log (Keras CSVLogger) as columns of floats."""
     with open(path, newline="") as f:
@@ -169,6 +221,7 @@ CURVE_TITLES = {
 CURVE_UNITS = {"wasserstein": "critic score difference", "distance": "distance (0 = the style's mean)",
                "told_apart": "classifier's accuracy", "val_bits_per_note": "bits per note (lower: better)"}  # else "loss"
 CHANCE = 0.5  # a classifier that cannot tell two sides apart is right half of the time
+MARKED_POINTS = 40  # curves with this many points or fewer are drawn with a dot on each
 
 
 def _smooth(values: np.ndarray, window: int) -> np.ndarray:
@@ -179,13 +232,18 @@ def _smooth(values: np.ndarray, window: int) -> np.ndarray:
 
 
 def plot_curves(log: dict[str, np.ndarray], keys: tuple[str, ...], smooth: int = 3) -> plt.Figure:
-    """One panel per logged value against iterations (or epochs), raw and smoothed."""
+    """One panel per logged value against iterations (or epochs), raw and smoothed; up to
+    ``MARKED_POINTS`` points each get a dot, so that a run of one epoch shows its one value."""
     keys = [k for k in keys if k in log]
     x = log.get("iteration", np.arange(1, len(log[keys[0]]) + 1))
+    marker = "o" if len(x) <= MARKED_POINTS else None
     fig, axes = plt.subplots(1, len(keys), figsize=(5 * len(keys), 3.8), squeeze=False)
     for ax, key in zip(axes[0], keys):
-        ax.plot(x, log[key], color="lightgrey", label="raw")
-        ax.plot(x, _smooth(log[key], smooth), color="#1f77b4", label=f"smoothed ({smooth})")
+        if smooth > 1:
+            ax.plot(x, log[key], color="lightgrey", label="raw")
+        ax.plot(x, _smooth(log[key], smooth), color="#1f77b4", marker=marker, markersize=4,
+                label=f"smoothed ({smooth})" if smooth > 1 else "logged")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(CURVE_TITLES.get(key, key.replace("_", " ")))
         ax.set_xlabel("iteration" if "iteration" in log else "epoch")
         ax.set_ylabel(CURVE_UNITS.get(key, "loss"))
@@ -255,44 +313,94 @@ def training_animation(samples: str | Path, gif: str | Path, seconds_per_frame: 
     return gif
 
 
+def _draw_layers(ax: plt.Axes, struck: np.ndarray, layers: list[tuple[str, np.ndarray, str, str, float]]) -> None:
+    """Each layer (legend label, cells, face, edge, line width) as boxes, with its legend outside."""
+    for _, mask, face, edge, width in layers:
+        _draw_notes(ax, roll_to_notes(mask, struck & mask), face, edge, width)
+    _legend_outside(ax, [Patch(facecolor=face, edgecolor=edge, label=label) for label, _, face, edge, _ in layers])
+
+
 def plot_enhancement(before: PianoRoll, after: PianoRoll, ax: plt.Axes | None = None,
-                     title: str | None = None) -> plt.Axes:
+                     title: str | None = None, pitches: tuple[int, int] | None = None) -> plt.Axes:
     """One piano roll: notes kept (blue), added by the model (green), removed or cut (red outline).
 
     The legend counts notes as the studio and ``enhance`` do (``metrics.note_changes``): a
-    shortened note is one note, however its cut part is drawn."""
+    shortened note is one note, however its cut part is drawn. ``pitches`` (lowest, highest)
+    fixes the pitch axis, for pictures meant to be compared."""
     original = before.sounding.any(axis=2)
     result = after.sounding.any(axis=2)
     struck = before.onsets.any(axis=2) | after.onsets.any(axis=2)
     both = PianoRoll((original | result)[:, :, None], struck[:, :, None],
                      time_signature=before.time_signature, pickup_steps=before.pickup_steps)
-    ax = _roll_axes(both, ax, margin=2)
+    ax = _roll_axes(both, ax, 2, pitches)
     added, removed, shortened = note_changes(before, after)
-    layers = (("kept", original & result, "#1f77b4", "black", 0.3, ""),
-              ("added", result & ~original, "#2ca02c", "black", 0.3, f" ({len(added)} notes)"),
-              ("removed or shortened", original & ~result, "none", "#d62728", 1.2,
-               f" ({len(removed) + len(shortened)} notes)"))
-    handles = []
-    for name, mask, face, edge, width, count in layers:
-        _draw_notes(ax, roll_to_notes(mask, struck & mask), face, edge, width)
-        handles.append(Patch(facecolor=face, edgecolor=edge, label=name + count))
-    _legend_outside(ax, handles)
+    _draw_layers(ax, struck, [
+        ("kept", original & result, "#1f77b4", "black", 0.3),
+        (f"added ({len(added)} notes)", result & ~original, "#2ca02c", "black", 0.3),
+        (f"removed or shortened ({len(removed) + len(shortened)} notes)", original & ~result, "none", "#d62728", 1.2)])
     if title:
         ax.set_title(title)
     return ax
 
 
+def plot_enhancements(before: PianoRoll, afters: dict[str, PianoRoll]) -> plt.Figure:
+    """``plot_enhancement`` of each version in ``afters`` (title: its label), one row each on one
+    pitch axis: as many rows as versions, each legend beside its row."""
+    pitches = pitch_range([before, *afters.values()])
+    fig, axes = plt.subplots(len(afters), 1, figsize=(12, 2.9 * len(afters)), sharex=True, squeeze=False,
+                             layout="constrained")
+    for ax, (label, after) in zip(axes[:, 0], afters.items()):
+        plot_enhancement(before, after, ax=ax, title=label, pitches=pitches)
+        ax.label_outer()
+    return fig
+
+
+def _share(value: float) -> str:
+    return "–" if np.isnan(value) else f"{value:.2f}"
+
+
+def enhancement_table(before: PianoRoll, afters: dict[str | float, PianoRoll], label: str = "setting",
+                      key: tuple[int, str] | None = None) -> str:
+    """``metrics.enhancement_figures`` of each version as a Markdown table, one row per label (in
+    ``key``, else the key of ``before``); a share of added notes that has no notes to count (none
+    added) shows as "–", said under the table."""
+    rows = [f"| {label} | notes added | removed | shortened | 16ths among added | in key | consonant with melody |",
+            "|---|---|---|---|---|---|---|"]
+    empty = []
+    for name, after in afters.items():
+        f = enhancement_figures(before, after, key)
+        rows.append(f"| {name} | {f['added_notes']} | {f['removed_notes']} | {f['shortened_notes']} | "
+                    f"{_share(f['fragments']) if f['added_notes'] else '–'} | {_share(f['in_key'])} | "
+                    f"{_share(f['consonant'])} |")
+        if not f["added_notes"]:
+            empty.append(name)
+    if empty:
+        rows.append("\n– : " + ", ".join(f"*{name}*" for name in empty) + " added no notes, so there is no share "
+                    "of added notes to count (16ths, in key, consonant are shares of the added notes).")
+    return "\n".join(rows)
+
+
 def plot_corruption(clean: np.ndarray, noisy: np.ndarray, n: int = 3, pitch_low: int = 0) -> plt.Figure:
-    """Training pairs: Bach's roll with notes removed (red outline) and stray notes added (green)."""
-    fig, axes = plt.subplots(1, n, figsize=(5.5 * n, 3.6), squeeze=False)
-    for i, ax in enumerate(axes[0]):
+    """Training pairs: cells of Bach's roll the damage took away (green: the model should add
+    them back) and stray cells it added (red outline: the model should remove them). A training
+    roll has no onsets, so the titles count cells, the unit the loss counts, as drawn."""
+    fig, axes = plt.subplots(n, 1, figsize=(12, 2.9 * n), sharex=True, squeeze=False, layout="constrained")
+    for i, ax in enumerate(axes[:, 0]):
         full = [np.zeros((clean.shape[1], 128), bool) for _ in range(2)]
         for roll, source in zip(full, (clean[i], noisy[i])):
             roll[:, pitch_low : pitch_low + source.shape[1]] = source[..., 0] > 0
-        before = PianoRoll(full[0], np.zeros_like(full[0]))
-        after = PianoRoll(full[1], np.zeros_like(full[1]))
-        plot_enhancement(after, before, ax=ax, title=f"example {i + 1}: the model should flip the coloured cells")
-    fig.tight_layout()
+        bach, damaged = full
+        struck = np.zeros_like(bach)
+        ax = _roll_axes(PianoRoll((bach | damaged)[:, :, None], struck[:, :, None]), ax, margin=2)
+        missing, stray = bach & ~damaged, damaged & ~bach
+        _draw_layers(ax, struck, [
+            ("left by the damage", bach & damaged, "#1f77b4", "black", 0.3),
+            ("taken away: add back", missing, "#2ca02c", "black", 0.3),
+            ("stray: remove", stray, "none", "#d62728", 1.2)])
+        ax.set_title(f"example {i + 1}: {int(missing.sum()) + int(stray.sum())} cells to flip: "
+                     f"{int(missing.sum())} to add back (green), {int(stray.sum())} stray to remove (red)",
+                     loc="left", fontsize=10)
+        ax.label_outer()
     return fig
 
 

@@ -23,9 +23,9 @@ from IPython.display import HTML, display
 from .arcnn import load_enhancer
 from .audio import SAMPLE_RATE, play, preload_soundfont, synthesize, write_audio
 from .export import candidate_names
-from .files import rename_all_new, shown
+from .files import in_repository, rename_all_new, shown
 from .melody_source import MelodyError, melody_from
-from .harmonize import load_harmonizer
+from .harmonize import Harmonizer, load_harmonizer
 from .metrics import note_changes
 from .extend import extend
 from .midi import MidiFileError, PianoRoll, extract_melody, read_midi, slice_bars, whole_bars, write_midi
@@ -101,11 +101,23 @@ def _download_link(path: Path, mime: str) -> str:
     return f'<a download="{path.name}" href="data:{mime};base64,{data}">{path.name}</a>'
 
 
+def _style_choice(harmonizer: Harmonizer) -> str:
+    """A harmonizer's entry in the studio's style list: its style where it is that style's shipped
+    model (or a variant of it: untrained, raw), else its style and folder (a learner's own run)."""
+    if harmonizer.style in shipped_styles() and \
+            Path(harmonizer.folder).resolve() == model_for_style(harmonizer.style).resolve():
+        return harmonizer.style
+    return f"{harmonizer.style} ({in_repository(harmonizer.folder) or Path(harmonizer.folder).resolve()})"
+
+
 class Studio:
     """The studio's widgets and what Generate does. ``display(studio.widget)`` shows it."""
 
-    def __init__(self, harmonizer=None, enhancer=None, outdir: str | Path = "out/studio", extender=None) -> None:
-        self._harmonizers = {harmonizer.style: harmonizer} if harmonizer is not None else {}
+    def __init__(self, harmonizer: Harmonizer | None = None, enhancer=None, outdir: str | Path = "out/studio",
+                 extender=None) -> None:
+        styles = shipped_styles()
+        given = _style_choice(harmonizer) if harmonizer is not None else "bach"  # what the list shows first
+        self._harmonizers = {given: harmonizer} if harmonizer is not None else {}
         self._enhancer, self._extender = enhancer, extender
         self.outdir = Path(outdir)
         preload_soundfont()  # ready by the first click
@@ -118,7 +130,8 @@ class Studio:
         self.upload = widgets.FileUpload(accept=".mid,.midi", multiple=False, description="MIDI file")
         self.bars = widgets.IntSlider(value=8, min=1, max=16, description="bars", style=style)
         self.model = widgets.ToggleButtons(options=MODELS, value="GAN", description="model", style=style)
-        self.style = widgets.Dropdown(options=shipped_styles(), value="bach", description="GAN's style", style=style)
+        self.style = widgets.Dropdown(options=styles + [given] * (given not in styles), value=given,
+                                      description="GAN's style", style=style)
         self.seed = widgets.BoundedIntText(value=0, min=0, max=MAX_SEED, description="seed", style=style)
         self.iterations = widgets.IntSlider(value=100, min=0, max=400, step=10, description="iterations", style=style)
         self.max_added = widgets.IntSlider(value=60, min=0, max=500, step=10, description="max notes added", style=style)

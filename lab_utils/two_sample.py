@@ -35,7 +35,7 @@ __all__ = ["FEATURES", "WINDOW_BARS", "FOLDS", "TOP_FEATURES", "TABLE_HEADER", "
            "beat_steps", "windows", "window_features", "piece_features", "feature_table", "grouped_folds",
            "two_sample_test", "told_apart",
            "rule_based_harmonizer", "composer_against_itself", "calibrate", "describe", "table_row", "yardstick",
-           "to_json", "verdict", "TRAINED", "UNTRAINED", "RAW", "ITSELF", "TRIADS"]
+           "to_json", "verdict", "CHECKLIST", "Check", "checklist", "CHECKLIST_HEADER", "checklist_rows", "TRAINED", "UNTRAINED", "RAW", "ITSELF", "TRIADS"]
 
 WINDOW_BARS = 2  # bars per window: the GAN's own window; one bar gives half as many, noisier rates
 FOLDS = 5  # cross-validation folds (grouped by piece); fewer folds train on less, more give noisier folds
@@ -94,6 +94,13 @@ FEATURES = {
     **{f"{v}_sixteenths": f"{v} notes struck on 16th positions, per beat" for v in LOWER},
 }
 
+# A harmony teacher's checklist: (feature, the lowest and highest rate allowed, as multiples of the
+# composer's own rate). A bass that stands still under moving voices, leaps wider than an octave and
+# consecutive fifths or octaves are faults when more frequent than the composer's; voices that never
+# cross are as foreign to a chorale as voices that cross all the time.
+CHECKLIST = (("bass_still", 0.0, 1.5), ("wide_leaps", 0.0, 1.5), ("parallel_perfects", 0.0, 1.5),
+             ("contrary_perfects", 0.0, 1.5), ("crossings", 0.5, 1.5))
+
 TABLE_HEADER = "| harmonizer | accuracy | spread | windows | gives it away (composer -> model) |\n|---|---|---|---|---|"
 
 
@@ -117,6 +124,7 @@ class TwoSampleResult:
     n_windows: int  # windows of both sides together
     n_pieces: int
     giveaways: tuple[Giveaway, ...]  # the TOP_FEATURES most separable features, most separable first
+    rates: dict[str, tuple[float, float]]  # every feature's mean over the (composer's, model's) windows
 
 
 def beat_steps(roll: PianoRoll) -> int:
@@ -336,7 +344,8 @@ def _result(name: str, table: tuple[np.ndarray, np.ndarray, np.ndarray], n_piece
     order = np.argsort(separable, kind="stable")[::-1][:TOP_FEATURES]
     giveaways = tuple(Giveaway(list(FEATURES)[k], float(means[0][k]), float(means[1][k]), separable[k])
                       for k in order)
-    return TwoSampleResult(name, float(scores.mean()), float(scores.std()), len(x), n_pieces, giveaways)
+    rates = {feature: (float(means[0][k]), float(means[1][k])) for k, feature in enumerate(FEATURES)}
+    return TwoSampleResult(name, float(scores.mean()), float(scores.std()), len(x), n_pieces, giveaways, rates)
 
 
 def _with_soprano(voices: PianoRoll, piece: PianoRoll) -> PianoRoll:
@@ -462,11 +471,48 @@ def yardstick(pieces: Sequence[PianoRoll], harmonizers: dict[str, Callable[[Pian
     return [itself, *(two_sample_test(pieces, h, name, folds) for name, h in harmonizers.items()), triads]
 
 
+@dataclass(frozen=True)
+class Check:
+    """One line of the teacher's ``CHECKLIST``: a rate in the model's windows against the composer's."""
+
+    feature: str
+    composer: float
+    model: float
+    lowest: float  # the bounds, as multiples of the composer's rate
+    highest: float
+
+    @property
+    def ratio(self) -> float:
+        """The model's rate over the composer's (NaN where the composer's is 0)."""
+        return self.model / self.composer if self.composer else float("nan")
+
+    @property
+    def passed(self) -> bool:
+        return self.lowest * self.composer <= self.model <= self.highest * self.composer
+
+
+def checklist(result: TwoSampleResult) -> list[Check]:
+    """The teacher's ``CHECKLIST`` read from a two-sample result's rates."""
+    return [Check(feature, *result.rates[feature], lowest, highest) for feature, lowest, highest in CHECKLIST]
+
+
+CHECKLIST_HEADER = "| check | composer | model | model / composer | allowed | held |\n|---|---|---|---|---|---|"
+
+
+def checklist_rows(checks: Sequence[Check]) -> str:
+    """Markdown rows under ``CHECKLIST_HEADER``."""
+    return "\n".join(f"| {FEATURES[c.feature]} | {c.composer:.4f} | {c.model:.4f} | {c.ratio:.2f} | "
+                     f"{c.lowest:g}x-{c.highest:g}x | {'yes' if c.passed else 'no'} |" for c in checks)
+
+
 def to_json(result: TwoSampleResult) -> dict:
     """A result as ``evaluate --json`` writes it."""
     return {"accuracy": result.accuracy, "spread": result.spread, "windows": result.n_windows,
             "pieces": result.n_pieces, "giveaways": [dict(vars(g), meaning=FEATURES[g.feature])
-                                                    for g in result.giveaways]}
+                                                    for g in result.giveaways],
+            "checklist": {c.feature: {"composer": c.composer, "model": c.model, "ratio": c.ratio,
+                                      "allowed": [c.lowest, c.highest], "held": c.passed}
+                          for c in checklist(result)}}
 
 
 def verdict(rows: Sequence[TwoSampleResult], composer: str = "Bach") -> str:

@@ -71,9 +71,13 @@ def test_a_worker_killed_mid_run_and_the_cluster_restarted_resumes(tmp_path, dat
     run, ports = tmp_path / "run", _free_ports(2)
     processes = _workers(run, 400, ports, timeout=30)
     state = run / "checkpoint" / "state.json"
-    deadline = time.monotonic() + 300
+    deadline, threads = time.monotonic() + 300, 0
     while time.monotonic() < deadline and not (state.is_file() and json.loads(state.read_text())["iteration"] >= 4):
+        threads = max(threads, *(len(os.listdir(f"/proc/{p.pid}/task")) for p in processes))
         time.sleep(0.5)
+    # a timeout on the exchanges kept a thread asleep beside each all-reduce: about 240 more a
+    # second, until a worker could start no more and aborted (issue 25); ~130 without it
+    assert threads < 600, f"a worker ran {threads} threads"
     processes[1].send_signal(signal.SIGKILL)
     killed_at = time.monotonic()
     code, _, err = _finish(processes[:1], timeout=120)[0]

@@ -19,7 +19,9 @@ MAX_EXECUTED_BYTES = 3 * 1024 * 1024  # audio is embedded as MP3; WAV made noteb
 # Sentences the lessons once said that are false (issue 15); compared lower case, whitespace folded.
 FALSE_STATEMENTS = [
     "a bass never sings the soprano's notes",  # Bach's bass and soprano ranges overlap
-    "shortest note bach's chorales use often",  # 98 % of his notes are an 8th or longer
+    "shortest note bach's chorales use often",  # 2.5 % of his notes are 16ths (plots.short_note_share)
+    "98 % are an 8th or longer",  # a share typed in Lab 1 ...
+    "about 3 % of his notes",  # ... and another in Lab 5: both are printed from one count now
     "one allowed cell is drawn",  # enhance draws 4 edits per model pass
     "add up to 40 notes",
     "sounds like a hymn book",  # Bach's chorales are hymns with a chord on nearly every beat

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from lab_utils.midi import STEPS_PER_BEAT, Note, PianoRoll
-from lab_utils.two_sample import (FEATURES, TABLE_HEADER, calibrate, describe, feature_table, grouped_folds,
-                                  rule_based_harmonizer, table_row, two_sample_test, window_features, windows)
+from lab_utils.two_sample import (CHECKLIST, FEATURES, TABLE_HEADER, calibrate, checklist, describe, feature_table,
+                                  grouped_folds, rule_based_harmonizer, table_row, to_json, two_sample_test,
+                                  window_features, windows)
 
 N_MODEL_PIECES = 8  # valid pieces the shipped model harmonizes (the calibrations take the whole split)
 
@@ -100,6 +101,18 @@ def test_a_harmonizer_that_copies_bach_is_chance(valid_pieces):
     copied = two_sample_test(valid_pieces, lambda melody: by_melody[melody.sounding.tobytes()], "copy")
     assert abs(copied.accuracy - 0.5) < 0.05
     assert all(g.composer == g.model for g in copied.giveaways)
+
+
+def test_the_copy_holds_the_teachers_checklist_and_triads_never_cross(valid_pieces):
+    by_melody = {p.track(0).sounding.tobytes(): p for p in valid_pieces}
+    copied = two_sample_test(valid_pieces, lambda melody: by_melody[melody.sounding.tobytes()], "copy")
+    checks = checklist(copied)
+    assert [c.feature for c in checks] == [feature for feature, _, _ in CHECKLIST]
+    assert all(c.passed and c.ratio == pytest.approx(1.0) for c in checks)
+    triads = {c.feature: c for c in checklist(two_sample_test(valid_pieces[:N_MODEL_PIECES], rule_based_harmonizer))}
+    crossings = triads["crossings"]
+    assert crossings.composer > 0 and crossings.model == 0 and not crossings.passed  # 0x: below the 0.5x allowed
+    assert to_json(copied)["checklist"]["crossings"]["held"] is True
 
 
 def test_the_shipped_model_is_told_apart_and_the_report_says_why(valid_pieces):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from itertools import combinations
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 from lab_utils.gan_config import SHIPPED_MODEL
 from lab_utils.metrics import beat_pitches, figures, voice_leading_faults
 from lab_utils.midi import Note, PianoRoll
-from lab_utils.voice_leading import (DECODER_FILE, Decoder, count_voice_leading, decode_voices,
+from lab_utils.voice_leading import (CROSSING, DECODER_FILE, N_LABELS, Decoder, count_voice_leading, decode_voices,
                                      load_decoder)
 
 RANGES = [(57, 81), (53, 74), (48, 69), (36, 64)]  # soprano, alto, tenor, bass
@@ -56,7 +57,7 @@ def test_counts_are_probabilities_and_look_like_bach(dataset):
     assert 0 < stats.melody_outside < 0.2 and all(0 <= r < 0.5 for r in stats.suspension)
 
 
-def test_voices_in_range_below_the_melody_and_never_crossing(decoder):
+def test_voices_in_range_below_the_melody_and_crossing_by_a_few_semitones_at_most(decoder):
     rng = np.random.default_rng(0)
     melody = np.array([72, 74, 76, 77, 79, 77, 76, 74, 72, 71, 72, -1, 67, 69, 71, 72])
     voices = decode_voices(melody, np.zeros(len(melody), bool), rng.uniform(-1, 1, (len(melody), 128, 3)),
@@ -66,7 +67,8 @@ def test_voices_in_range_below_the_melody_and_never_crossing(decoder):
     for v, (low, high) in enumerate(RANGES[1:]):
         assert ((voices[sung, v] >= low) & (voices[sung, v] <= high)).all()
     chords = np.column_stack([melody, voices])[sung]
-    assert (np.diff(chords, axis=1) <= 0).all() and (chords[:, 2] > chords[:, 3]).all()
+    assert (chords[:, 1] <= chords[:, 0]).all()  # the alto never above the melody
+    assert (chords[:, 2] <= chords[:, 1] + CROSSING).all() and (chords[:, 3] < chords[:, 2] + CROSSING).all()
 
 
 def test_a_note_out_of_every_voicings_reach_is_sung_alone(decoder):
@@ -127,3 +129,19 @@ def test_teacher_figures_of_a_hand_made_cadence():
     crossed = PianoRoll.from_notes([tracks[0], tracks[2], tracks[1], tracks[3]])
     assert voice_leading_faults(crossed, key=(0, "major"))["crossings"] == 1.0
     assert figures(roll)["parallels"] == 0.0
+
+
+def test_a_bass_standing_still_under_moving_voices_pays_its_price(decoder):
+    from lab_utils.voice_leading import _Beat, _move_tables, _transition
+
+    prev = _Beat(np.array([[72, 64, 55, 48]]), np.array([0]), np.zeros(1))
+    cur = _Beat(np.array([[74, 65, 59, 48], [74, 65, 59, 43], [72, 64, 55, 48]]), np.zeros(3, int), np.zeros(3))
+    harmony = np.zeros((N_LABELS, N_LABELS), np.float32)
+    scale = np.zeros(12, bool)
+    scale[[0, 2, 4, 5, 7, 9, 11]] = True
+    costs = []
+    for still in (0.0, 2.0):
+        weights = dataclasses.replace(decoder.weights, still=still)
+        costs.append(_transition(prev, cur, harmony, _move_tables(decoder.stats, weights, 0, scale), weights)[0])
+    # three upper voices move over a held C3: 2 more; the bass moving, or nothing moving: no change
+    assert costs[0] - costs[1] == pytest.approx([2.0, 0.0, 0.0])

@@ -114,7 +114,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         return EXIT_USER_ERROR
     print(format_table(result))
     from ..harmonize import load_harmonizer
-    from ..two_sample import RAW, TABLE_HEADER, TRAINED, UNTRAINED, describe, table_row, to_json, verdict, yardstick
+    from ..two_sample import (CHECKLIST_HEADER, RAW, TABLE_HEADER, TRAINED, UNTRAINED, checklist, checklist_rows,
+                              describe, table_row, to_json, verdict, yardstick)
 
     untrained = load_harmonizer(harmonizer.folder, untrained=True)
     result["ablation"] = ablation({"untrained generator": untrained, "trained generator": harmonizer}, dataset)
@@ -128,6 +129,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     print(TABLE_HEADER)
     print("\n".join(table_row(row) for row in rows))
     print("\n" + verdict(rows, dataset.name.capitalize()) + "\n" + describe(rows[1]))
+    print(f"\nA harmony teacher's checklist, rates in the two-bar windows ({dataset.name}'s against the trained "
+          "model's):\n" + CHECKLIST_HEADER + "\n" + checklist_rows(checklist(rows[1])))
     if dataset.name != "bach":
         result["cross_style"] = _cross_style(harmonizer, dataset)
     write_json(result, args.json or "out/evaluate-gan.json")

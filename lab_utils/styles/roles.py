@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from fnmatch import fnmatch
+from itertools import groupby
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,8 @@ VOICE_NAMES = {"soprano": 0, "cantus": 0, "superius": 0, "treble": 0, "alto": 1,
 BASS_PROGRAMS = range(32, 40)  # General MIDI's bass family (programs 33-40 counted from 1)
 POLYPHONIC_SHARE = 0.05  # a part sounding two pitches at once this share of its time is not one voice
 CHORDS_SHARE = 0.15  # a role whose notes start together this share of its onsets plays chords
+STAFF_VOICES = 2  # a keyboard reduction writes two voices on a staff (soprano and alto, tenor and bass)
+STAFF_SHARE = 0.5  # a staff sounding two notes at least this share of its time holds two voices
 LAYOUTS = ("voices", "band")
 
 
@@ -50,9 +53,48 @@ def _singing(parts: list[MidiPart]) -> bool:
 
 
 def layout_of(piece: ReadPiece) -> str:
-    """``voices`` where the four named voices, or else all parts, sing one note at a time; else ``band``."""
+    """``voices`` where the four named voices, or else all parts, sing one note at a time, or where
+    the parts are a keyboard reduction of four voices (``_reduction``); else ``band``."""
     named = _named_voices(piece.parts)
-    return "voices" if _singing(named or piece.parts) else "band"
+    return "voices" if _singing(named or piece.parts) or (named is None and _reduction(piece.parts)) else "band"
+
+
+def _lines(notes: list[Note], count: int) -> list[list[Note]] | None:
+    """A staff's notes as ``count`` lines that each sing one note at a time, top to bottom, or None
+    where more notes sound at once. A note goes to a line that is free as it starts (new notes
+    high to low into free lines top to bottom, so a held note keeps its line); where fewer notes
+    start than lines are free, the free lines share them (a unison written once)."""
+    lines: list[list[Note]] = [[] for _ in range(count)]
+    ends = [0] * count
+    for start, together in groupby(sorted(notes, key=lambda n: (n.start, -n.pitch)), key=lambda n: n.start):
+        starting = list(together)
+        free = [i for i in range(count) if ends[i] <= start]
+        if len(starting) > len(free):
+            return None
+        for j, line in enumerate(free):
+            note = starting[j * len(starting) // len(free)]
+            lines[line].append(note)
+            ends[line] = note.start + note.length
+    return lines
+
+
+def _reduction(parts: list[MidiPart]) -> list[MidiPart] | None:
+    """The four voices of a keyboard reduction (a piano or organ score of a chorale, MusicXML with
+    one part on two staves, the voices as chords or as voices of a staff): each part, no drums,
+    holds one voice or ``STAFF_VOICES``, four in all; a part holds two where it sounds two notes
+    at least ``STAFF_SHARE`` of its time. None where the parts are no such reduction."""
+    if any(p.is_drum for p in parts):
+        return None
+    counts = [STAFF_VOICES if _polyphony(p.notes) >= STAFF_SHARE else 1 for p in parts]
+    if sum(counts) != 4 or STAFF_VOICES not in counts:
+        return None
+    voices = []
+    for part, count in zip(parts, counts):
+        lines = _lines(part.notes, count)
+        if lines is None:
+            return None
+        voices += [part._replace(name=f"{part.name} {i + 1}", notes=line) for i, line in enumerate(lines)]
+    return voices
 
 
 def _top_notes(notes: list[Note]) -> list[Note]:
@@ -113,10 +155,11 @@ def assign_roles(piece: ReadPiece, layout: str, choice: list | None = None) -> l
         roles = _by_mapping(piece, choice)
     elif layout == "voices":
         named = _named_voices(piece.parts)
-        if named is None and len(piece.parts) != 4:
-            return (f"voices: {len(piece.parts)}, only four-voice pieces are used ({MAPPING_FILE} can "
-                    "choose four)" if len(piece.parts) > 4 else f"voices: only {len(piece.parts)}, four are needed")
-        roles = [_one_line(p) for p in named or sorted(piece.parts, key=_mean_pitch, reverse=True)]
+        voices = named or (piece.parts if _singing(piece.parts) else _reduction(piece.parts) or piece.parts)
+        if len(voices) != 4:
+            return (f"voices: {len(voices)}, only four-voice pieces are used ({MAPPING_FILE} can "
+                    "choose four)" if len(voices) > 4 else f"voices: only {len(voices)}, four are needed")
+        roles = [_one_line(p) for p in named or sorted(voices, key=_mean_pitch, reverse=True)]
     else:
         pitched = [p for p in piece.parts if not p.is_drum]
         drums = [p for p in piece.parts if p.is_drum]
