@@ -20,8 +20,8 @@ import numpy as np
 
 from .pieces import ARCNN_WINDOW_STEPS
 from .files import REPOSITORY
-from .midi import N_PITCHES, PianoRoll
-from .note_edits import EIGHTH, EditableNotes, EditCounts
+from .midi import EIGHTH, N_PITCHES, PianoRoll
+from .note_edits import EditableNotes, EditCounts
 from .runtime import KerasRunner, LiteRunner, as_runner, export_tflite, import_tensorflow, load_runner
 
 Scorer = Callable[[np.ndarray], np.ndarray]  # window (1, 128, P, 1) -> flip logits (128, P)

@@ -25,7 +25,7 @@ from itertools import combinations
 
 import numpy as np
 
-from .midi import STEPS_PER_BEAT, PianoRoll, pitch_name, top_pitches
+from .midi import EIGHTH, STEPS_PER_BEAT, PianoRoll, pitch_name, top_pitches
 
 __all__ = ["FIGURES", "FigureReference", "figures", "estimate_key", "distance_to_bach", "reference_from",
            "stored_reference", "summarize", "key_scale", "CHORDS", "CHORD_SHAPES", "enhancement_figures", "beat_pitches",
@@ -111,7 +111,7 @@ def figures(roll: PianoRoll, key: tuple[int, str] | None = None) -> dict[str, fl
     scale = key_scale(*(key or estimate_key(roll)))
     notes = [n for k in range(roll.n_tracks) for n in roll.notes(k)]
     in_key = np.mean([n.pitch % 12 in scale for n in notes])
-    long_notes = np.mean([n.length >= 2 for n in notes])
+    long_notes = np.mean([n.length >= EIGHTH for n in notes])
 
     beats = beat_pitches(roll)
     melody, accompaniment = beats[:, 0], beats[:, 1:]
@@ -217,7 +217,7 @@ def enhancement_figures(before: PianoRoll, after: PianoRoll, key: tuple[int, str
     return {
         "kept": float(np.mean([onset in new and new[onset] == length for onset, length in old.items()])) if old else 1.0,
         "added_notes": len(added), "removed_notes": len(removed), "shortened_notes": len(shortened),
-        "fragments": float(np.mean([length < 2 for *_, length in added])) if added else 0.0,
+        "fragments": float(np.mean([length < EIGHTH for *_, length in added])) if added else 0.0,
         "far": float(np.mean(far)) if far else 0.0,
         "in_key": float(np.mean([pitch % 12 in scale for _, pitch, _ in added])) if added else float("nan"),
         "consonant": float(np.mean(pairs)) if pairs else float("nan"),
@@ -388,7 +388,7 @@ def musegan_figures(roll: PianoRoll, key: tuple[int, str] | None = None) -> dict
         "pitch_classes_used": float(pm.n_pitch_classes_used(by_pitch_class)),
         "pitch_range": float(pm.pitch_range(blend)),
         "polyphony": float(pm.polyphonic_rate(blend)),
-        "qualified_notes": float(np.mean(np.array(lengths) >= 2)) if lengths else np.nan,
+        "qualified_notes": float(np.mean(np.array(lengths) >= EIGHTH)) if lengths else np.nan,
         "in_scale": float(pm.in_scale_rate(by_pitch_class, root=(tonic + 3) % 12, mode=mode)),  # root 0 = A
         "tonal_distance": float(np.mean(pairs)) if pairs else np.nan,
     }

@@ -20,6 +20,7 @@ from .files import atomic_path
 
 __all__ = [
     "STEPS_PER_BEAT",
+    "EIGHTH",
     "bar_steps",
     "N_PITCHES",
     "MAX_BEATS",
@@ -42,6 +43,7 @@ __all__ = [
 ]
 
 STEPS_PER_BEAT = 4
+EIGHTH = STEPS_PER_BEAT // 2  # steps of an 8th: a shorter note is a 16th (a fragment); no edit leaves one
 N_PITCHES = 128
 MAX_BEATS = 20_000  # a longer file is refused (its rolls alone would take gigabytes): over 2 hours at 150 bpm
 MELODY_NAME_HINTS = ("melody", "lead", "vocal", "voice", "soprano", "tune", "sing", "flute")

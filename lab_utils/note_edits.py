@@ -13,11 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .midi import STEPS_PER_BEAT, Note, PianoRoll
+from .midi import EIGHTH, STEPS_PER_BEAT, Note, PianoRoll
 
-__all__ = ["EditCounts", "EditableNotes", "EIGHTH"]
+__all__ = ["EditCounts", "EditableNotes"]
 
-EIGHTH = STEPS_PER_BEAT // 2  # the shortest note an edit leaves
 
 
 @dataclass

@@ -15,14 +15,14 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from .metrics import enhancement_figures, note_changes
-from .midi import STEPS_PER_BEAT, Note, PianoRoll, pitch_name, read_midi, roll_to_notes, top_pitches
+from .midi import EIGHTH, STEPS_PER_BEAT, Note, PianoRoll, pitch_name, read_midi, roll_to_notes, top_pitches
 from .pieces import VOICES, PieceDataset
 
 if TYPE_CHECKING:
     from .harmonize import Harmonizer
 
 __all__ = ["VOICE_COLOURS", "pitch_range", "plot_pianoroll", "plot_multitrack", "plot_windows", "plot_dataset_stats",
-           "SHORTER_THAN_AN_8TH", "short_note_share", "note_lengths_sentence", "read_log", "plot_losses",
+           "short_note_share", "note_lengths_sentence", "read_log", "plot_losses",
            "plot_curves", "plot_figures_vs_bach", "training_animation", "plot_enhancement", "plot_enhancements",
            "enhancement_table", "plot_corruption", "plot_generator_scores"]
 
@@ -179,14 +179,11 @@ def plot_dataset_stats(dataset: PieceDataset) -> plt.Figure:
     return fig
 
 
-SHORTER_THAN_AN_8TH = STEPS_PER_BEAT // 2  # notes of fewer 16th steps are 16ths: the one line every lab draws
-
-
 def short_note_share(dataset: PieceDataset) -> float:
     """The share of all the dataset's notes (every voice of every piece) shorter than an 8th:
     its 16ths. ``metrics.figures``' long notes and the AR-CNN's fragments draw the same line."""
     lengths = np.concatenate([piece.notes[:, 3] for piece in dataset.pieces])
-    return float(np.mean(lengths < SHORTER_THAN_AN_8TH))
+    return float(np.mean(lengths < EIGHTH))
 
 
 def note_lengths_sentence(dataset: PieceDataset, composer: str = "Bach") -> str:

@@ -345,8 +345,8 @@ def _move_tables(stats: VoiceLeadingStats, w: DecoderWeights, tonic: int, scale:
     leading = pitches % 12 == (tonic + 11) % 12
     chromatic = ~scale[pitches % 12]
     by_step_or_still = np.abs(move) <= 2
-    faults = leading[:, None] & (move != 1) & (move != 0) | chromatic[:, None] & ~by_step_or_still \
-        | 2 * (np.abs(move) > OCTAVE)
+    faults = (leading[:, None] & (move != 1) & (move != 0) | chromatic[:, None] & ~by_step_or_still).astype(int) \
+        + 2 * (np.abs(move) > OCTAVE)
     motion = np.asarray(stats.motion)[:, :, np.clip(move, -MOTION_SPAN, MOTION_SPAN) + MOTION_SPAN]
     return (w.motion * motion - w.rules * faults[None, None]).astype(np.float32)
 
