@@ -7,8 +7,9 @@ that could follow the tune take the place of the variations in the dominant. It 
 (harpsichord tune, strings inside, church organ bass) and a space colour (a warm pad and a
 crystal "starfield" of broken chords), with a tempo that slows at phrase ends and at the close,
 a dynamic arc that peaks in the last variation, and a long reverberant tail. The four voices
-stay four MIDI tracks, so their figures can be checked against Bach's. Where the melody comes
-from is ``melody_source``; audio, picture and files are ``export``.
+stay four MIDI tracks, so their figures can be checked against Bach's; a band style's drums play
+as its kit on MIDI channel 10. Where the melody comes from is ``melody_source``; audio, picture
+and files are ``export``.
 """
 
 from __future__ import annotations
@@ -74,6 +75,9 @@ class Arrangement:
         ("Space Pad", 89, 0, 110),
         ("Starfield - Crystal", 98, 0, 127),
     )
+    # a style's drum kit (a band's; on MIDI channel 10, the program the harmonizer gives it): velocity
+    # offset and channel volume, under the tune
+    kit: tuple[int, int] = (-8, 100)
 
 
 ARRANGEMENT = Arrangement()
@@ -108,6 +112,7 @@ class Part:
     program: int
     volume: int = 127  # MIDI channel volume: the part's place in the mix
     notes: list[tuple[Note, int]] = field(default_factory=list)
+    is_drum: bool = False  # a drum kit, on MIDI channel 10: a pitch names an instrument
 
 
 @dataclass(frozen=True)
@@ -148,7 +153,8 @@ class Composition:
         chosen = self.parts[parts]
         return PianoRoll.from_notes([[n for n, _ in p.notes] for p in chosen], n_steps=self.n_steps,
                                     tempo=float(self.beat_tempi[0]), time_signature=self.time_signature,
-                                    names=[p.name for p in chosen], programs=[p.program for p in chosen])
+                                    names=[p.name for p in chosen], programs=[p.program for p in chosen],
+                                    drums=[p.is_drum for p in chosen])
 
     def voices(self) -> PianoRoll:
         """The four sung voices (soprano first), the part the figures judge."""
@@ -173,7 +179,7 @@ class Composition:
                 last, previous = beat * RESOLUTION, tempo
         file = mido.MidiFile(type=1, ticks_per_beat=RESOLUTION, tracks=[conductor])
         for k, part in enumerate(self.parts):
-            channel = midi_channel(k)
+            channel = midi_channel(k, part.is_drum)
             events = []
             for note, velocity in part.notes:
                 events.append((note.start * ticks, 1, note.pitch, velocity))
@@ -369,22 +375,35 @@ def _nearest_octave(new: PianoRoll, tune: PianoRoll, semitones: int) -> int:
     return min((semitones, other), key=misfit)
 
 
+def _drum_tracks(voices: PianoRoll) -> list[int]:
+    """The tracks of a harmonization that are drum kits (a band style's drums)."""
+    return [k for k in range(1, voices.n_tracks) if voices.drums[k]]
+
+
+def _kits(voices: PianoRoll) -> list[Part]:
+    """A part for each drum track of a harmonization, its name and program, on MIDI channel 10 (a
+    drum's pitch names an instrument, never a note to voice); ``compose`` puts them after the four
+    voices, before the pad and the starfield."""
+    return [Part(voices.names[k], voices.programs[k], ARRANGEMENT.kit[1], is_drum=True) for k in _drum_tracks(voices)]
+
+
 def _parts_of(voices: PianoRoll) -> dict[int, int]:
     """The part each track of a harmonization plays: the melody the tune's, the bass
-    (``metrics.bass_track``) the organ's, the other pitched tracks the strings' in turn. Drum
-    tracks play none: a drum's pitch names an instrument, and this arrangement has no kit."""
+    (``metrics.bass_track``) the organ's, the other pitched tracks the strings' in turn, each drum
+    track its kit (``_kits``)."""
     bass = bass_track(voices)
     inner = [k for k in range(1, voices.n_tracks) if not voices.drums[k] and k != bass]
-    return {0: 0, **dict(zip(inner, (1, 2))), **({bass: 3} if bass is not None else {})}
+    kits = {k: 4 + i for i, k in enumerate(_drum_tracks(voices))}
+    return {0: 0, **dict(zip(inner, (1, 2))), **({bass: 3} if bass is not None else {}), **kits}
 
 
 def _place(voices: PianoRoll, parts: list[Part], section: Section, bar: int) -> None:
-    """Add a harmonized section to the first four parts (``_parts_of``), with swelling phrase
-    dynamics and the section's crescendo."""
+    """Add a harmonized section to the four voices' parts and the kits (``_parts_of``), with
+    swelling phrase dynamics and the section's crescendo."""
     phrase = ARRANGEMENT.phrase_bars * bar
     start_step = section.start_bar * bar
     for k, part in _parts_of(voices).items():
-        offset = ARRANGEMENT.parts[part][2]
+        offset = ARRANGEMENT.kit[0] if parts[part].is_drum else ARRANGEMENT.parts[part][2]
         for note in voices.notes(k):
             swell = 8 * math.sin(math.pi * (note.start % phrase) / phrase)
             accent = 4 if note.start % bar == 0 else 0
@@ -432,9 +451,9 @@ def _chord_at(parts: list[Part], step: int) -> list[int]:
 
 
 def _pad(parts: list[Part], sections: list[Section], bar: int, first_chord: list[int]) -> None:
-    """Sustained chords below the tune: bass in octave 2, the other tones in octave 3; one chord
-    per half bar (per bar where a bar has an odd number of beats)."""
-    pad = parts[4]
+    """Sustained chords below the tune (the next-to-last part): bass in octave 2, the other tones
+    in octave 3; one chord per half bar (per bar where a bar has an odd number of beats)."""
+    pad = parts[-2]
     hold = bar // 2 if (bar // STEPS_PER_BEAT) % 2 == 0 else bar
     previous: tuple[int, ...] = ()
     for section in sections:
@@ -463,9 +482,9 @@ def _pad(parts: list[Part], sections: list[Section], bar: int, first_chord: list
 
 
 def _starfield(parts: list[Part], sections: list[Section], bar: int, first_chord: list[int]) -> None:
-    """Broken chords high above: 8ths in the intro and variations, a glint per bar in the theme,
-    slowing to quarters in the coda."""
-    stars = parts[5]
+    """Broken chords high above (the last part): 8ths in the intro and variations, a glint per bar
+    in the theme, slowing to quarters in the coda."""
+    stars = parts[-1]
     for section in sections:
         start, end = section.start_bar * bar, (section.start_bar + section.bars) * bar
         spacing = {"intro": 2, "variation": 2, "new phrase": 2, "coda": 4, "theme": bar}[section.name]
@@ -524,6 +543,8 @@ def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, secon
     joined = replace(whole, sounding=np.concatenate([t.sounding for t in tunes]),
                      onsets=np.concatenate([t.onsets for t in tunes]))
     voices = harmonizer(joined, seed)
+    kits = _kits(voices)
+    parts[4:4] = kits  # the space colour (pad, starfield) stays last, drawn behind the rest
     first_bar = 0
     for section in played:
         _place(slice_bars(voices, first_bar, first_bar + section.bars), parts, section, bar)
@@ -549,7 +570,8 @@ def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, secon
         f"A Bach-meets-space piece on {tune_name}: {form}. A GAN trained on {trained_on} harmonized "
         f"the theme in four voices; an AR-CNN rewrote the melody of the variation"
         + (", a Transformer trained on folk songs and Bach's sopranos wrote new phrases," if extender else ",")
-        + f" which the GAN harmonized again. Harpsichord, strings and church organ over a warm space pad and a crystal "
+        + f" which the GAN harmonized again. Harpsichord, strings{', church organ and drums' if kits else ' and church organ'}"
+        f" over a warm space pad and a crystal "
         f"starfield, about {base:.0f} beats a minute, slowing into a long reverberant close. "
         f"Composed offline with the open DeepComposer workshop. #{TAG}")
     return Composition(
@@ -560,4 +582,4 @@ def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, secon
                               top_line_notes=top_line_notes, top_line_copied=copied,
                               originality=round(1.0 - copied / max(1, top_line_notes), 4),
                               time_signature=tuple(whole.time_signature),
-                              instruments={name: program for name, program, _, _ in ARRANGEMENT.parts}))
+                              instruments={part.name: part.program for part in parts}))

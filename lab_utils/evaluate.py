@@ -11,13 +11,15 @@ from .pieces import SPLITS, Piece, PieceDataset
 from .metrics import (FIGURES, TEACHER_FIGURES, beat_pitches, distance_to_bach, enhancement_figures, figures,
                       reference_from, summarize, voice_leading_faults)
 from .midi import STEPS_PER_BEAT, PianoRoll
+from .motion import MOTION_FIGURES, mean_motion, voice_motion
 from .samples import MELODIES, RANDOM_TUNES, melody_roll, random_tune
 
 if TYPE_CHECKING:
     from .arcnn import Enhancer
 
 __all__ = ["ENHANCE_FIGURES", "evaluate_harmonizer", "format_table", "unseen_sets", "ablation",
-           "ablation_table", "nan_to_none", "evaluate_enhancer", "first_bars", "EvaluationError", "STYLE_FIGURES", "style_figures", "compare_styles", "cross_style", "markdown_table"]
+           "ablation_table", "nan_to_none", "evaluate_enhancer", "first_bars", "EvaluationError", "STYLE_FIGURES", "style_figures", "compare_styles", "cross_style", "markdown_table",
+           "motion_sentences", "cross_style_sentence"]
 
 
 class EvaluationError(ValueError):
@@ -91,32 +93,32 @@ def ablation(generators: dict[str, Callable[[PianoRoll], PianoRoll]], dataset: P
              split: str = "test", n_chorales: int | None = None) -> dict[str, dict[str, float]]:
     """The same decoder over different generators (e.g. untrained and trained) on a split's
     sopranos (the first ``n_chorales``, or all), and Bach's own chorales: how much of the music
-    the GAN brings."""
+    the GAN brings. Beside the figures, how the voices move (``motion.MOTION_FIGURES``)."""
     chorales = [c.roll() for c in _held_out(dataset, split)[:n_chorales]]
     reference = reference_from([figures(c) for c in chorales])
     rows = {}
     for name, harmonizer in generators.items():
         music = [harmonizer(c.track(0)) for c in chorales]
-        rows[name] = summarize([figures(p) for p in music], reference) | _teacher(music)
-    rows["Bach"] = summarize([figures(c) for c in chorales], reference) | _teacher(chorales)
+        rows[name] = summarize([figures(p) for p in music], reference) | _teacher(music) | mean_motion(music)
+    rows["Bach"] = summarize([figures(c) for c in chorales], reference) | _teacher(chorales) | mean_motion(chorales)
     return rows
 
 
 def ablation_table(rows: dict[str, dict[str, float]]) -> str:
     """Markdown: one column per generator (and Bach), one row per figure."""
     lines = ["| figure | " + " | ".join(rows) + " |", "|---|" + "---|" * len(rows)]
-    for f in (*FIGURES, "distance", *TEACHER_FIGURES):
+    for f in (*FIGURES, "distance", *TEACHER_FIGURES, *MOTION_FIGURES):
         lines.append(f"| {f} | " + " | ".join(f"{r[f]:.3f}" for r in rows.values()) + " |")
     return "\n".join(lines)
 
 
-STYLE_FIGURES = ("note_beats", "notes_per_beat", "chord_kinds", *FIGURES)  # how two styles differ, in numbers
+STYLE_FIGURES = ("note_beats", "notes_per_beat", "chord_kinds", *FIGURES, *MOTION_FIGURES)  # how two styles differ
 
 
 def style_figures(roll: PianoRoll) -> dict[str, float]:
     """The eight figures and three of a style's pace and vocabulary: the mean note length in
     beats, notes per beat per part, and how many different chords (pitch-class sets of three or
-    more, on the beats) per 100 beats."""
+    more, on the beats) per 100 beats; and how the lower voices move (``motion.MOTION_FIGURES``)."""
     notes = [n for k in range(roll.n_tracks) for n in roll.notes(k)]
     beats = beat_pitches(roll)
     chords = {frozenset(p % 12 for p in row if p >= 0) for row in beats}
@@ -124,7 +126,7 @@ def style_figures(roll: PianoRoll) -> dict[str, float]:
         "note_beats": float(np.mean([n.length for n in notes]) / STEPS_PER_BEAT) if notes else float("nan"),
         "notes_per_beat": len(notes) * STEPS_PER_BEAT / max(1, roll.n_steps) / roll.n_tracks,
         "chord_kinds": 100.0 * sum(1 for c in chords if len(c) >= 3) / max(1, len(beats)),
-    }
+    } | voice_motion(roll)
 
 
 def compare_styles(groups: dict[str, list[PianoRoll]]) -> dict[str, dict[str, float]]:
@@ -195,3 +197,43 @@ def evaluate_enhancer(enhancer: Enhancer, dataset: PieceDataset) -> dict:
         result["sets"][name] = {f: float(np.nanmean([k[f] for k in keep])) for f in ENHANCE_FIGURES}
         result["remove_only_subset"][name] = float(np.mean(subset))
     return result
+
+
+def _lower_quarters(row: dict[str, float]) -> float:
+    return float(np.mean([row[f"{v}_quarters"] for v in ("alto", "tenor", "bass")]))
+
+
+def _lower_moves(row: dict[str, float]) -> float:
+    return float(np.mean([row[f"{v}_moves"] for v in ("alto", "tenor", "bass")]))
+
+
+def motion_sentences(rows: dict[str, dict[str, float]], pairs: dict[str, str]) -> str:
+    """How each model's lower voices move beside its composer's, read from ``rows`` (from
+    ``compare_styles``): ``pairs`` maps a model's row to its composer's row."""
+    lines = []
+    for model, composer in pairs.items():
+        m, c = rows[model], rows[composer]
+        lines.append(
+            f"- {model}: alto, tenor and bass notes last {_lower_quarters(m):.1f} quarters on average "
+            f"({composer}: {_lower_quarters(c):.1f}); a voice strikes a new note on {_lower_moves(m):.0%} of the beats "
+            f"it sings ({composer}: {_lower_moves(c):.0%}); of the beats where any of them strikes, all three "
+            f"together on {m['together']:.0%} ({composer}: {c['together']:.0%}) and one alone on {m['alone']:.0%} "
+            f"({composer}: {c['alone']:.0%}).")
+    return "\n".join(lines)
+
+
+def cross_style_sentence(distances: dict[str, dict[str, dict[str, float]]]) -> str:
+    """For each source of melodies, whether each model landed nearer its own style, read from
+    ``{source: cross_style(...)}``; a model's own style is the one whose name its label starts with."""
+    lines = []
+    for source, rows in distances.items():
+        for model, row in rows.items():
+            styles = [name.removeprefix("to ") for name in row]
+            own = next((s for s in styles if model.lower().startswith(s.lower())), None)
+            if own is None:
+                continue
+            other = min((s for s in styles if s != own), key=lambda s: row[f"to {s}"])
+            nearer = row[f"to {own}"] < row[f"to {other}"]
+            lines.append(f"- On {source}'s melodies the {model} is at {row[f'to {own}']:.2f} from {own} and "
+                         f"{row[f'to {other}']:.2f} from {other}: {'nearer its own style' if nearer else 'nearer ' + other}.")
+    return "\n".join(lines)

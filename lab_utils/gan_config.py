@@ -12,13 +12,16 @@ import numpy as np
 import dataclasses
 
 from .pieces import CHOIR_ROLES, GAN_WINDOW_STEPS, Roles
-from .files import MODELS_DIR, REPOSITORY
+from .files import MODELS_DIR, REPOSITORY, complete_folder
+from .midi import pitch_name
+from .runs import TrainingError
 
-__all__ = ["GanConfig", "CONFIGS", "crop", "fit_crop", "SHIPPED_MODEL", "measured_speed", "GENERATOR_WEIGHTS", "GENERATOR_TFLITE",
+__all__ = ["GanConfig", "CONFIGS", "crop", "fits", "fit_crop", "run_config", "CHECKPOINT", "SHIPPED_MODEL", "measured_speed", "GENERATOR_WEIGHTS", "GENERATOR_TFLITE",
            "generator_folder", "read_generator_config", "read_generator_style"]
 
 GENERATOR_WEIGHTS = "generator.weights.h5"  # the Keras weights, to train on
 GENERATOR_TFLITE = "generator.tflite"  # the LiteRT copy, to run
+CHECKPOINT = "checkpoint"  # a training run's GAN state, with the config the run trains with
 
 
 @dataclass(frozen=True)
@@ -56,15 +59,56 @@ CONFIGS = {
 }
 
 
+def _span(ranges: list[tuple[int, int]]) -> tuple[int, int]:
+    """The lowest and the highest pitch of the parts' ranges."""
+    return min(r[0] for r in ranges), max(r[1] for r in ranges)
+
+
+def fits(config: GanConfig, ranges: list[tuple[int, int]]) -> bool:
+    """Whether every part's range lies inside the config's pitch window."""
+    low, high = _span(ranges)
+    return config.pitch_low <= low and high < config.pitch_low + config.n_pitches
+
+
 def fit_crop(config: GanConfig, ranges: list[tuple[int, int]]) -> GanConfig:
     """The config, its pitch axis widened (in steps of 16, centred) where a style's parts reach
     beyond it: a band's bass below C2, a drum kit's cymbals. Bach's voices fit the default."""
-    low, high = min(r[0] for r in ranges), max(r[1] for r in ranges)
-    if config.pitch_low <= low and high < config.pitch_low + config.n_pitches:
+    if fits(config, ranges):
         return config
+    low, high = _span(ranges)
     n_pitches = min(128, 16 * -(-(high - low + 1) // 16))
     pitch_low = int(np.clip(low - (n_pitches - (high - low + 1)) // 2, 0, 128 - n_pitches))
     return dataclasses.replace(config, pitch_low=pitch_low, n_pitches=n_pitches)
+
+
+def run_config(folder: Path, config_name: str, style: str, ranges: list[tuple[int, int]],
+               resume: bool) -> GanConfig:
+    """The config a training run in ``folder`` trains with, for one replica (``distribute.scaled_config``
+    scales it): a new run's is ``CONFIGS[config_name]`` fitted to the style's ``ranges``
+    (``fit_crop``); a resumed run's is the one saved in its checkpoint, pitch window included
+    (the batch and learning rate the named config's, as the saved ones were scaled for that run's
+    replicas). Raises TrainingError where the run was trained with another config or style, or
+    where the style, rebuilt since, reaches outside the saved pitch window."""
+    config = CONFIGS[config_name]
+    if not resume:
+        return fit_crop(config, ranges)
+    checkpoint = complete_folder(folder / CHECKPOINT)
+    try:
+        saved, _ = read_generator_config(checkpoint)
+        trained_on, _ = read_generator_style(checkpoint)
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # missing, torn, or not a GAN's
+        raise TrainingError(f"{checkpoint}: no readable config.json ({type(exc).__name__}), nothing to resume") from None
+    if saved.name != config_name:
+        raise TrainingError(f"{folder} was trained with --config {saved.name}, not {config_name}")
+    if trained_on != style:
+        raise TrainingError(f"{folder} was trained on --data {trained_on}, not {style}")
+    if not fits(saved, ranges):
+        low, high = _span(ranges)
+        raise TrainingError(
+            f"{folder} was trained on pitches {pitch_name(saved.pitch_low)}-"
+            f"{pitch_name(saved.pitch_low + saved.n_pitches - 1)}, and style {style}, rebuilt since, reaches "
+            f"{pitch_name(low)}-{pitch_name(high)}: train it in a new folder (another -o)")
+    return dataclasses.replace(saved, batch_size=config.batch_size, learning_rate=config.learning_rate)
 
 
 def crop(windows: np.ndarray, config: GanConfig) -> np.ndarray:
@@ -81,7 +125,7 @@ def generator_folder(path: str | Path | None = None) -> Path:
     ``None`` means the shipped model. Raises FileNotFoundError with a one-line reason.
     """
     base = Path(path) if path is not None else SHIPPED_MODEL
-    for candidate in (base, base / "generator", base / "checkpoint"):
+    for candidate in (base, base / "generator", base / CHECKPOINT):
         if (candidate / "config.json").is_file() and (candidate / GENERATOR_WEIGHTS).is_file():
             return candidate
     raise FileNotFoundError(f"{base}: no GAN model here (expected config.json and generator.weights.h5)")

@@ -28,7 +28,7 @@ from .pieces import CHOIR_ROLES, GAN_WINDOW_STEPS, Roles
 from .gan_config import (GENERATOR_TFLITE, SHIPPED_MODEL, GanConfig, generator_folder, read_generator_config,
                          read_generator_style)
 from .metrics import estimate_key, key_scale
-from .midi import N_PITCHES, STEPS_PER_BEAT, Note, PianoRoll, top_pitches
+from .midi import N_PITCHES, STEPS_PER_BEAT, Note, PianoRoll, fits_beats_of, on_quarter_beats, top_pitches
 from .runtime import Runner, as_runner, import_tensorflow, load_runner
 from .voice_leading import DECODER_FILE, Decoder, add_offbeat_motion, add_ornaments, decode_voices, melody_steps_on, load_decoder
 
@@ -148,19 +148,23 @@ def voices_from(melody: PianoRoll, evidence: Evidence, voice_ranges: list[tuple[
     """Four voices from the generator's evidence: the melody stays track 0.
 
     ``seed`` draws the off-beat moves (the generator's noise was drawn with the evidence).
+    Chords are chosen per beat of the style's metre (a half note for a 4/2 style, where the melody's
+    notes start on that grid), the off-beat moves half-way through it.
     """
     line, n_steps = evidence.line, len(evidence.line)
-    beat_starts = np.arange(0, n_steps, STEPS_PER_BEAT)
-    in_beat = line[: len(beat_starts) * STEPS_PER_BEAT].reshape(len(beat_starts), STEPS_PER_BEAT)
+    scale = decoder.stats.beat_quarters  # 2 for a 4/2 style: one half-note beat is decided as one quarter
+    scale = scale if fits_beats_of(melody, scale) else 1
+    coarse_line = line[::scale]
+    beat_starts = np.arange(0, len(coarse_line), STEPS_PER_BEAT)
+    in_beat = coarse_line[: len(beat_starts) * STEPS_PER_BEAT].reshape(len(beat_starts), STEPS_PER_BEAT)
     first_sung = np.argmax(in_beat >= 0, axis=1)
     beat_melody = in_beat[np.arange(len(beat_starts)), first_sung]  # -1 where the whole beat rests
-    per_beat = evidence.scores[: len(beat_starts) * STEPS_PER_BEAT].reshape(
-        len(beat_starts), STEPS_PER_BEAT, N_PITCHES, 3)
+    per_beat = evidence.scores.reshape(len(beat_starts), STEPS_PER_BEAT, scale, N_PITCHES, 3).mean(axis=2)
     half = STEPS_PER_BEAT // 2
     beat_evidence, offbeat_evidence = per_beat[:, :half].mean(axis=1), per_beat[:, half:].mean(axis=1)
-    ends, final = phrase_ends(melody, evidence.pad, evidence.key[0])
-    on_beats = decode_voices(beat_melody, melody_steps_on(line, 0), beat_evidence, voice_ranges, evidence.key,
-                             decoder, ends, final)
+    ends, final = phrase_ends(on_quarter_beats(melody, scale), evidence.pad // scale, evidence.key[0])
+    on_beats = decode_voices(beat_melody, melody_steps_on(coarse_line, 0), beat_evidence, voice_ranges,
+                             evidence.key, decoder, ends, final)
     off_beats = add_offbeat_motion(on_beats, offbeat_evidence, beat_melody, in_beat[:, half],
                                    key_scale(*evidence.key), decoder, np.random.default_rng([seed, 1]))
     if final is not None:
@@ -169,9 +173,10 @@ def voices_from(melody: PianoRoll, evidence: Evidence, voice_ranges: list[tuple[
                                np.random.default_rng([seed, 2]))
     if final is not None:
         grid[final:], tied[final:] = on_beats[final:, None, :], False
-    voice_lines = grid.reshape(-1, 3)[:n_steps]
+    voice_lines = np.repeat(grid.reshape(-1, 3), scale, axis=0)[:n_steps]
+    beat = STEPS_PER_BEAT * scale
     tied_steps = np.zeros((n_steps, 3), bool)
-    tied_steps[beat_starts] = tied
+    tied_steps[::beat] = tied
 
     pad = evidence.pad
     out_sounding = np.zeros((melody.n_steps, N_PITCHES, 4), bool)
@@ -182,7 +187,7 @@ def voices_from(melody: PianoRoll, evidence: Evidence, voice_ranges: list[tuple[
     piece = slice(pad, pad + melody.n_steps)
     melody_onsets = np.zeros(n_steps, bool)
     melody_onsets[piece] = melody.onsets[:, :, 0].any(axis=1)
-    restrike = (melody_onsets & (np.arange(n_steps) % STEPS_PER_BEAT == 0))[piece]  # a new syllable
+    restrike = (melody_onsets & (np.arange(n_steps) % beat == 0))[piece]  # a new syllable
     # ... on which a voice that keeps its pitch strikes it again as often as the style does
     again = np.random.default_rng([seed, 3]).random((melody.n_steps, 3)) < np.asarray(decoder.stats.restrike)
     singing = (line >= 0)[piece]

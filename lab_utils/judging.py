@@ -20,7 +20,6 @@ from .chorales import bach_reference
 from .compose import Composition
 from .export import render_audio
 from .mastering import measure
-from .metrics import estimate_key
 from .midi import PianoRoll, whole_bars
 from .pieces import PieceDataset
 from .samples import MELODIES, melody_roll
@@ -47,10 +46,26 @@ COMPOSE_TARGETS = {"in_key": (0.90, 1.0), "consonant": (0.80, 1.0), "chordal": (
 AUDIO_TARGETS = {"integrated_lufs": (-16.0, -13.0), "true_peak_dbtp": (-60.0, -1.0), "max_window_dc": (0.0, 0.001),
                  "loudness_range_lu": (6.0, 60.0), "loudest_third": (1.0, 1.0)}
 
+# What moves each criterion among the things Lab 7 lets you change (SEED, MELODY, SECONDS): the
+# directions benchmarks/judging_levers.py measures (the shipped models, 7 built-in tunes x seeds
+# 0-2 x 30, 60 and 90 s); its table has the figures.
+MOVES = {
+    "Originality": "`SECONDS`, up: a longer piece has more new bars. `SEED` and `MELODY` hardly move it.",
+    "Rhythm": "`SEED`, `MELODY` and `SECONDS` each move it a little, not in a way you can aim; longer pieces "
+              "move a little more.",
+    "Accompaniment and chord progression": "`SEED`, `MELODY` and `SECONDS` each move the share of one-chord beats a "
+                                           "little, in no set direction; parallels stay near 0.",
+    "Cleanliness of sound": "Nothing you can change here moves it: the mastering holds the peaks and the DC offset "
+                            "in their targets.",
+    "The feeling it leaves": "`SECONDS`, down: a longer piece has a smaller loudness range (at 90 s often under the "
+                             "target). `MELODY` decides the tonic ending most; `SEED` hardly matters.",
+}
+
 
 @dataclass(frozen=True)
 class Criterion:
-    """One judging criterion: its proxy figure, the piece's value, a target and a listening prompt."""
+    """One judging criterion: its proxy figure, the piece's value, a target, a listening prompt,
+    every figure it reads (by name, its value among them) and what in Lab 7 moves it."""
 
     name: str
     proxy: str
@@ -58,6 +73,8 @@ class Criterion:
     target: str
     met: bool
     listen: str
+    figures: dict[str, float] = dataclasses.field(default_factory=dict)
+    move: str = ""
 
 
 def _bars(roll: PianoRoll) -> dict[int, frozenset[tuple[int, int]]]:
@@ -127,42 +144,53 @@ def judge(piece: Composition, audio: np.ndarray, melody: PianoRoll | None = None
     most_parallels, ceiling, most_dc = (COMPOSE_TARGETS["parallels"][1], AUDIO_TARGETS["true_peak_dbtp"][1],
                                         AUDIO_TARGETS["max_window_dc"][1])
     flowing = COMPOSE_TARGETS["offbeat_motion"]
-    tonic, _ = estimate_key(voices)
+    tonic, _ = piece.parameters.key  # the tune's key, as the figures read it (new phrases visit the dominant)
     final_bass = voices.notes(3)[-1].pitch % 12 if voices.notes(3) else -1
     compared = "your melody" if melody is not None else "your theme (the melody's opening)"
     clean = bool(clipped == 0) and sound.true_peak_dbtp <= ceiling and sound.max_window_dc < most_dc
+    seconds = len(audio) / SAMPLE_RATE
     return [
         Criterion("Originality", f"share of the top line's bars (the harpsichord) that are new: not a bar of {compared} "
                   "note for note, even moved up or down", new,
                   f"at least {lowest['originality']:.2f}", new >= lowest["originality"],
-                  "Could you sing the tune back? What did the variation add that the theme did not have?"),
+                  "Could you sing the tune back? What did the variation add that the theme did not have?",
+                  {"originality": new}, MOVES["Originality"]),
         Criterion("Rhythm", "share of off-beat 8ths that move (Bach: %.2f)" % bach["offbeat_motion"],
                   values["offbeat_motion"], f"{flowing[0]:g} to {flowing[1]:g}", flowing[0] <= values["offbeat_motion"] <= flowing[1],
-                  "Does the pulse flow, and do the slow-downs at phrase ends feel like breathing?"),
+                  "Does the pulse flow, and do the slow-downs at phrase ends feel like breathing?",
+                  {"offbeat_motion": values["offbeat_motion"]}, MOVES["Rhythm"]),
         Criterion("Accompaniment and chord progression",
                   "beats that are one chord (Bach: %.2f); parallels per 100 moves: %.1f" % (bach["chordal"], values["parallels"]),
                   values["chordal"], f"at least {lowest['chordal']:.2f}, parallels at most {most_parallels:g}",
                   values["chordal"] >= lowest["chordal"] and values["parallels"] <= most_parallels,
-                  "Do the lower voices support the tune? Does the bass lead somewhere?"),
+                  "Do the lower voices support the tune? Does the bass lead somewhere?",
+                  {"chordal": values["chordal"], "parallels": values["parallels"]},
+                  MOVES["Accompaniment and chord progression"]),
         Criterion("Cleanliness of sound", "peaks cut flat by clipping (the wave held at one level for 3 samples or "
                   "more near the top: mastering turns them down but cannot round them again); true peak %.1f dBTP; "
                   "largest DC offset of a second: %.4f; notes at least an 8th: %.2f"
                   % (sound.true_peak_dbtp, sound.max_window_dc, values["long_notes"]), clipped,
                   f"none, peak at most {ceiling:g} dBTP, no DC", clean,
-                  "Any crackle on loud notes, clicks, harsh clashes or muddy low notes? Is the tune clear above the pad?"),
+                  "Any crackle on loud notes, clicks, harsh clashes or muddy low notes? Is the tune clear above the pad?",
+                  {"clipped_peaks": clipped, "true_peak_dbtp": sound.true_peak_dbtp, "max_window_dc": sound.max_window_dc,
+                   "long_notes": values["long_notes"]}, MOVES["Cleanliness of sound"]),
         Criterion("The feeling it leaves", "short-term loudness range in LU; loudest 10 s from %.0f s of %.0f; ends on the "
-                  "tonic: %s" % (sound.loudest_10s_start, len(audio) / SAMPLE_RATE, final_bass == tonic),
+                  "tonic: %s" % (sound.loudest_10s_start, seconds, final_bass == tonic),
                   sound.loudness_range_lu, f"at least {AUDIO_TARGETS['loudness_range_lu'][0]:g} LU and a tonic ending",
                   sound.loudness_range_lu >= AUDIO_TARGETS["loudness_range_lu"][0] and final_bass == tonic,
-                  "Close your eyes at the last chord: Baroque chapel, or a ship drifting past a planet?"),
+                  "Close your eyes at the last chord: Baroque chapel, or a ship drifting past a planet?",
+                  {"loudness_range_lu": sound.loudness_range_lu, "tonic_ending": float(final_bass == tonic),
+                   "loudest_10s_at": sound.loudest_10s_start / seconds if seconds else 0.0},
+                  MOVES["The feeling it leaves"]),
     ]
 
 
 def judging_table(criteria: list[Criterion]) -> str:
-    """The criteria as a Markdown table for a notebook."""
-    rows = ["| criterion | proxy | value | target | met | listen for |", "|---|---|---|---|---|---|"]
+    """The criteria as a Markdown table for a notebook, with what in Lab 7 moves each one."""
+    rows = ["| criterion | proxy | value | target | met | listen for | how to move it |", "|---|---|---|---|---|---|---|"]
     for c in criteria:
-        rows.append(f"| **{c.name}** | {c.proxy} | {c.value:.2f} | {c.target} | {'yes' if c.met else 'no'} | {c.listen} |")
+        rows.append(f"| **{c.name}** | {c.proxy} | {c.value:.2f} | {c.target} | {'yes' if c.met else 'no'} | {c.listen} "
+                    f"| {c.move} |")
     return "\n".join(rows)
 
 

@@ -40,6 +40,10 @@ __all__ = [
     "whole_bars",
     "slice_bars",
     "pitch_name",
+    "beat_steps",
+    "quarters_per_beat",
+    "fits_beats_of",
+    "on_quarter_beats",
 ]
 
 STEPS_PER_BEAT = 4
@@ -65,6 +69,41 @@ def bar_steps(time_signature: tuple[int, int]) -> int:
     """16th steps in one bar of ``time_signature`` (4/4: 16, 3/4: 12, 6/8: 12, 4/2: 32)."""
     numerator, denominator = time_signature
     return numerator * STEPS_PER_BEAT * 4 // denominator
+
+
+def beat_steps(time_signature: tuple[int, int]) -> int:
+    """Steps in one beat of ``time_signature``: the denominator's note, dotted in compound metres
+    (6/8, 9/8, 12/8: a dotted quarter; 3/2, 4/2: a half note)."""
+    numerator, denominator = time_signature
+    note = STEPS_PER_BEAT * 4 // denominator
+    return 3 * note if denominator >= 8 and numerator % 3 == 0 and numerator > 3 else note
+
+
+def quarters_per_beat(time_signature: tuple[int, int]) -> int:
+    """How many quarters make one beat of ``time_signature``, where that is a whole number (2 in
+    4/2 or 3/2; 1 in 4/4, 3/4 and the compound metres, whose dotted beat is no whole number)."""
+    beat = beat_steps(time_signature)
+    return beat // STEPS_PER_BEAT if beat % STEPS_PER_BEAT == 0 else 1
+
+
+def fits_beats_of(roll: "PianoRoll", scale: int) -> bool:
+    """Whether every note of the roll starts on the grid of ``scale`` 16ths (and its pickup too), so
+    ``on_quarter_beats`` reads it note for note."""
+    starts = np.nonzero((roll.onsets & roll.sounding).any(axis=(1, 2)))[0]
+    return roll.pickup_steps % scale == 0 and not (starts % scale).any()
+
+
+def on_quarter_beats(roll: "PianoRoll", scale: int) -> "PianoRoll":
+    """The roll with each beat of its metre (``scale`` quarters) drawn as one quarter, note for note:
+    a 4/2 piece read as 4/4 at half the length, so what is counted or decided per quarter beat is
+    counted per beat of the piece's own metre."""
+    if scale == 1:
+        return roll
+    n = roll.n_steps // scale * scale
+    numerator, denominator = roll.time_signature
+    return replace(roll, sounding=roll.sounding[:n:scale], time_signature=(numerator, denominator * scale),
+                   onsets=roll.onsets[:n].reshape(n // scale, scale, *roll.onsets.shape[1:]).any(axis=1),
+                   pickup_steps=roll.pickup_steps // scale)
 
 
 @dataclass

@@ -1,5 +1,13 @@
-"""Training-run folders: checked before TensorFlow loads, never overwritten, and their log kept
-in step with the checkpoint a run resumes from."""
+"""Training-run folders: checked before TensorFlow loads, never overwritten, their log kept in
+step with the checkpoint a run resumes from, and the model a training lab chose kept for the labs
+after it.
+
+The rule the labs follow: a training lab (2, 4, 9) decides which model the labs after it use.
+Training there, or keeping a run already there, makes it your run (once it logged a chunk or an
+epoch); ``USE_SHIPPED = True`` makes it the shipped model, even where an older run sits in the
+folder, until the lab is run again with ``USE_SHIPPED = False``. A run with quick settings
+(``LAB_QUICK=1``, the tests) trains in ``runs/quick/``, which no lab after it reads: it never
+replaces your run nor feeds a real session."""
 
 from __future__ import annotations
 
@@ -9,7 +17,11 @@ from pathlib import Path
 
 from .files import atomic_path
 
-__all__ = ["TrainingError", "check_run_folder", "finished_run", "trim_log", "log_history", "describe_curves", "beside_level"]
+__all__ = ["TrainingError", "check_run_folder", "training_folder", "choose_run", "finished_run", "trim_log", "log_history",
+           "describe_curves", "beside_level", "SHIPPED_CHOSEN", "QUICK_FOLDER"]
+
+SHIPPED_CHOSEN = "use_shipped.txt"  # in a run folder: its training lab chose the shipped model instead
+QUICK_FOLDER = "quick"  # under runs/: the training labs' quick (test) runs
 
 
 class TrainingError(ValueError):
@@ -26,10 +38,30 @@ def check_run_folder(folder: Path, resume: bool, marker: str) -> None:
         raise TrainingError(f"{folder} holds no run to resume")
 
 
+def training_folder(root: Path, name: str, quick: bool) -> Path:
+    """Where a training lab trains: ``runs/NAME`` under the workshop's ``root``, or with quick
+    settings ``runs/quick/NAME``, a folder no later lab reads."""
+    return Path(root) / "runs" / (QUICK_FOLDER if quick else "") / name
+
+
+def choose_run(folder: Path, use_shipped: bool) -> None:
+    """Keep a training lab's choice for the labs after it: with ``use_shipped`` they use the
+    shipped model even where ``folder`` holds a run (a note in it says so); without, the run
+    in ``folder`` once it logged a chunk or an epoch (``finished_run``)."""
+    note = Path(folder) / SHIPPED_CHOSEN
+    if not use_shipped:
+        note.unlink(missing_ok=True)
+    elif Path(folder).is_dir():  # no folder, no run to pass over
+        note.write_text("USE_SHIPPED = True in this run's training lab: the labs after it use the shipped model\n")
+
+
 def finished_run(folder: Path) -> str | None:
-    """``folder`` if a training run has logged a chunk or an epoch there (a learner's own model),
-    else None: a run stopped before its first one has a log of headers only, and its model folder
-    may hold untrained weights (the AR-CNN and the Transformer write theirs before training)."""
+    """``folder`` if a training run has logged a chunk or an epoch there (a learner's own model)
+    and its training lab did not choose the shipped model instead (``choose_run``), else None: a
+    run stopped before its first one has a log of headers only, and its model folder may hold
+    untrained weights (the AR-CNN and the Transformer write theirs before training)."""
+    if (Path(folder) / SHIPPED_CHOSEN).exists():
+        return None
     try:
         lines = [line for line in (Path(folder) / "log.csv").read_text().splitlines() if line.strip()]
     except OSError:
@@ -94,8 +126,12 @@ STEADY = 0.05  # a curve whose end is within 5 % of its range from its start "st
 def describe_curves(log: dict, keys: tuple[str, ...], where: str = "iteration") -> list[str]:
     """One sentence per logged curve: where it started and ended, its lowest and highest point,
     and which way it went, read from the numbers of this run (a notebook prints them under its
-    plot, so the words always match the picture)."""
-    steps = list(log.get(where, range(1, len(next(iter(log.values()), [])) + 1)))
+    plot, so the words always match the picture). Epochs are counted from 1, as the plots count
+    them (Keras logs the first as epoch 0)."""
+    if where in log:
+        steps = [step + 1 if where == "epoch" else step for step in log[where]]
+    else:
+        steps = list(range(1, len(next(iter(log.values()), [])) + 1))
     sentences = []
     for key in keys:
         points = [(step, float(v)) for step, v in zip(steps, log.get(key, [])) if not math.isnan(float(v))]

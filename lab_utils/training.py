@@ -25,7 +25,7 @@ from .distribute import (fingerprint, is_chief, lost_workers_said, make_strategy
                          worker_name)
 from .files import atomic_folder, complete_folder
 from .gan import CONFIGS, HarmonyGAN, make_optimizers, save_generator
-from .gan_config import fit_crop
+from .gan_config import CHECKPOINT, run_config
 from .harmonize import decoder_for, harmonize
 from .metrics import FIGURES, distance_to_bach, figures, reference_from
 from .midi import PianoRoll, write_midi
@@ -43,7 +43,6 @@ __all__ = ["window_batches", "train_gan", "TrainingError", "LOG_FILE", "load_che
            "Backup", "restore_backup", "say_device", "train_arcnn", "arcnn_rolls", "CorruptedRolls"]
 
 LOG_FILE = "log.csv"
-CHECKPOINT = "checkpoint"  # the GAN's training state
 GENERATOR = "generator"  # the GAN's final generator and decoder
 BACKUP = "backup"  # the AR-CNN's training state
 MODEL = "model"  # the AR-CNN's best weights on validation
@@ -246,7 +245,8 @@ def train_gan(folder: str | Path, config_name: str = "default", iterations: int 
     decoder that turns its output into voices (``decoder.json``: the training split's voice
     leading, counted, and the shipped model's weights; ``scripts/tune_decoder.py`` tunes them).
     Resuming a run killed after its last checkpoint only saves that generator, and returns the
-    run's logged history.
+    run's logged history. A resume trains with the config saved in the checkpoint, its pitch
+    window too, whatever a rebuilt style would fit now (``gan_config.run_config``).
 
     ``strategy`` (``distribute``): on several replicas the batch and learning rate follow
     ``distribute.scaled_config``; on several machines only the chief writes into ``folder``,
@@ -266,20 +266,14 @@ def train_gan(folder: str | Path, config_name: str = "default", iterations: int 
         resume = (folder / CHECKPOINT).is_dir()
     check_run_folder(folder, resume, CHECKPOINT)
     dataset = dataset or load_dataset(progress=False)
-    if resume:
-        saved = json.loads((complete_folder(folder / CHECKPOINT) / "config.json").read_text())
-        if saved["config"]["name"] != config_name:
-            raise TrainingError(f"{folder} was trained with --config {saved['config']['name']}, not {config_name}")
-        if saved.get("style", "bach") != dataset.name:
-            raise TrainingError(f"{folder} was trained on --data {saved.get('style', 'bach')}, not {dataset.name}")
+    one_replica = run_config(folder, config_name, dataset.name, dataset.voice_ranges("train"), resume)
     # workers sharing a disk would write the same shards at once: a cluster needs them written before
     check_shards(dataset) if strategy == "multiworker" else ensure_shards(dataset)
     keras.utils.set_random_seed(seed)
     distribution = make_strategy(strategy)
     say_device()
     chief = is_chief(distribution)
-    config = scaled_config(fit_crop(CONFIGS[config_name], dataset.voice_ranges("train")),
-                           distribution.num_replicas_in_sync)
+    config = scaled_config(one_replica, distribution.num_replicas_in_sync)
     with distribution.scope():
         gan = HarmonyGAN(config)
         gan.compile(*make_optimizers(config))

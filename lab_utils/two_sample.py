@@ -29,10 +29,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from .metrics import CHORD_SHAPES, estimate_key
-from .midi import STEPS_PER_BEAT, Note, PianoRoll, top_pitches
+from .midi import Note, PianoRoll, beat_steps, top_pitches
 
 __all__ = ["FEATURES", "WINDOW_BARS", "FOLDS", "TOP_FEATURES", "TABLE_HEADER", "Giveaway", "TwoSampleResult",
-           "beat_steps", "windows", "window_features", "piece_features", "feature_table", "grouped_folds",
+           "windows", "window_features", "piece_features", "feature_table", "grouped_folds",
            "two_sample_test", "told_apart",
            "rule_based_harmonizer", "composer_against_itself", "calibrate", "describe", "table_row", "yardstick",
            "to_json", "verdict", "CHECKLIST", "Check", "checklist", "CHECKLIST_HEADER", "checklist_rows", "TRAINED", "UNTRAINED", "RAW", "ITSELF", "TRIADS"]
@@ -127,14 +127,6 @@ class TwoSampleResult:
     rates: dict[str, tuple[float, float]]  # every feature's mean over the (composer's, model's) windows
 
 
-def beat_steps(roll: PianoRoll) -> int:
-    """Steps in one beat of the roll's metre: the denominator's note, dotted in compound metres
-    (6/8, 9/8, 12/8: a dotted quarter; 3/2: a half note)."""
-    numerator, denominator = roll.time_signature
-    note = STEPS_PER_BEAT * 4 // denominator
-    return 3 * note if denominator >= 8 and numerator % 3 == 0 and numerator > 3 else note
-
-
 def windows(roll: PianoRoll, bars: int = WINDOW_BARS) -> list[PianoRoll]:
     """Whole windows of ``bars`` bars from the first bar line (the pickup and a last partial
     window are left out), each a roll of its own that starts on a bar line."""
@@ -195,7 +187,7 @@ def window_features(roll: PianoRoll) -> dict[str, float]:
     bar line, counted on the beats of its metre; NaN where a rate has nothing to count."""
     if roll.n_tracks != 4:
         raise ValueError(f"a window has four voices (soprano, alto, tenor, bass), not {roll.n_tracks}")
-    beat = beat_steps(roll)
+    beat = beat_steps(roll.time_signature)
     steps = np.arange(0, roll.n_steps, beat)
     pitches = top_pitches(roll.sounding[steps])  # (beats, 4), -1 where silent
     struck = roll.onsets[steps[:, None], np.maximum(pitches, 0), np.arange(4)] & (pitches >= 0)
@@ -414,7 +406,7 @@ def rule_based_harmonizer(melody: PianoRoll) -> PianoRoll:
     tonic, mode = estimate_key(melody)
     third = 4 if mode == "major" else 3
     primary = [(tonic, (0, third, 7)), (tonic + 7, (0, 4, 7)), (tonic + 5, (0, third, 7))]  # I, V, IV: root, shape
-    beat = beat_steps(melody)
+    beat = beat_steps(melody.time_signature)
     line = top_pitches(melody.sounding[:, :, 0])
     voices: list[list[Note]] = [[], [], []]
     for t in range(melody.pickup_steps % beat, melody.n_steps, beat):

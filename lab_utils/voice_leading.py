@@ -7,18 +7,28 @@ states balances
 
 - the generator's evidence (``gan``),
 - how Bach moves from chord to chord and which chord tone he puts in the bass (``harmony``),
-- how far each voice moves from beat to beat (``motion``) and how far apart voices sit (``spacing``),
+- the interval each voice moves by, with the odds of Bach's voices among their moves (``motion``
+  for the bass, ``inner_motion`` for alto and tenor): keeping a pitch is scored as an interval of
+  even odds, since Bach's most common single move (stay) would otherwise win beat after beat,
+- how far apart voices sit (``spacing``),
 - the rules a harmony teacher checks first: parallel fifths and octaves between any two voices,
   the melody included (``parallels``); hidden octaves into the outer voices, consecutive fifths
-  and octaves by contrary motion, overlapping voices, a leap wider than an octave (two faults),
-  an unresolved leading tone, a chromatic note that does not resolve by step (``rules``); a bass
-  that stands still under moving voices (``still``); the alto never above the melody, the tenor
-  and bass crossing the voice above by a few semitones at most; a doubled leading tone and an
-  incomplete chord are tried only where nothing else fits,
+  and octaves by contrary motion, a leap wider than an octave (two faults), an unresolved
+  leading tone, a chromatic note that does not resolve by step (``rules``); a voice moving past
+  where its neighbour just was (``overlap``: Bach's voices do it on 9 % of beat moves); a bass
+  that stands still under moving voices (``still``); a beat that sounds only two pitch classes
+  (``incomplete``); the alto never above the melody, the tenor and bass crossing the voice above
+  by a few semitones at most; a doubled leading tone and a chord without its third are tried only
+  where nothing else fits,
 - cadences where phrases end (``cadence``), a root-position tonic where a melody ends on its tonic.
 
 Between the beats (``add_offbeat_motion``, ``add_ornaments``) each voice holds, passes, skips to
-another chord tone, is suspended over the beat or runs a 16th, as often as Bach's voices do.
+another chord tone, is suspended over the beat or runs a 16th, as often as Bach's voices do
+(the generator's evidence weighs in by ``offbeat_gan``).
+
+A "beat" is a beat of the style's metre: a 4/2 piece (a half-note beat) is counted as if written
+in 4/4 at half its length (``midi.on_quarter_beats``), so Palestrina's half notes are what a
+chorale's quarters are here, and a melody harmonized in his style gets a chord per half note.
 
 Everything probabilistic is counted from the training split (:func:`count_voice_leading`);
 the weights are chosen on the validation split by ``scripts/tune_decoder.py``. Both are kept
@@ -29,6 +39,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
@@ -36,7 +47,7 @@ from pathlib import Path
 import numpy as np
 
 from .metrics import CHORDS, beat_pitches, key_scale
-from .midi import STEPS_PER_BEAT, top_pitches
+from .midi import STEPS_PER_BEAT, fits_beats_of, on_quarter_beats, quarters_per_beat, top_pitches
 
 __all__ = ["DecoderWeights", "VoiceLeadingStats", "Decoder", "count_voice_leading", "decode_voices",
            "chord_label", "melody_steps_on", "add_offbeat_motion", "add_ornaments", "DECODER_FILE",
@@ -66,13 +77,17 @@ class DecoderWeights:
 
     gan: float = 2.0  # raising it makes the voices follow the generator's loudest pitches
     harmony: float = 1.0  # raising it makes chord progressions and inversions more typical of Bach
-    motion: float = 1.0  # raising it makes each voice move the way Bach's voices move (steps, few repeats)
+    motion: float = 1.0  # raising it makes the bass move by the intervals Bach's bass moves by (more steps)
+    inner_motion: float = 0.5  # the same for the alto and tenor
     spacing: float = 0.5  # raising it keeps the voices at Bach's distances from each other
     parallels: float = 40.0  # price of one parallel fifth or octave: more than the generator's wishes can pay
     chromatic: float = 0.5  # price of each note outside the key; raising it makes secondary dominants rarer
     rules: float = 2.0  # price of a hidden octave, overlap, unresolved leading tone or chromatic note
     cadence: float = 3.0  # bonus for V at a half cadence and root-position I at other phrase ends
     still: float = 2.0  # price of a bass that keeps its pitch while two or more upper voices move
+    overlap: float = 1.0  # price of a voice moving past where its neighbour just was (crossings need one)
+    incomplete: float = 2.0  # price of a beat sounding only two pitch classes (a triad without its fifth and doubled)
+    offbeat_gan: float = 1.0  # how much the generator's evidence sways the off-beat moves (0: Bach's odds alone)
 
 
 @dataclass
@@ -94,6 +109,9 @@ class VoiceLeadingStats:
     # those beats on which it strikes it again (a hymn's new syllable) rather than holding it over
     # (a motet's long note); a decoder counted before this was learned restrikes always
     restrike: list[float] = field(default_factory=lambda: [1.0, 1.0, 1.0])
+    # quarters in the style's beat (the most common among its pieces): 2 for Palestrina's 4/2,
+    # whose chords are chosen per half note; 1 for Bach's chorales
+    beat_quarters: int = 1
 
 
 @dataclass
@@ -221,10 +239,15 @@ def count_voice_leading(chorales: list) -> VoiceLeadingStats:
     ornaments = np.zeros((2, 3, 2))  # suspension, sixteenth -> voice -> (situations, taken)
     restrikes = np.zeros((3, 2))  # voice -> (held pitch under a melody onset, struck again)
     n_beats = 0
+    scales: Counter[int] = Counter()  # pieces counted per beat of so many quarters
     for chorale in chorales:
         name, mode = chorale.key.rsplit(" ", 1)
         tonic = m21key.Key(name, mode).tonic.pitchClass
         roll = chorale.roll()
+        scale = quarters_per_beat(roll.time_signature)
+        scale = scale if fits_beats_of(roll, scale) else 1
+        scales[scale] += 1
+        roll = on_quarter_beats(roll, scale)  # counted per beat of the piece's metre
         beats = beat_pitches(roll)  # (beats, 4)
         full = (beats >= 0).all(axis=1)
         labels = np.array([chord_label({int(p) % 12 for p in row}, int(row[3]) % 12, tonic) if ok else -1
@@ -279,7 +302,8 @@ def count_voice_leading(chorales: list) -> VoiceLeadingStats:
         melody_outside=round(float(np.clip(outside[1] / max(outside[0], 1), 1e-4, 1 - 1e-4)), 4),
         suspension=(ornaments[0, :, 1] / np.maximum(ornaments[0, :, 0], 1)).round(4).tolist(),
         sixteenth=(ornaments[1, :, 1] / np.maximum(ornaments[1, :, 0], 1)).round(4).tolist(), n_beats=n_beats,
-        restrike=(restrikes[:, 1] / np.maximum(restrikes[:, 0], 1)).round(4).tolist())
+        restrike=(restrikes[:, 1] / np.maximum(restrikes[:, 0], 1)).round(4).tolist(),
+        beat_quarters=scales.most_common(1)[0][0] if scales else 1)
 
 
 # --- the search -----------------------------------------------------------------------------
@@ -337,9 +361,9 @@ def _candidates(melody: int, labels: np.ndarray, tonic: int, ranges: list[tuple[
 
 def _move_tables(stats: VoiceLeadingStats, w: DecoderWeights, tonic: int, scale: np.ndarray) -> np.ndarray:
     """(2, 3, 128, 128) score of each voice moving from pitch p to pitch c, while the melody holds
-    its pitch or moves, rules included: Bach's odds of the move, a leading tone that does not
-    rise to the tonic, a chromatic note that does not move by step (or stay), a leap wider than an
-    octave (two faults)."""
+    its pitch or moves, rules included: Bach's odds of the interval among the voice's moves
+    (keeping the pitch: even odds), a leading tone that does not rise to the tonic, a chromatic
+    note that does not move by step (or stay), a leap wider than an octave (two faults)."""
     pitches = np.arange(128)
     move = pitches[None, :] - pitches[:, None]
     leading = pitches % 12 == (tonic + 11) % 12
@@ -347,8 +371,18 @@ def _move_tables(stats: VoiceLeadingStats, w: DecoderWeights, tonic: int, scale:
     by_step_or_still = np.abs(move) <= 2
     faults = (leading[:, None] & (move != 1) & (move != 0) | chromatic[:, None] & ~by_step_or_still).astype(int) \
         + 2 * (np.abs(move) > OCTAVE)
-    motion = np.asarray(stats.motion)[:, :, np.clip(move, -MOTION_SPAN, MOTION_SPAN) + MOTION_SPAN]
-    return (w.motion * motion - w.rules * faults[None, None]).astype(np.float32)
+    return (_interval_odds(stats, w)[:, :, np.clip(move, -MOTION_SPAN, MOTION_SPAN) + MOTION_SPAN]
+            - w.rules * faults[None, None]).astype(np.float32)
+
+
+def _interval_odds(stats: VoiceLeadingStats, w: DecoderWeights) -> np.ndarray:
+    """(2, 3, 2 * MOTION_SPAN + 1) weighted log-odds of each interval a voice moves by, given that
+    it moves (melody holding or moving; alto, tenor, bass); keeping the pitch gets even odds."""
+    motion = np.asarray(stats.motion)
+    stay = motion[:, :, MOTION_SPAN : MOTION_SPAN + 1]
+    odds = motion - np.log1p(-np.exp(np.minimum(stay, -1e-6)))
+    odds[:, :, MOTION_SPAN] = -np.log(2 * MOTION_SPAN + 1)
+    return odds * np.array([w.inner_motion, w.inner_motion, w.motion])[None, :, None]
 
 
 def _transition(prev: _Beat, cur: _Beat, harmony: np.ndarray, moves: np.ndarray, w: DecoderWeights) -> np.ndarray:
@@ -377,14 +411,14 @@ def _transition(prev: _Beat, cur: _Beat, harmony: np.ndarray, moves: np.ndarray,
     upper_moving = sum((c[None, :, v] != p[:, None, v]).astype(np.int8) for v in range(3)) >= 2
     penalty += w.still * (upper_moving & (c[None, :, 3] == p[:, None, 3]))
     for upper in range(3):  # overlap: a voice moves past where its neighbour just was
-        penalty += w.rules * ((c[None, :, upper + 1] > p[:, None, upper]) | (c[None, :, upper] < p[:, None, upper + 1]))
+        penalty += w.overlap * ((c[None, :, upper + 1] > p[:, None, upper]) | (c[None, :, upper] < p[:, None, upper + 1]))
     return score - penalty
 
 
 def _state_score(beat: _Beat, evidence: np.ndarray, stats: VoiceLeadingStats, w: DecoderWeights,
                  tonic: int, scale: np.ndarray) -> np.ndarray:
     """What each state earns alone: the GAN's evidence, notes outside the key (a price), spacing,
-    the bass's chord tone."""
+    the bass's chord tone, two pitch classes only (a price)."""
     pitches = beat.pitches
     score = w.gan * sum(evidence[pitches[:, v], v - 1] for v in (1, 2, 3))
     score = score - w.chromatic * (~scale[pitches[:, 1:] % 12]).sum(axis=1)
@@ -394,7 +428,9 @@ def _state_score(beat: _Beat, evidence: np.ndarray, stats: VoiceLeadingStats, w:
         score = score + w.spacing * spacing[k][gap]
     root = _root(beat.labels, tonic)
     score = score + w.harmony * np.asarray(stats.bass_position)[(pitches[:, 3] - root) % 12]
-    return score
+    classes = np.sort(pitches % 12, axis=1)
+    two_or_fewer = (np.diff(classes, axis=1) != 0).sum(axis=1) <= 1
+    return score - w.incomplete * two_or_fewer
 
 
 def _cadence_bonus(beat: _Beat, kind: str, tonic: int) -> np.ndarray:
@@ -535,7 +571,7 @@ def add_offbeat_motion(voices: np.ndarray, evidence: np.ndarray, melody: np.ndar
                 if kind != "hold" and (not _singable(here, v + 1) or _parallel(start, here) or _parallel(here, end)):
                     continue
                 pitches.append(pitch)
-                scores.append(situation[OFFBEAT_MOVES.index(kind)] + w.gan * evidence[i, pitch, v])
+                scores.append(situation[OFFBEAT_MOVES.index(kind)] + w.offbeat_gan * evidence[i, pitch, v])
             chance = np.exp(np.asarray(scores) - max(scores))
             best = pitches[rng.choice(len(pitches), p=chance / chance.sum())]
             mid[i, v] = best

@@ -1,25 +1,32 @@
 """The rest of the review of issue 17 on the style path (issue 26, item 3), each pinned by a test
 that failed before its fix: ``compose --style`` on a band style keeps the drums out of the
-organ bass, a piano reduction keeps its alto, the studio uses the harmonizer it is given, and
-the teacher's checks and MuseGAN's figures read a band's bass role and leave its drums out,
-while Bach's figures stay as the shipped reports hold them.
+organ bass and plays them as a kit on MIDI channel 10, a piano reduction keeps its alto, one
+staff of four-voice chords gives its four voices, the studio uses the harmonizer it is given,
+the teacher's checks and MuseGAN's figures read a band's bass role and leave its drums out
+(while Bach's figures stay as the shipped reports hold them), and a run resumed after its style
+was rebuilt trains in the pitch window saved with it, or says in one line why it cannot.
 """
 
 from __future__ import annotations
 
+import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import mido
 import numpy as np
 import pytest
 
+from conftest import run_cli
 from lab_utils.files import REPOSITORY
+from lab_utils.gan_config import CONFIGS, fit_crop
 from lab_utils.metrics import TEACHER_FIGURES, musegan_figures, voice_leading_faults
-from lab_utils.midi import Note, PianoRoll
+from lab_utils.midi import DRUM_CHANNEL, STEPS_PER_BEAT, Note, PianoRoll, pitch_name, write_midi
 from lab_utils.music_files import read_music_file
-from lab_utils.samples import BAND_DRUMS, melody_roll
-from lab_utils.styles import assign_roles
+from lab_utils.pieces import PieceDataset
+from lab_utils.samples import BAND_DRUMS, melody_roll, random_band_piece
+from lab_utils.styles import assign_roles, build_style, folder_sources
 from lab_utils.styles.roles import BAND_ROLES, layout_of
 
 BAND_DRUM_FLAGS = [False, False, False, True]
@@ -97,11 +104,12 @@ def _bars(line: list[tuple[str, int]]) -> list[list[tuple[str, int]]]:
     return bars
 
 
-def _score(bars: list[str]) -> str:
-    """A MusicXML score of one part (a piano) on two staves, in 4/4, a 16th a division."""
+def _score(bars: list[str], staves: int = 2) -> str:
+    """A MusicXML score of one part (a piano) on two staves (or one), in 4/4, a 16th a division."""
+    clefs = ("<staves>2</staves><clef number='1'><sign>G</sign><line>2</line></clef><clef number='2'><sign>F</sign>"
+             "<line>4</line></clef>" if staves == 2 else "<clef><sign>G</sign><line>2</line></clef>")
     attributes = ("<attributes><divisions>4</divisions><key><fifths>0</fifths></key><time><beats>4</beats>"
-                  "<beat-type>4</beat-type></time><staves>2</staves><clef number='1'><sign>G</sign><line>2</line>"
-                  "</clef><clef number='2'><sign>F</sign><line>4</line></clef></attributes>")
+                  f"<beat-type>4</beat-type></time>{clefs}</attributes>")
     measures = "".join(f"<measure number='{i + 1}'>{attributes if i == 0 else ''}{bar}</measure>"
                        for i, bar in enumerate(bars))
     return ("<?xml version='1.0' encoding='UTF-8'?><score-partwise version='3.1'><part-list><score-part id='P1'>"
@@ -232,3 +240,137 @@ def test_bachs_teacher_figures_are_those_the_shipped_evaluation_holds():
     values = [voice_leading_faults(c) for c in chorales]
     for f in TEACHER_FIGURES:
         assert float(np.nanmean([v[f] for v in values])) == pytest.approx(stored["bach"][f], rel=1e-12), f
+
+
+# --- 6. compose --style on a band style: its drums play as a kit on MIDI channel 10 -----------------
+
+KIT_PROGRAM = 25  # the TR-808 kit of General MIDI 2: on channel 10 a program chooses the kit
+
+
+@dataclass
+class _KitHarmonizer:
+    """A band style's harmonizer whose drum role plays the TR-808 kit."""
+
+    style: str = "band"
+
+    def __call__(self, melody: PianoRoll, seed: int = 0) -> PianoRoll:
+        return replace(_band(melody), programs=[81, 0, 33, KIT_PROGRAM])
+
+
+def test_compose_with_a_band_style_plays_its_drums_as_a_kit_on_channel_10():
+    from lab_utils.compose import compose
+
+    piece = compose(melody_roll("twinkle"), _KitHarmonizer(), _unchanged, seconds=40.0)
+    kits = [part for part in piece.parts if part.is_drum]
+    assert [(kit.name, kit.program) for kit in kits] == [("Drums", KIT_PROGRAM)]
+    played = [s for s in piece.sections if s.name not in ("intro", "coda")]
+    first, end = (played[0].start_bar * piece.steps_per_bar,
+                  (played[-1].start_bar + played[-1].bars) * piece.steps_per_bar)
+    hits = sorted((n.start, n.pitch, n.length) for n, _ in kits[0].notes)
+    # the band's kick or hi-hat on every beat the harmonizer played, none in the intro or the coda
+    assert [t for t, _, _ in hits] == list(range(first, end, STEPS_PER_BEAT))
+    assert {p for _, p, _ in hits} == {BAND_DRUMS["kick"], BAND_DRUMS["hat"]} and {n for *_, n in hits} == {1}
+    midi = mido.MidiFile(file=io.BytesIO(piece.midi_bytes()))
+    kit_track = next(track for track in midi.tracks if track.name == "Drums")
+    assert {m.channel for m in kit_track if m.type in ("note_on", "program_change")} == {DRUM_CHANNEL}
+    assert [m.program for m in kit_track if m.type == "program_change"] == [KIT_PROGRAM]
+    assert sum(m.type == "note_on" and m.velocity > 0 for m in kit_track) == len(hits)
+    assert piece.roll().drums == [False] * 4 + [True] + [False] * 2  # the pad and starfield stay last, faint
+    assert piece.voices().drums == [False] * 4
+    assert piece.parameters.instruments["Drums"] == KIT_PROGRAM
+
+
+# --- 7. a resumed run trains in the pitch window saved with its checkpoint -------------------------
+
+def _band_files(folder: Path, bass_shift: int = 0) -> None:
+    """Six ``random_band_piece``s as MIDI files in ``folder`` (written again where they are), their
+    bass moved by ``bass_shift`` semitones."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for seed in range(6):
+        piece = random_band_piece(seed)
+        tracks = [piece.notes(k) for k in range(piece.n_tracks)]
+        tracks[2] = [n._replace(pitch=n.pitch + bass_shift) for n in tracks[2]]
+        write_midi(PianoRoll.from_notes(tracks, n_steps=piece.n_steps, tempo=piece.tempo,
+                                        time_signature=piece.time_signature, names=piece.names,
+                                        programs=piece.programs, drums=piece.drums),
+                   folder / f"song{seed:02d}.mid")
+
+
+def _saved_window(run: Path, folder: str) -> tuple[int, int]:
+    """The pitch window (lowest pitch, pitches) of the config saved in a run's ``folder``."""
+    config = json.loads((run / folder / "config.json").read_text())["config"]
+    return config["pitch_low"], config["n_pitches"]
+
+
+@pytest.mark.slow  # trains twice (about 20 s)
+def test_a_resume_after_a_rebuild_trains_in_the_checkpoints_pitch_window(tmp_path, style_home):
+    from lab_utils.training import train_gan
+
+    music, run = tmp_path / "band", tmp_path / "run"
+    _band_files(music, bass_shift=-12)  # a bass an octave lower: the window reaches below C2
+
+    def rebuilt() -> PieceDataset:
+        return build_style("band", folder_sources(music), jobs=1, progress=False)[0]
+
+    train_gan(run, iterations=1, sample_every=1, dataset=rebuilt(), verbose=0)
+    window = _saved_window(run, "checkpoint")
+    assert window[0] < CONFIGS["default"].pitch_low
+    _band_files(music)
+    dataset = rebuilt()  # the bass an octave higher again: a new run would take the default window
+    assert fit_crop(CONFIGS["default"], dataset.voice_ranges("train")) == CONFIGS["default"]
+    train_gan(run, iterations=2, sample_every=1, dataset=dataset, verbose=0, resume=True)
+    assert _saved_window(run, "checkpoint") == _saved_window(run, "generator") == window
+    assert json.loads((run / "checkpoint" / "state.json").read_text())["iteration"] == 2
+
+    _band_files(music, bass_shift=-24)  # rebuilt with a bass under the saved window
+    assert min(low for low, _ in rebuilt().voice_ranges("train")) < window[0]
+    before = {path: path.read_bytes() for path in run.rglob("*") if path.is_file()}
+    result = run_cli("train", "gan", "--data", "band", "--iterations", "3", "--sample-every", "1", "--resume",
+                     "-o", str(run), env={"LAB_STYLES_DIR": str(style_home)})
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("error: ") and len(result.stderr.splitlines()) == 1
+    assert f"{pitch_name(window[0])}-{pitch_name(sum(window) - 1)}" in result.stderr  # the saved window, named
+    assert {path: path.read_bytes() for path in run.rglob("*") if path.is_file()} == before
+
+
+# --- 8. one staff of four-voice chords gives its four voices, top to bottom ------------------------
+
+HYMN = [[("C5", 4), ("D5", 4), ("E5", 4), ("D5", 4), ("C5", 16)],
+        [("G4", 4), ("G4", 4), ("G4", 4), ("F4", 4), ("E4", 16)],
+        [("E4", 4), ("G4", 4), ("C4", 4), ("B3", 4), ("G3", 16)],  # beat 2: alto and tenor on one G4, written once
+        [("C3", 4), ("B2", 4), ("A2", 4), ("G2", 4), ("C3", 16)]]
+HYMN_HELD_ALTO = [HYMN[0], [("G4", 4), ("G4", 4), ("G4", 8), ("E4", 16)], *HYMN[2:]]  # the alto holds beats 3-4
+
+
+def _hymn_notes(line: list[tuple[str, int]]) -> list[Note]:
+    starts = np.cumsum([0] + [steps for _, steps in line])
+    return [Note(int(start), _midi(name), steps) for start, (name, steps) in zip(starts, line)]
+
+
+def _one_track(lines: list[list[tuple[str, int]]], path: Path) -> None:
+    """The voices as one MIDI track of a piano, as hymn MIDI files come (a unison struck once)."""
+    notes = sorted({(n.start, n.pitch): n for line in lines for n in _hymn_notes(line)}.values())
+    write_midi(PianoRoll.from_notes([notes], n_steps=32, names=["Piano"], programs=[0]), path)
+
+
+def _one_staff(lines: list[list[tuple[str, int]]], path: Path) -> None:
+    """The voices as chords on the one staff of a MusicXML piano part (a unison written once)."""
+    chords = [sorted({_midi(name): name for name, _ in chord}.items(), reverse=True) for chord in zip(*lines)]
+    lengths = [steps for _, steps in lines[0]]
+    starts = np.cumsum([0] + lengths)
+    bars = ["".join(_note(name, steps, 1, 1, chord=i > 0) for start, steps, chord in zip(starts, lengths, chords)
+                    if start // 16 == b for i, (_, name) in enumerate(chord)) for b in range(2)]
+    path.write_text(_score(bars, staves=1))
+
+
+@pytest.mark.parametrize("written, lines", [("mid", HYMN_HELD_ALTO), ("musicxml", HYMN)])
+def test_one_staff_of_four_voice_chords_gives_its_voices_top_to_bottom(tmp_path, written, lines):
+    path = tmp_path / f"hymn.{written}"
+    (_one_track if written == "mid" else _one_staff)(lines, path)
+    piece = read_music_file(path)
+    assert not isinstance(piece, str), piece
+    assert len(piece.parts) == 1 and layout_of(piece) == "voices"
+    roles = assign_roles(piece, "voices")
+    assert not isinstance(roles, str), roles
+    for role, line in zip(roles, lines):
+        assert [(n.pitch, n.length) for n in role.notes] == [(_midi(name), steps) for name, steps in line]

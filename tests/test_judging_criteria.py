@@ -10,18 +10,20 @@ output still passes.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from lab_utils.audio import SAMPLE_RATE
 from lab_utils.compose import ARRANGEMENT, Composition, Parameters, Part, Section
 from lab_utils.judging import AUDIO_TARGETS, COMPOSE_TARGETS
-from lab_utils.judging import FLAT_TOP_TOLERANCE, flat_tops, judge, judging_table, new_bars
+from lab_utils.judging import FLAT_TOP_TOLERANCE, MOVES, flat_tops, judge, judging_table, new_bars
 from lab_utils.mastering import master, measure
 from lab_utils.midi import Note, whole_bars
 from lab_utils.samples import melody_roll
 
-ORIGINALITY, CLEANLINESS = 0, 3  # places in judge's list
+ORIGINALITY, CLEANLINESS, FEELING = 0, 3, 4  # places in judge's list
 FEWEST_NEW = COMPOSE_TARGETS["originality"][0]
 CEILING, MOST_DC = AUDIO_TARGETS["true_peak_dbtp"][1], AUDIO_TARGETS["max_window_dc"][1]
 
@@ -147,6 +149,34 @@ def test_dc_offset_and_a_flat_full_scale_sound_are_not_clean():
     assert not judge(piece, _noise(offset=0.05))[CLEANLINESS].met
     flat = judge(piece, np.full((5 * SAMPLE_RATE, 2), 0.999, np.float32))[CLEANLINESS]
     assert not flat.met and flat.value > 0
+
+
+# --- the table, the figures, the tonic ending ----------------------------------------------------
+
+def test_the_table_says_how_to_move_each_criterion():
+    """A "how to move it" column, one text per criterion (from benchmarks/judging_levers.py)."""
+    criteria = judge(_track(_tune_bars("frere_jacques"), _form((4, 8, 0))), _noise(), melody_roll("frere_jacques"))
+    header, rule, *rows = judging_table(criteria).splitlines()
+    assert header.endswith("| how to move it |") and rule.count("|") == header.count("|") == 8
+    assert sorted(MOVES) == sorted(c.name for c in criteria) and all(MOVES.values())
+    for criterion, row in zip(criteria, rows):
+        assert row.endswith(f"| {MOVES[criterion.name]} |") and criterion.move == MOVES[criterion.name]
+
+
+def test_each_criterion_reads_its_value_among_its_figures():
+    criteria = judge(_track(_tune_bars("frere_jacques"), _form((4, 8, 0))), _noise(), melody_roll("frere_jacques"))
+    assert [next(iter(c.figures.values())) for c in criteria] == [c.value for c in criteria]
+    assert set(criteria[FEELING].figures) == {"loudness_range_lu", "tonic_ending", "loudest_10s_at"}
+
+
+def test_the_tonic_ending_is_the_tunes_tonic():
+    """A piece that ends over C ends on the tonic of a tune in C, not of one in G, whatever key its
+    voices as a whole suggest (new phrases visit the dominant)."""
+    piece = _track(_tune_bars("frere_jacques"), _form((4, 8, 0)))  # the bass holds C3 to the end
+    assert judge(piece, _noise())[FEELING].figures["tonic_ending"] == 1.0
+    piece.parameters = dataclasses.replace(piece.parameters, key=(7, "major"))
+    feeling = judge(piece, _noise())[FEELING]
+    assert feeling.figures["tonic_ending"] == 0.0 and "ends on the tonic: False" in feeling.proxy
 
 
 # --- the shipped track ------------------------------------------------------------------------

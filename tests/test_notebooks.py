@@ -33,9 +33,9 @@ FALSE_STATEMENTS = [
 REPO_ROOT = NOTEBOOKS[0].parent.parent
 # What each lab's quick run leaves in runs/ (and Lab 8 in data/): removed after that lab ran, when it
 # was not there before, so a learner's labs after `make test` run for real instead of finding them.
-QUICK_RUNS = {"02_gan_training.ipynb": ["runs/gan-workshop"], "04_arcnn_training.ipynb": ["runs/arcnn-workshop"],
+QUICK_RUNS = {"02_gan_training.ipynb": ["runs/quick/gan-workshop"], "04_arcnn_training.ipynb": ["runs/quick/arcnn-workshop"],
               "08_your_own_style.ipynb": ["runs/lab08", "data/lab08-quick"],
-              "09_transformer.ipynb": ["runs/transformer-workshop"]}
+              "09_transformer.ipynb": ["runs/quick/transformer-workshop"]}
 
 
 @lru_cache(maxsize=None)

@@ -131,17 +131,71 @@ def test_teacher_figures_of_a_hand_made_cadence():
     assert figures(roll)["parallels"] == 0.0
 
 
-def test_a_bass_standing_still_under_moving_voices_pays_its_price(decoder):
+def _price_paid(decoder: Decoder, before: list[int], after: list[list[int]], weight: str, price: float) -> np.ndarray:
+    """What moving from the voicing ``before`` to each of ``after`` (soprano to bass, in C major)
+    costs more with ``weight`` at ``price`` than at 0."""
     from lab_utils.voice_leading import _Beat, _move_tables, _transition
 
-    prev = _Beat(np.array([[72, 64, 55, 48]]), np.array([0]), np.zeros(1))
-    cur = _Beat(np.array([[74, 65, 59, 48], [74, 65, 59, 43], [72, 64, 55, 48]]), np.zeros(3, int), np.zeros(3))
+    prev = _Beat(np.array([before]), np.array([0]), np.zeros(1))
+    cur = _Beat(np.array(after), np.zeros(len(after), int), np.zeros(len(after)))
     harmony = np.zeros((N_LABELS, N_LABELS), np.float32)
     scale = np.zeros(12, bool)
     scale[[0, 2, 4, 5, 7, 9, 11]] = True
-    costs = []
-    for still in (0.0, 2.0):
-        weights = dataclasses.replace(decoder.weights, still=still)
-        costs.append(_transition(prev, cur, harmony, _move_tables(decoder.stats, weights, 0, scale), weights)[0])
+    scores = []
+    for value in (0.0, price):
+        weights = dataclasses.replace(decoder.weights, **{weight: value})
+        scores.append(_transition(prev, cur, harmony, _move_tables(decoder.stats, weights, 0, scale), weights)[0])
+    return scores[0] - scores[1]
+
+
+def test_a_bass_standing_still_under_moving_voices_pays_its_price(decoder):
+    paid = _price_paid(decoder, [72, 64, 55, 48], [[74, 65, 59, 48], [74, 65, 59, 43], [72, 64, 55, 48]], "still", 2.0)
     # three upper voices move over a held C3: 2 more; the bass moving, or nothing moving: no change
-    assert costs[0] - costs[1] == pytest.approx([2.0, 0.0, 0.0])
+    assert paid == pytest.approx([2.0, 0.0, 0.0])
+
+
+def test_a_beat_of_two_pitch_classes_pays_its_price(decoder):
+    from lab_utils.voice_leading import _Beat, _state_score
+
+    beat = _Beat(np.array([[72, 64, 60, 48], [72, 64, 55, 48]]), np.zeros(2, int), np.zeros(2))  # C E C C, C E G C
+    scale = np.zeros(12, bool)
+    scale[[0, 2, 4, 5, 7, 9, 11]] = True
+    scores = [_state_score(beat, _flat(1)[0], decoder.stats, dataclasses.replace(decoder.weights, incomplete=price),
+                           0, scale) for price in (0.0, 3.0)]
+    assert scores[0] - scores[1] == pytest.approx([3.0, 0.0])
+
+
+def test_a_voice_moving_past_its_neighbours_last_pitch_pays_the_overlap_price(decoder):
+    # the tenor rises to F4, above the alto's E4 of the beat before; the tenor rises to A3 only
+    paid = _price_paid(decoder, [72, 64, 55, 48], [[74, 62, 65, 50], [74, 65, 57, 50]], "overlap", 1.5)
+    assert paid == pytest.approx([1.5, 0.0])
+
+
+def test_motion_weighs_the_interval_among_moves_and_gives_keeping_a_pitch_even_odds(decoder):
+    from lab_utils.voice_leading import MOTION_SPAN, _interval_odds
+
+    weights = dataclasses.replace(decoder.weights, motion=1.0, inner_motion=1.0)
+    odds = _interval_odds(decoder.stats, weights)  # melody holds/moves, alto/tenor/bass, interval
+    stay = MOTION_SPAN
+    assert odds[:, :, stay] == pytest.approx(np.full((2, 3), -np.log(2 * MOTION_SPAN + 1)))
+    moves = np.delete(np.exp(odds), stay, axis=2)
+    assert moves.sum(axis=2) == pytest.approx(np.ones((2, 3)), abs=1e-3)
+    assert odds[1, 2, stay + 2] > odds[1, 2, stay]  # Bach's bass steps up a tone more than at even odds
+    half = _interval_odds(decoder.stats, dataclasses.replace(weights, inner_motion=0.5))
+    assert half[:, :2] == pytest.approx(odds[:, :2] / 2) and half[:, 2] == pytest.approx(odds[:, 2])
+
+
+def test_without_offbeat_evidence_the_offbeat_moves_follow_bachs_odds_alone(decoder):
+    from lab_utils.voice_leading import add_offbeat_motion
+
+    voices = np.array([[64, 55, 48], [62, 59, 43], [60, 52, 45], [62, 55, 41], [64, 55, 48]])
+    melody = np.array([72, 74, 76, 77, 76])
+    weights = dataclasses.replace(decoder.weights, offbeat_gan=0.0)
+    noise = np.random.default_rng(0)
+    results = [add_offbeat_motion(voices, noise.normal(size=(5, 128, 3)) * 10, melody, melody, {0, 2, 4, 5, 7, 9, 11},
+                                  Decoder(decoder.stats, weights), np.random.default_rng(7)) for _ in range(2)]
+    assert (results[0] == results[1]).all() and (results[0] != voices).any()
+    swayed = [add_offbeat_motion(voices, noise.normal(size=(5, 128, 3)) * 10, melody, melody, {0, 2, 4, 5, 7, 9, 11},
+                                 Decoder(decoder.stats, dataclasses.replace(weights, offbeat_gan=1.0)),
+                                 np.random.default_rng(7)) for _ in range(4)]
+    assert any((s != swayed[0]).any() for s in swayed[1:])  # with it, the evidence sways them

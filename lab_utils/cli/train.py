@@ -15,11 +15,12 @@ def _train(args: argparse.Namespace) -> int:
     from ..runs import TrainingError, check_run_folder
     from ..shards import ShardError
     from ..catalog import load_style
+    from ..gan_config import CHECKPOINT, run_config
     from ..styles import StyleError
 
     if args.model == "transformer":
         return _train_transformer(args)
-    marker = "checkpoint" if args.model == "gan" else "backup"
+    marker = CHECKPOINT if args.model == "gan" else "backup"
     if args.strategy == "multiworker" and args.model == "gan":  # a restarted cluster resumes where it was
         args.resume = (Path(args.output) / marker).is_dir()
     try:
@@ -27,6 +28,8 @@ def _train(args: argparse.Namespace) -> int:
             read_tf_config()
         check_run_folder(Path(args.output), args.resume, marker)
         dataset = load_style(args.data or "bach")
+        if args.model == "gan":  # a resume that cannot go on is said before TensorFlow loads
+            run_config(Path(args.output), args.config, dataset.name, dataset.voice_ranges("train"), args.resume)
     except (TrainingError, StyleError, StrategyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR

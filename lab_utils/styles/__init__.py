@@ -14,8 +14,9 @@ Roles, by layout:
 - **voices** (every part sings one note at a time, no drums: chorales, masses, string quartets):
   the four parts named soprano (cantus), alto (altus), tenor and bass (bassus), one each, any
   other parts (a chorale's trumpets) left out; else exactly four parts, top to bottom by their
-  average pitch; else a keyboard reduction (a piano score of a chorale: two voices on a staff, as
-  chords or as the staff's voices, four in all, no drums) split into its four voices. A piece of
+  average pitch; else a keyboard reduction (a piano score of a chorale: two voices on each of two
+  staves, or all four on one, as chords or as the staff's voices, no drums; a hymn's one MIDI
+  track) split into its four voices, top to bottom. A piece of
   five or more voices is skipped with that reason: dropping voices
   from counterpoint leaves holes in its harmony (a mapping file can choose four).
 - **band** (drums, chords, or more parts): the melody is the part named melody, lead, vocal,

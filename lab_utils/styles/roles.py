@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from fnmatch import fnmatch
-from itertools import groupby
+from itertools import combinations, groupby
 from pathlib import Path
 
 import numpy as np
@@ -27,8 +27,10 @@ VOICE_NAMES = {"soprano": 0, "cantus": 0, "superius": 0, "treble": 0, "alto": 1,
 BASS_PROGRAMS = range(32, 40)  # General MIDI's bass family (programs 33-40 counted from 1)
 POLYPHONIC_SHARE = 0.05  # a part sounding two pitches at once this share of its time is not one voice
 CHORDS_SHARE = 0.15  # a role whose notes start together this share of its onsets plays chords
-STAFF_VOICES = 2  # a keyboard reduction writes two voices on a staff (soprano and alto, tenor and bass)
-STAFF_SHARE = 0.5  # a staff sounding two notes at least this share of its time holds two voices
+STAFF_SHARE = 0.5  # a staff sounding k notes at once at least this share of its time holds k voices
+# voices per part of a keyboard reduction, in order: two staves of two voices (soprano and alto, tenor
+# and bass; one of them perhaps in two parts), or all four on one staff
+STAFF_VOICES = ((1, 1, 2), (2, 2), (4,))
 LAYOUTS = ("voices", "band")
 
 
@@ -36,16 +38,25 @@ def _mean_pitch(part: MidiPart) -> float:
     return float(np.average([n.pitch for n in part.notes], weights=[n.length for n in part.notes]))
 
 
-def _polyphony(notes: list[Note]) -> float:
-    """Share of a part's sounding steps where it sounds two or more pitches."""
-    if not notes:
-        return 0.0
-    end = max(n.start + n.length for n in notes)
-    count = np.zeros(end, np.int32)
+def _at_once(notes: list[Note]) -> np.ndarray:
+    """How many of a part's notes sound at each step where it sounds."""
+    count = np.zeros(max((n.start + n.length for n in notes), default=0), np.int32)
     for n in notes:
         count[n.start : n.start + n.length] += 1
-    sounding = count > 0
-    return float((count >= 2).sum() / max(1, sounding.sum()))
+    return count[count > 0]
+
+
+def _polyphony(notes: list[Note]) -> float:
+    """Share of a part's sounding steps where it sounds two or more pitches."""
+    at_once = _at_once(notes)
+    return float(np.mean(at_once >= 2)) if len(at_once) else 0.0
+
+
+def _voices_held(notes: list[Note]) -> int:
+    """How many voices a staff holds: the most notes it sounds at once at least ``STAFF_SHARE`` of
+    its sounding time (one for a part that sings, or is silent)."""
+    at_once = _at_once(notes)
+    return max([k for k in range(2, at_once.max(initial=1) + 1) if np.mean(at_once >= k) >= STAFF_SHARE], default=1)
 
 
 def _singing(parts: list[MidiPart]) -> bool:
@@ -63,7 +74,7 @@ def _lines(notes: list[Note], count: int) -> list[list[Note]] | None:
     """A staff's notes as ``count`` lines that each sing one note at a time, top to bottom, or None
     where more notes sound at once. A note goes to a line that is free as it starts (new notes
     high to low into free lines top to bottom, so a held note keeps its line); where fewer notes
-    start than lines are free, the free lines share them (a unison written once)."""
+    start than lines are free, the free lines share them (``_shared``: a unison written once)."""
     lines: list[list[Note]] = [[] for _ in range(count)]
     ends = [0] * count
     for start, together in groupby(sorted(notes, key=lambda n: (n.start, -n.pitch)), key=lambda n: n.start):
@@ -71,22 +82,39 @@ def _lines(notes: list[Note], count: int) -> list[list[Note]] | None:
         free = [i for i in range(count) if ends[i] <= start]
         if len(starting) > len(free):
             return None
-        for j, line in enumerate(free):
-            note = starting[j * len(starting) // len(free)]
+        for line, note in zip(free, _shared(starting, [lines[i][-1].pitch if lines[i] else None for i in free])):
             lines[line].append(note)
             ends[line] = note.start + note.length
     return lines
 
 
+def _shared(starting: list[Note], last: list[int | None]) -> list[Note]:
+    """A note for each free line (top to bottom; ``last``: the pitch each sang before, if any)
+    from the notes ``starting`` together (high to low), in order, each note to at least one line:
+    where fewer notes start than lines are free, the lines that move least share a note (a unison
+    written once: alto and tenor on one G4 share it, not soprano and alto); at a tie the notes
+    spread evenly over the lines."""
+    n, k = len(starting), len(last)
+    spread = [starting[j * n // k] for j in range(k)]
+    options = [[starting[i] for i, (a, b) in enumerate(zip((0, *cuts), (*cuts, k))) for _ in range(a, b)]
+               for cuts in combinations(range(1, k), n - 1)]
+
+    def moves(notes: list[Note]) -> int:
+        return sum(abs(note.pitch - before) for note, before in zip(notes, last) if before is not None)
+
+    return min(options, key=lambda notes: (moves(notes), notes != spread))
+
+
 def _reduction(parts: list[MidiPart]) -> list[MidiPart] | None:
     """The four voices of a keyboard reduction (a piano or organ score of a chorale, MusicXML with
-    one part on two staves, the voices as chords or as voices of a staff): each part, no drums,
-    holds one voice or ``STAFF_VOICES``, four in all; a part holds two where it sounds two notes
-    at least ``STAFF_SHARE`` of its time. None where the parts are no such reduction."""
+    one part on two staves or on one, the voices as chords or as voices of a staff, a hymn's MIDI
+    track): each part, no drums, holds as many voices as ``_voices_held`` counts, in one of the
+    ``STAFF_VOICES`` layouts, each split into its lines top to bottom (``_lines``). None where the
+    parts are no such reduction (a melody over three-note chords is a band)."""
     if any(p.is_drum for p in parts):
         return None
-    counts = [STAFF_VOICES if _polyphony(p.notes) >= STAFF_SHARE else 1 for p in parts]
-    if sum(counts) != 4 or STAFF_VOICES not in counts:
+    counts = [_voices_held(p.notes) for p in parts]
+    if tuple(sorted(counts)) not in STAFF_VOICES:
         return None
     voices = []
     for part, count in zip(parts, counts):
