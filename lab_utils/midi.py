@@ -87,10 +87,12 @@ def quarters_per_beat(time_signature: tuple[int, int]) -> int:
 
 
 def fits_beats_of(roll: "PianoRoll", scale: int) -> bool:
-    """Whether every note of the roll starts on the grid of ``scale`` 16ths (and its pickup too), so
-    ``on_quarter_beats`` reads it note for note."""
+    """Whether beats of ``scale`` quarters fit the roll: its bar is a whole number of them, and every
+    note (and its pickup) starts on the grid of ``scale`` 16ths, so ``on_quarter_beats`` reads it
+    note for note (a 3/4 tune does not fit half-note beats)."""
     starts = np.nonzero((roll.onsets & roll.sounding).any(axis=(1, 2)))[0]
-    return roll.pickup_steps % scale == 0 and not (starts % scale).any()
+    return (roll.steps_per_bar % (STEPS_PER_BEAT * scale) == 0 and roll.pickup_steps % scale == 0
+            and not (starts % scale).any())
 
 
 def on_quarter_beats(roll: "PianoRoll", scale: int) -> "PianoRoll":

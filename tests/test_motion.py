@@ -51,6 +51,8 @@ def test_a_half_note_metre_is_read_as_quarters_note_for_note():
         assert [(n.start * 2, n.pitch, n.length * 2) for n in coarse.notes(v)] == list(roll.notes(v))
     odd = PianoRoll.from_notes([[Note(0, 72, 3), Note(3, 74, 13)]], time_signature=(4, 2))
     assert not fits_beats_of(odd, 2)  # a note starting off the coarser grid keeps the 16th grid
+    waltz = PianoRoll.from_notes([[Note(4 * t, 72, 4) for t in range(12)]], time_signature=(3, 4))
+    assert not fits_beats_of(waltz, 2) and fits_beats_of(waltz, 1)  # a 3/4 bar is no whole number of half notes
     assert np.array_equal(on_quarter_beats(odd, 1).sounding, odd.sounding)
 
 
@@ -64,3 +66,24 @@ def test_a_4_2_style_is_counted_per_half_note(dataset):
     # per half note Palestrina's bass moves on most beats; per quarter it would mostly hold
     bass_holds = np.exp(np.asarray(stats.motion))[1, 2, 12]
     assert bass_holds < 0.5
+
+
+def test_twinkle_as_palestrina_flows_on_half_note_beats():
+    from lab_utils.harmonize import load_harmonizer
+    from lab_utils.midi import top_pitches
+    from lab_utils.samples import melody_roll, random_tune
+    from lab_utils.styles import model_for_style
+
+    harmonizer = load_harmonizer(model_for_style("palestrina"))
+    waltz = random_tune(0, (3, 4))  # no whole number of half notes to a bar: decided per quarter
+    assert harmonizer(waltz, seed=0).n_steps == waltz.n_steps
+    music = harmonizer(melody_roll("twinkle"), seed=0)
+    two_bars_of_4_2 = 2 * 32
+    for v in (1, 2, 3):
+        line = top_pitches(music.sounding[:, :, v])
+        changes = np.flatnonzero(np.diff(line) != 0) + 1
+        runs = np.diff(np.concatenate([[0], changes, [len(line)]]))
+        assert runs.max() <= two_bars_of_4_2  # restruck or held, no voice stays on one pitch longer
+    values = voice_motion(music)
+    for voice in ("alto", "tenor", "bass"):
+        assert 1.5 <= values[f"{voice}_quarters"] <= 4  # Palestrina's own last about 2.6 quarters

@@ -69,6 +69,9 @@ def test_voices_in_midi_files_keep_their_order_and_five_voices_are_skipped(tmp_p
     for original in palestrina.pieces[:6]:
         again = by_id[Path(original.id).stem]
         assert np.array_equal(again.notes, original.notes)  # MIDI in, the same four voices out
+    # the report says how the voices move, on the half-note beats of 4/2: notes of more than a beat
+    assert all(report.motion[f"{v}_quarters"] > 2 for v in ("alto", "tenor", "bass"))
+    assert "motion on the meter's beats: Alto notes" in report.table()
 
 
 def test_bach_chorales_take_the_same_path(tmp_path):

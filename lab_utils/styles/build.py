@@ -15,6 +15,7 @@ import numpy as np
 from ..files import atomic_folder, numbered_stems
 from ..metrics import stored_reference
 from ..midi import write_midi
+from ..motion import mean_motion
 from ..music_files import MUSIC_SUFFIXES, corpus_dir
 from ..pieces import (GAN_WINDOW_STEPS, MIN_MELODY_SHARE, SPLITS, VOICES, PieceDataset, Roles, dataset_from, split_of,
                       tune_signature, write_cache)
@@ -123,6 +124,7 @@ def build_style(name: str, sources: list[Source], out: str | os.PathLike | None 
     report.roles = role_figures(dataset, empty)
     report.reference = {f: list(v) for f, v in stored_reference(c.roll() for c in dataset.split("test")).items()} \
         if dataset.split("test") else {}
+    report.motion = mean_motion([c.roll() for c in dataset.pieces])
     report.seconds = round(dataset.build_seconds, 1)
     sources_recorded = [meta["source"] for meta, _ in items]
     with atomic_folder(out) as tmp:

@@ -39,6 +39,8 @@ class StyleReport:
     roles: list[dict] = field(default_factory=list)  # name, kind, program, range, notes per bar, empty share
     # the style's own figures: mean and spread of each of metrics.FIGURES over the test split
     reference: dict[str, list[float]] = field(default_factory=dict)
+    # how the three lower parts move, on the beats of the style's meter (``motion.MOTION_FIGURES``)
+    motion: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
 
     def to_json(self) -> dict:
@@ -63,6 +65,13 @@ class StyleReport:
             low, high = role["range"]
             lines.append(f"{role['name']:<14}{role['kind']:<8}{f'{low}-{high}':<10}"
                          f"{role['notes_per_bar']:>10.2f}{role['empty_windows']:>14.0%}")
+        if self.motion:
+            m = self.motion
+            lines.append("motion on the meter's beats: " + ", ".join(
+                f"{role['name']} notes {m[f'{voice}_quarters']:.1f} quarters, a new one on {m[f'{voice}_moves']:.0%} "
+                "of beats" for role, voice in zip(self.roles[1:], ("alto", "tenor", "bass")))
+                + f"; the three strike together on {m['together']:.0%} of the beats any strikes, one alone on "
+                f"{m['alone']:.0%}")
         return "\n".join(lines)
 
 
