@@ -334,13 +334,16 @@ def load_harmonizer(folder: str | Path | None = None, untrained: bool = False,
     else:
         generator = load_runner(found / GENERATOR_TFLITE, lambda: _keras_generator(found), runtime)
     style, roles = read_generator_style(found)
-    return Harmonizer(generator, config, ranges, decoder_for(found), found, style, roles,
-                      _melody_centre(ranges) if style != "bach" else SOPRANO_CENTRE, raw)
+    decoder = decoder_for(found)
+    return Harmonizer(generator, config, ranges, decoder, found, style, roles,
+                      SOPRANO_CENTRE if style == "bach" else _melody_centre(decoder, ranges), raw)
 
 
-def _melody_centre(ranges: list[tuple[int, int]]) -> float:
-    """Where a style's melody sings: the middle of its range."""
-    return (ranges[0][0] + ranges[0][1]) / 2
+def _melody_centre(decoder: Decoder, ranges: list[tuple[int, int]]) -> float:
+    """Where a style's melodies sing: their mean pitch as the decoder counted it from the training
+    pieces, or (a decoder counted before that) the middle of the melody's range."""
+    counted = decoder.stats.melody_centre
+    return counted if counted is not None else (ranges[0][0] + ranges[0][1]) / 2
 
 
 def _keras_generator(folder: Path):

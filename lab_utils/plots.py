@@ -229,10 +229,11 @@ def _smooth(values: np.ndarray, window: int) -> np.ndarray:
 
 
 def plot_curves(log: dict[str, np.ndarray], keys: tuple[str, ...], smooth: int = 3) -> plt.Figure:
-    """One panel per logged value against iterations (or epochs), raw and smoothed; up to
+    """One panel per logged value against iterations (or epochs: the log's own, counted from 1, or
+    1, 2, ... where it has none), raw and smoothed; up to
     ``MARKED_POINTS`` points each get a dot, so that a run of one epoch shows its one value."""
     keys = [k for k in keys if k in log]
-    x = log.get("iteration", np.arange(1, len(log[keys[0]]) + 1))
+    x = log.get("iteration", log.get("epoch", np.arange(1, len(log[keys[0]]) + 1)))
     marker = "o" if len(x) <= MARKED_POINTS else None
     fig, axes = plt.subplots(1, len(keys), figsize=(5 * len(keys), 3.8), squeeze=False)
     for ax, key in zip(axes[0], keys):

@@ -180,6 +180,8 @@ class LivePlot(keras.callbacks.Callback):
 
         for key, value in (logs or {}).items():
             self.log.setdefault(key, []).append(float(value))
+        if "iteration" not in self.log:  # epochs from 1, and a resumed run goes on from its own
+            self.log.setdefault("epoch", []).append(epoch + 1)
         clear_output(wait=True)
         figure = plot_curves({k: np.array(v) for k, v in self.log.items()}, self.keys, smooth=1)
         display(figure)

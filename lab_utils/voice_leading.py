@@ -112,6 +112,8 @@ class VoiceLeadingStats:
     # quarters in the style's beat (the most common among its pieces): 2 for Palestrina's 4/2,
     # whose chords are chosen per half note; 1 for Bach's chorales
     beat_quarters: int = 1
+    # where the style's melodies sing: their mean pitch, weighted by length (None: not counted)
+    melody_centre: float | None = None
 
 
 @dataclass
@@ -240,10 +242,13 @@ def count_voice_leading(chorales: list) -> VoiceLeadingStats:
     restrikes = np.zeros((3, 2))  # voice -> (held pitch under a melody onset, struck again)
     n_beats = 0
     scales: Counter[int] = Counter()  # pieces counted per beat of so many quarters
+    melody_sums = np.zeros(2)  # the melodies' pitch times length, and their length
     for chorale in chorales:
         name, mode = chorale.key.rsplit(" ", 1)
         tonic = m21key.Key(name, mode).tonic.pitchClass
         roll = chorale.roll()
+        melody = roll.notes(0)
+        melody_sums += (sum(n.pitch * n.length for n in melody), sum(n.length for n in melody))
         scale = quarters_per_beat(roll.time_signature)
         scale = scale if fits_beats_of(roll, scale) else 1
         scales[scale] += 1
@@ -303,7 +308,8 @@ def count_voice_leading(chorales: list) -> VoiceLeadingStats:
         suspension=(ornaments[0, :, 1] / np.maximum(ornaments[0, :, 0], 1)).round(4).tolist(),
         sixteenth=(ornaments[1, :, 1] / np.maximum(ornaments[1, :, 0], 1)).round(4).tolist(), n_beats=n_beats,
         restrike=(restrikes[:, 1] / np.maximum(restrikes[:, 0], 1)).round(4).tolist(),
-        beat_quarters=scales.most_common(1)[0][0] if scales else 1)
+        beat_quarters=scales.most_common(1)[0][0] if scales else 1,
+        melody_centre=round(float(melody_sums[0] / melody_sums[1]), 2) if melody_sums[1] else None)
 
 
 # --- the search -----------------------------------------------------------------------------

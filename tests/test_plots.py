@@ -121,3 +121,15 @@ def test_bachs_16ths_are_counted_as_the_figures_count_long_notes():
     assert 0.005 < share < 0.05  # Bach's 16ths are a few passing notes
     long, short = map(float, re.findall(r"([\d.]+) %", note_lengths_sentence(dataset)))
     assert long + short == pytest.approx(100.0) and short == pytest.approx(100 * share, abs=0.05)
+
+
+def test_a_resumed_runs_live_curve_goes_on_from_its_own_epochs():
+    from lab_utils.training import LivePlot
+
+    live = LivePlot(keys=("loss",))
+    for epoch, loss in ((4, 2.0), (5, 1.5)):  # Keras counts a resumed run's epochs on from its first run's
+        live.on_epoch_end(epoch, {"loss": loss})
+    assert live.log["epoch"] == [5, 6]
+    figure = plot_curves({k: np.array(v) for k, v in live.log.items()}, ("loss",), smooth=1)
+    assert list(figure.axes[0].lines[0].get_xdata()) == [5, 6]
+    plt.close(figure)

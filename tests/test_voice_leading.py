@@ -199,3 +199,17 @@ def test_without_offbeat_evidence_the_offbeat_moves_follow_bachs_odds_alone(deco
                                  Decoder(decoder.stats, dataclasses.replace(weights, offbeat_gan=1.0)),
                                  np.random.default_rng(7)) for _ in range(4)]
     assert any((s != swayed[0]).any() for s in swayed[1:])  # with it, the evidence sways them
+
+
+def test_a_styles_melody_centre_is_where_its_melodies_sing_not_the_middle_of_their_range():
+    from lab_utils.catalog import load_style
+    from lab_utils.harmonize import _melody_centre
+
+    pieces = load_style("palestrina").split("train")[:20]
+    stats = count_voice_leading(pieces)
+    notes = [n for p in pieces for n in p.roll().notes(0)]
+    assert stats.melody_centre == pytest.approx(np.average([n.pitch for n in notes], weights=[n.length for n in notes]),
+                                                abs=0.01)
+    ranges = [(53, 79), (48, 79), (46, 74), (40, 72)]  # Palestrina's: the middle of the soprano's is 66
+    assert _melody_centre(Decoder(stats), ranges) == stats.melody_centre != 66
+    assert _melody_centre(Decoder(dataclasses.replace(stats, melody_centre=None)), ranges) == 66
