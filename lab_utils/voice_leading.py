@@ -542,7 +542,8 @@ def add_offbeat_motion(voices: np.ndarray, evidence: np.ndarray, melody: np.ndar
     wants on the off-beat 8ths; ``melody`` and ``melody_mid`` the melody on each beat and half-way
     through it. Each voice draws its move with Bach's odds (counted per voice) times the
     generator's evidence, among the moves that stay between the neighbouring voices and make no
-    parallel fifth or octave with any voice on the way in or out.
+    parallel fifth or octave with any voice on the way in or out; holding too, where anything else
+    is left (the melody may move on the off-beat).
     """
     w = decoder.weights
     prior = np.asarray(decoder.stats.offbeat)
@@ -570,14 +571,18 @@ def add_offbeat_motion(voices: np.ndarray, evidence: np.ndarray, melody: np.ndar
                     if p % 12 in scale:
                         options.setdefault(p, "neighbour")
             situation = prior[v][0 if abs(b - a) in (3, 4) else 1]
-            pitches, scores = [], []
+            pitches, scores, clean = [], [], []
             for pitch, kind in options.items():
                 here = np.concatenate([[melody_mid[i]], mid[i]])
                 here[v + 1] = pitch
-                if kind != "hold" and (not _singable(here, v + 1) or _parallel(start, here) or _parallel(here, end)):
+                fits = _singable(here, v + 1) and not _parallel(start, here) and not _parallel(here, end)
+                if not fits and kind != "hold":
                     continue
                 pitches.append(pitch)
                 scores.append(situation[OFFBEAT_MOVES.index(kind)] + w.offbeat_gan * evidence[i, pitch, v])
+                clean.append(fits)
+            if any(clean):  # holding is the fallback, not a way into a parallel the melody's off-beat makes
+                scores = [score if fits else -np.inf for score, fits in zip(scores, clean)]
             chance = np.exp(np.asarray(scores) - max(scores))
             best = pitches[rng.choice(len(pitches), p=chance / chance.sum())]
             mid[i, v] = best

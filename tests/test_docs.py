@@ -113,6 +113,11 @@ QUOTES = [  # (file, benchmark, the sentence as it must read, figures filled in)
     ("docs/TRAINING_AT_SCALE.md", "distributed_speed",
      "Peak memory training on the chorales' 3,973 windows is {peak_mb_1x:.0f} MB, on ten times as many\n"
      "{peak_mb_10x:.0f} MB"),
+    ("models/gan/MODEL_CARD.md", "gan_minutes",
+     "told apart {told_apart_1:.3f} after 1 minute of training ({iterations_1:,.0f} iterations), {told_apart_3:.3f} after 3 "
+     "({iterations_3:,.0f}), {told_apart_10:.3f} after 10 ({iterations_10:,.0f}), {told_apart_30:.3f} after 30 "
+     "({iterations_30:,.0f}); the shipped model (15 minutes, 3,700 iterations) {told_apart_shipped:.3f}, an untrained "
+     "generator {told_apart_untrained:.3f}."),
     ("models/gan/MODEL_CARD.md", "gan_speed",
      "the reference takes {reference_s_per_iteration:.2f} s per iteration, ours {default_s_per_iteration:.3f} s: "
      "**{speedup:.0f}x**"),

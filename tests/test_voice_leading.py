@@ -213,3 +213,17 @@ def test_a_styles_melody_centre_is_where_its_melodies_sing_not_the_middle_of_the
     ranges = [(53, 79), (48, 79), (46, 74), (40, 72)]  # Palestrina's: the middle of the soprano's is 66
     assert _melody_centre(Decoder(stats), ranges) == stats.melody_centre != 66
     assert _melody_centre(Decoder(dataclasses.replace(stats, melody_centre=None)), ranges) == 66
+
+
+def test_a_voice_does_not_hold_into_parallel_fifths_with_a_melody_moving_on_the_off_beat(decoder):
+    from lab_utils.voice_leading import add_offbeat_motion
+
+    # C5 over G4 on the beat, the melody passes D5 on the off-beat and reaches E5 over A4: an alto
+    # holding G4 would move in parallel fifths with it (D5/G4 -> E5/A4); it skips to C5 instead
+    voices = np.array([[67, 60, 48], [69, 60, 48]])  # C major, then A minor over its C
+    melody, melody_mid = np.array([72, 76]), np.array([74, 76])
+    weights = dataclasses.replace(decoder.weights, offbeat_gan=0.0)
+    for seed in range(5):
+        mid = add_offbeat_motion(voices, _flat(2), melody, melody_mid, {0, 2, 4, 5, 7, 9, 11},
+                                 Decoder(decoder.stats, weights), np.random.default_rng(seed))
+        assert mid[0, 0] == 72
