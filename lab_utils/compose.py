@@ -569,7 +569,8 @@ def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, secon
     description = (
         f"A Bach-meets-space piece on {tune_name}: {form}. A GAN trained on {trained_on} harmonized "
         f"the theme in four voices; an AR-CNN rewrote the melody of the variation"
-        + (", a Transformer trained on folk songs and Bach's sopranos wrote new phrases," if extender else ",")
+        + (", a Transformer trained on folk songs and Bach's sopranos wrote new phrases,"
+           if any(s.name == "new phrase" for s in sections) else ",")
         + f" which the GAN harmonized again. Harpsichord, strings{', church organ and drums' if kits else ' and church organ'}"
         f" over a warm space pad and a crystal "
         f"starfield, about {base:.0f} beats a minute, slowing into a long reverberant close. "

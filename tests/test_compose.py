@@ -207,3 +207,11 @@ def test_evaluation_of_the_composer_meets_the_targets(models, dataset):
     assert len(result["tunes"]) == 7 and len(result["test_sopranos"]) == 3
     assert result["meet_targets"]["tunes"] >= 6 / 7
     _within(result["mean_test_sopranos"], COMPOSE_TARGETS)
+
+
+@pytest.mark.parametrize("seconds", [30.0, 60.0])
+def test_the_description_names_the_transformer_only_where_it_wrote_a_phrase(models, seconds):
+    harmonizer, enhancer = models
+    piece = compose(melody_roll("twinkle"), harmonizer, enhancer, seconds=seconds, extender=load_melody_model())
+    wrote = any(section.name == "new phrase" for section in piece.sections)
+    assert ("Transformer" in piece.description) == wrote
