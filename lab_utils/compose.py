@@ -562,7 +562,7 @@ def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, secon
     base = 60.0 * float(np.sum(1.0 / factors)) / music_seconds
     if not ARRANGEMENT.tempo_range[0] <= base <= ARRANGEMENT.tempo_range[1]:
         raise MelodyError(f"cannot fit this melody into {seconds:g} s at a sensible tempo ({base:.0f} bpm)")
-    form = ", ".join(f"{s.label} {s.bars} bars" for s in sections)
+    form = ", ".join(f"{s.label} {s.bars} bar{'s' if s.bars != 1 else ''}" for s in sections)
     tune_name = title or "a melody"
     style = getattr(harmonizer, "style", "bach")
     trained_on = "Bach's chorales" if style == "bach" else f"the {style} style's pieces"

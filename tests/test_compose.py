@@ -215,3 +215,4 @@ def test_the_description_names_the_transformer_only_where_it_wrote_a_phrase(mode
     piece = compose(melody_roll("twinkle"), harmonizer, enhancer, seconds=seconds, extender=load_melody_model())
     wrote = any(section.name == "new phrase" for section in piece.sections)
     assert ("Transformer" in piece.description) == wrote
+    assert " 1 bars" not in piece.description  # a one-bar coda is "coda 1 bar"
