@@ -29,7 +29,7 @@ from .midi import EIGHTH, STEPS_PER_BEAT, PianoRoll, pitch_name, top_pitches
 
 __all__ = ["FIGURES", "FigureReference", "figures", "estimate_key", "distance_to_bach", "reference_from",
            "stored_reference", "summarize", "key_scale", "CHORDS", "CHORD_SHAPES", "enhancement_figures", "beat_pitches",
-           "TEACHER_FIGURES", "bass_track", "voice_leading_faults", "beat_table", "note_changes", "MUSEGAN_FIGURES",
+           "TEACHER_FIGURES", "bass_track", "voice_leading_faults", "teacher_report", "beat_table", "note_changes", "MUSEGAN_FIGURES",
            "musegan_figures", "musegan_table"]
 
 FigureReference = dict[str, tuple[float, float]]  # a figure's name -> its mean and spread in a style
@@ -268,6 +268,23 @@ def voice_leading_faults(roll: PianoRoll, key: tuple[int, str] | None = None) ->
         triads = ({tonic, (tonic + 4) % 12, (tonic + 7) % 12}, {tonic, (tonic + 3) % 12, (tonic + 7) % 12})
         tonic_ending = float(len(lowest) > 0 and lowest[0] % 12 == tonic and any(pcs <= t for t in triads))
     return {"crossings": crossings, "bass_still": bass_still, "bass_steps": bass_steps, "tonic_ending": tonic_ending}
+
+
+def teacher_report(roll: PianoRoll) -> str:
+    """The teacher's checks of a four-voice piece as sentences a beginner can read (``figures``'
+    parallels and ``voice_leading_faults``), one per line."""
+    faults, parallels = voice_leading_faults(roll), figures(roll)["parallels"]
+
+    def share(value: float) -> str:
+        return "does not apply" if np.isnan(value) else f"{value:.0%}"
+
+    ending = {1.0: "yes", 0.0: "no"}.get(faults["tonic_ending"], "does not apply (the melody ends off its tonic)")
+    return "\n".join([
+        f"parallel fifths or octaves: {parallels:.1f} per 100 moves where two voices both change pitch",
+        f"beats where a lower voice sounds above the voice over it (a crossing): {share(faults['crossings'])}",
+        f"moves where two or more upper voices change pitch and the bass stands still: {share(faults['bass_still'])}",
+        f"the bass's changes of pitch that are steps (a 2nd): {share(faults['bass_steps'])}",
+        f"a melody ending on its tonic ends over the tonic chord with its root in the bass: {ending}"])
 
 
 def beat_table(roll: PianoRoll) -> str:

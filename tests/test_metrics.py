@@ -159,3 +159,16 @@ def test_musegan_table_of_real_chorales(dataset):
             mean, spread = (float(x) for x in cell.split(" ± "))
             assert math.isfinite(mean) and math.isfinite(spread) and spread >= 0
     assert all(f"[{n}]" in table for n in "abcd")
+
+
+def test_the_teachers_report_reads_a_hand_made_cadence():
+    from lab_utils.metrics import teacher_report
+
+    # soprano, alto, tenor, bass: D-C over G-C, V - I in C, root position, no crossing, no parallels
+    tracks = [[Note(0, 74, 4), Note(4, 72, 4)], [Note(0, 67, 4), Note(4, 67, 4)],
+              [Note(0, 59, 4), Note(4, 64, 4)], [Note(0, 43, 4), Note(4, 48, 4)]]
+    report = teacher_report(PianoRoll.from_notes(tracks)).splitlines()
+    assert len(report) == 5
+    assert report[0].startswith("parallel fifths or octaves: 0.0 per 100")
+    assert report[1].endswith(": 0%") and report[4].endswith(": yes")
+    assert report[3].endswith(": 0%")  # G2 to C3 is a leap
