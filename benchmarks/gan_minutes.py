@@ -55,11 +55,10 @@ def main() -> None:
     if args.record:
         from results import record
 
-        record("gan_minutes", {f"told_apart_{key.split()[0].replace('.', '_')}" if key[0].isdigit() else
-                               f"told_apart_{key.split()[0]}": accuracy for key, (_, _, accuracy, _) in rows.items()}
-               | {f"iterations_{key.split()[0].replace('.', '_')}": iterations
-                  for key, (_, iterations, _, _) in rows.items() if key[0].isdigit()})
-
+        names = {key: key.split()[0] for key in rows}  # "untrained", "shipped", "1", "3", ...
+        record("gan_minutes", {f"told_apart_{names[key]}": accuracy for key, (_, _, accuracy, _) in rows.items()}
+               | {f"iterations_{names[key]}": iterations for key, (minutes, iterations, _, _) in rows.items()
+                  if minutes > 0})
 
 if __name__ == "__main__":
     main()

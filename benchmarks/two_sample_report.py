@@ -16,21 +16,9 @@ import time
 from collections.abc import Callable
 
 from lab_utils.chorales import load_dataset
-from lab_utils.harmonize import Harmonizer, generator_evidence, load_harmonizer, parts_from
-from lab_utils.midi import PianoRoll
+from lab_utils.harmonize import load_harmonizer
 from lab_utils.two_sample import (TABLE_HEADER, TwoSampleResult, composer_against_itself, rule_based_harmonizer,
                                   table_row, two_sample_test)
-
-
-def raw_output(harmonizer: Harmonizer, seed: int = 0) -> Callable[[PianoRoll], PianoRoll]:
-    """The generator's own output with voice ranges only, no decoder."""
-
-    def harmonize(melody: PianoRoll) -> PianoRoll:
-        evidence = generator_evidence(melody, harmonizer.generator, harmonizer.config, harmonizer.voice_ranges,
-                                      seed, harmonizer.melody_centre)
-        return parts_from(melody, evidence, harmonizer.roles, harmonizer.voice_ranges)
-
-    return harmonize
 
 
 def main() -> None:
@@ -44,7 +32,7 @@ def main() -> None:
         "trained generator + decoder": lambda: two_sample_test(pieces, trained, "trained generator + decoder"),
         "untrained generator + decoder": lambda: two_sample_test(pieces, load_harmonizer(untrained=True),
                                                                  "untrained generator + decoder"),
-        "raw generator output": lambda: two_sample_test(pieces, raw_output(trained), "raw generator output"),
+        "raw generator output": lambda: two_sample_test(pieces, load_harmonizer(raw=True), "raw generator output"),
         "Bach vs Bach": lambda: composer_against_itself(pieces),
         "rule-based triads": lambda: two_sample_test(pieces, rule_based_harmonizer, "rule-based triads"),
     }

@@ -11,7 +11,7 @@ from .pieces import SPLITS, Piece, PieceDataset
 from .metrics import (FIGURES, TEACHER_FIGURES, beat_pitches, distance_to_bach, enhancement_figures, figures,
                       reference_from, summarize, voice_leading_faults)
 from .midi import STEPS_PER_BEAT, PianoRoll
-from .motion import MOTION_FIGURES, mean_motion, voice_motion
+from .motion import LOWER, MOTION_FIGURES, mean_motion, voice_motion
 from .samples import MELODIES, RANDOM_TUNES, melody_roll, random_tune
 
 if TYPE_CHECKING:
@@ -200,11 +200,11 @@ def evaluate_enhancer(enhancer: Enhancer, dataset: PieceDataset) -> dict:
 
 
 def _lower_quarters(row: dict[str, float]) -> float:
-    return float(np.mean([row[f"{v}_quarters"] for v in ("alto", "tenor", "bass")]))
+    return float(np.mean([row[f"{v}_quarters"] for v in LOWER]))
 
 
 def _lower_moves(row: dict[str, float]) -> float:
-    return float(np.mean([row[f"{v}_moves"] for v in ("alto", "tenor", "bass")]))
+    return float(np.mean([row[f"{v}_moves"] for v in LOWER]))
 
 
 def motion_sentences(rows: dict[str, dict[str, float]], pairs: dict[str, str]) -> str:

@@ -14,9 +14,9 @@ import numpy as np
 
 from .midi import STEPS_PER_BEAT, PianoRoll, beat_steps
 
-__all__ = ["MOTION_FIGURES", "voice_motion", "mean_motion"]
+__all__ = ["LOWER", "MOTION_FIGURES", "voice_motion", "mean_motion"]
 
-LOWER = ("alto", "tenor", "bass")
+LOWER = ("alto", "tenor", "bass")  # tracks 1, 2, 3; the soprano (track 0) is the melody
 MOTION_FIGURES = (*(f"{v}_quarters" for v in LOWER), *(f"{v}_moves" for v in LOWER), "together", "alone")
 
 

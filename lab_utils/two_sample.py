@@ -30,6 +30,7 @@ from sklearn.preprocessing import StandardScaler
 
 from .metrics import CHORD_SHAPES, estimate_key
 from .midi import Note, PianoRoll, beat_steps, top_pitches
+from .motion import LOWER
 
 __all__ = ["FEATURES", "WINDOW_BARS", "FOLDS", "TOP_FEATURES", "TABLE_HEADER", "Giveaway", "TwoSampleResult",
            "windows", "window_features", "piece_features", "feature_table", "grouped_folds",
@@ -50,7 +51,6 @@ STEP = 2  # semitones: a move of a 2nd at most is a step
 SYMMETRIC = ("augmented", "diminished seventh")  # chords whose pitch classes do not tell their root
 _CHORDS = {frozenset((root + i) % 12 for i in shape): (name, -1 if name in SYMMETRIC else root)
            for name, shape in CHORD_SHAPES.items() for root in range(12)}
-LOWER = ("alto", "tenor", "bass")  # tracks 1, 2, 3; the soprano (track 0) is the melody on both sides
 
 # Each feature of a window and what it counts. "Moves" are pairs of consecutive beats on which the
 # voice (or both voices of a pair) sounds; "full beats" are beats on which all four voices sound.

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..files import complete_folder
 from ..metrics import FigureReference, stored_reference
+from ..motion import LOWER
 from ..pieces import SPLITS, PieceDataset
 from .places import REPORT_FILE, style_folder
 
@@ -69,7 +70,7 @@ class StyleReport:
             m = self.motion
             lines.append("motion on the meter's beats: " + ", ".join(
                 f"{role['name']} notes {m[f'{voice}_quarters']:.1f} quarters, a new one on {m[f'{voice}_moves']:.0%} "
-                "of beats" for role, voice in zip(self.roles[1:], ("alto", "tenor", "bass")))
+                "of beats" for role, voice in zip(self.roles[1:], LOWER))
                 + f"; the three strike together on {m['together']:.0%} of the beats any strikes, one alone on "
                 f"{m['alone']:.0%}")
         return "\n".join(lines)
