@@ -24,7 +24,7 @@ import mido
 import numpy as np
 
 from .extend import new_bars
-from .metrics import bass_track, estimate_key, figures, key_scale
+from .metrics import bass_track, figures, key_scale, melody_key
 from .melody_source import MelodyError
 from .midi import N_PITCHES, STEPS_PER_BEAT, Note, PianoRoll, midi_channel, slice_bars, top_line, whole_bars
 
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from .harmonize import Harmonizer
     from .transformer import MelodyModel
 
-__all__ = ["gap_steps", "Arrangement", "ARRANGEMENT", "Section", "Part", "Parameters", "Composition", "plan_form", "vary_melody", "compose", "TAG"]
+__all__ = ["gap_steps", "Arrangement", "ARRANGEMENT", "Section", "Part", "Parameters", "Composition", "plan_form", "vary_melody", "played_phrase", "compose", "TAG"]
 
 
 TAG = "aug-arch-ml-workshop"
@@ -48,7 +48,8 @@ class Arrangement:
 
     preferred_tempo: float = 76.0  # quarter notes a minute the form is planned around
     tempo_range: tuple[float, float] = (40.0, 140.0)  # a melody that fits only outside this is refused
-    intro_bars: int = 2  # pad and starfield alone before the tune
+    intro_bars: int = 2  # pad and starfield alone before the tune, at least this many bars ...
+    intro_share: float = 0.1  # ... and at least this share of the beats: a longer piece keeps its quiet start
     coda_bars: int = 1  # the final chord under a slowing tempo (the close stays under 6 s)
     tail_seconds: float = 3.5  # after the last note: release and reverb
     phrase_bars: int = 4  # the tune is cut into phrases this long
@@ -125,7 +126,7 @@ class Parameters:
     key: tuple[int, str]  # tonic pitch class and mode of the tune
     top_line_notes: int
     top_line_copied: int  # of those, notes copied from the tune (transposed copies too)
-    originality: float  # 1 - copied / notes
+    notes_not_copied: float  # 1 - copied / notes (Lab 7's originality counts new bars: judging.new_bars)
     time_signature: tuple[int, int]
     instruments: dict[str, int]  # part name: General MIDI program
 
@@ -219,9 +220,14 @@ def plan_form(melody_bars: int, beats_per_bar: float, music_seconds: float, new_
     middle phrases; with time to spare, phrases return in new variations before the end. So the
     tune is heard in full at most once, and mostly varied. With ``new_phrases`` the variations
     in the dominant give way to new phrases of the same length (the Transformer's, in the
-    dominant): new material between the theme and the variations at home.
+    dominant): new material between the theme and the variations at home. The intro, the quiet
+    start the dynamic arc grows from, grows with the piece (``Arrangement.intro_share``): the
+    body's own arc spans only a few LU, so a fixed 2 bars left a 90-s piece's short-term loudness
+    range at about 6 LU against 17 at 30 and 60 s.
     """
-    available = max(2, round(ARRANGEMENT.preferred_tempo * music_seconds / 60 / beats_per_bar) - ARRANGEMENT.intro_bars - ARRANGEMENT.coda_bars)
+    beats = ARRANGEMENT.preferred_tempo * music_seconds / 60
+    intro = max(ARRANGEMENT.intro_bars, math.ceil(ARRANGEMENT.intro_share * beats / beats_per_bar))
+    available = max(2, round(beats / beats_per_bar) - intro - ARRANGEMENT.coda_bars)
     length = min(ARRANGEMENT.phrase_bars, max(1, melody_bars // 2))
     last = (max(0, melody_bars - length), melody_bars)
     phrases = [(a, min(a + length, last[0])) for a in range(0, last[0], length)] or [last]
@@ -240,8 +246,8 @@ def plan_form(melody_bars: int, beats_per_bar: float, music_seconds: float, new_
         size += middle[-1][1] - middle[-1][0]
     # the dynamic arc: a soft opening, the theme, each variation louder, a crescendo in the last
     loudness = np.linspace(*ARRANGEMENT.velocity_variations, len(middle) + 1).round().astype(int)  # the last swells on
-    sections = [Section("intro", 0, ARRANGEMENT.intro_bars, velocity=ARRANGEMENT.velocity_intro),
-                Section("theme", ARRANGEMENT.intro_bars, theme[1] - theme[0], theme, velocity=ARRANGEMENT.velocity_theme)]
+    sections = [Section("intro", 0, intro, velocity=ARRANGEMENT.velocity_intro),
+                Section("theme", intro, theme[1] - theme[0], theme, velocity=ARRANGEMENT.velocity_theme)]
     for number, source in enumerate([*middle, last]):
         ending = number == len(middle)
         in_dominant = not ending and number % 2 == 0
@@ -299,7 +305,7 @@ def vary_melody(melody: PianoRoll, enhancer: Enhancer, seed: int, kept_beats: in
     enhanced, _ = enhancer(holed, iterations=300, max_notes_added=400, max_removed_pct=0.0, seed=seed)
     added = enhanced.sounding[:, :, 0] & ~holed.sounding[:, :, 0]
     pitches = [n.pitch for n in melody.notes(0)]
-    scale = key_scale(*(key or estimate_key(melody)))
+    scale = key_scale(*(key or melody_key(melody)))
     usable = np.zeros(added.shape[1], bool)
     usable[min(pitches) - 2 : max(pitches) + 3] = True
     usable &= np.isin(np.arange(added.shape[1]) % 12, list(scale))
@@ -415,7 +421,8 @@ def _place(voices: PianoRoll, parts: list[Part], section: Section, bar: int) -> 
 def _final_chord(parts: list[Part], end: int, scale: set[int]) -> None:
     """The closing cadence: a root-position triad on the tune's last note (major unless the
     key has only the minor third), struck with that note and held to ``end``. Where the
-    harmonizer already ended on that triad in root position, its voices are simply held."""
+    harmonizer already ended on that triad in root position, its voices are simply held (and
+    strike nothing after it)."""
     last, velocity = max(parts[0].notes)
     parts[0].notes[parts[0].notes.index((last, velocity))] = (last._replace(length=end - last.start), velocity)
     root = last.pitch % 12
@@ -424,7 +431,8 @@ def _final_chord(parts: list[Part], end: int, scale: set[int]) -> None:
     if len(sounding) == 3 and sounding[-1][0].pitch % 12 == root and \
             {n.pitch % 12 for n, _ in sounding} <= {root, (root + 3) % 12, (root + 4) % 12, (root + 7) % 12}:
         for part, (note, v) in zip(parts[1:4], sounding):
-            part.notes[part.notes.index((note, v))] = (note._replace(length=end - note.start), v)
+            part.notes[:] = [nv for nv in part.notes if nv[0].start <= last.start and nv != (note, v)] + \
+                [(note._replace(length=end - note.start), v)]
         return
     major = (root + 4) % 12 in scale or (root + 3) % 12 not in scale
     third = (root + (4 if major else 3)) % 12
@@ -499,6 +507,15 @@ def _starfield(parts: list[Part], sections: list[Section], bar: int, first_chord
             stars.notes.append((Note(t, tones[i % len(tones)], length), int(velocity * fade)))
 
 
+def played_phrase(played: list[Section]) -> str:
+    """The sections the tune is played in, counted by kind in words: "the theme, 1 new phrase and
+    1 variation"."""
+    counts = {kind: sum(s.name == kind for s in played) for kind in ("theme", "new phrase", "variation")}
+    words = [f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in counts.items() if n and kind != "theme"]
+    words = (["the theme"] if counts["theme"] else []) + words
+    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)
+
+
 def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, seconds: float = 60.0,
             seed: int = 0, title: str = "", progress: Callable[[str], None] | None = None,
             extender: MelodyModel | None = None) -> Composition:
@@ -517,7 +534,7 @@ def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, secon
     music_seconds = seconds - ARRANGEMENT.tail_seconds
     sections = plan_form(whole.n_steps // bar, beats_per_bar, music_seconds, new_phrases=extender is not None)
     parts = [Part(name, program, volume) for name, program, _, volume in ARRANGEMENT.parts]
-    tonic, mode = estimate_key(melody)
+    tonic, mode = melody_key(melody)
     copied = 0  # the top line's notes copied from the tune (transposed copies too)
     played = [s for s in sections if s.name in ("theme", "variation", "new phrase")]  # one after another
     tunes = []
@@ -539,7 +556,7 @@ def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, secon
                           & {(n.start, n.pitch) for n in source.notes(0)})
         tunes.append(tune)
     # one melody through the harmonizer, so the voices lead across the joins of the sections
-    say(f"GAN: harmonizing the theme and {len(played) - 1} variation(s) ({sum(s.bars for s in played)} bars)")
+    say(f"GAN: harmonizing {played_phrase(played)} ({sum(s.bars for s in played)} bars)")
     joined = replace(whole, sounding=np.concatenate([t.sounding for t in tunes]),
                      onsets=np.concatenate([t.onsets for t in tunes]))
     voices = harmonizer(joined, seed)
@@ -581,6 +598,6 @@ def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, secon
         beat_tempi=np.round(base * factors, 2), seed=seed,
         parameters=Parameters(seconds=seconds, tempo_bpm=round(base, 1), form=form, key=(tonic, mode),
                               top_line_notes=top_line_notes, top_line_copied=copied,
-                              originality=round(1.0 - copied / max(1, top_line_notes), 4),
+                              notes_not_copied=round(1.0 - copied / max(1, top_line_notes), 4),
                               time_signature=tuple(whole.time_signature),
                               instruments={part.name: part.program for part in parts}))

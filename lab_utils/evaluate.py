@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .pieces import SPLITS, Piece, PieceDataset
-from .metrics import (FIGURES, TEACHER_FIGURES, beat_pitches, distance_to_bach, enhancement_figures, figures,
-                      reference_from, summarize, voice_leading_faults)
-from .midi import STEPS_PER_BEAT, PianoRoll
+from .metrics import (FIGURES, TEACHER_FIGURES, beat_pitches, distance_to_bach, enhancement_figures, estimate_key,
+                      figures, key_scale, note_changes, reference_from, summarize, voice_leading_faults)
+from .midi import STEPS_PER_BEAT, PianoRoll, pitch_name
 from .motion import LOWER, MOTION_FIGURES, mean_motion, voice_motion
 from .samples import MELODIES, RANDOM_TUNES, melody_roll, random_tune
 
@@ -18,8 +19,8 @@ if TYPE_CHECKING:
     from .arcnn import Enhancer
 
 __all__ = ["ENHANCE_FIGURES", "evaluate_harmonizer", "format_table", "unseen_sets", "ablation",
-           "ablation_table", "nan_to_none", "evaluate_enhancer", "first_bars", "EvaluationError", "STYLE_FIGURES", "style_figures", "compare_styles", "cross_style", "markdown_table",
-           "motion_sentences", "cross_style_sentence"]
+           "ablation_table", "ablation_sentence", "nan_to_none", "evaluate_enhancer", "first_bars", "EvaluationError", "STYLE_FIGURES", "style_figures", "compare_styles", "cross_style", "markdown_table",
+           "motion_sentences", "cross_style_sentence", "creative_risk_sentence"]
 
 
 class EvaluationError(ValueError):
@@ -112,6 +113,52 @@ def ablation_table(rows: dict[str, dict[str, float]]) -> str:
     return "\n".join(lines)
 
 
+LEVEL = 0.01  # a gap to the composer's value under 1 % of it (at least 0.001) is none: "level" if both are
+SHARE_LEVEL = 0.1  # training that closed or widened the untrained gap by under a tenth of it left it "level"
+CLOSED_MOST = 3  # the figures an ablation's sentence names, where training closed most of the gap
+
+
+def ablation_sentence(rows: dict[str, dict[str, float]], trained: str = "trained generator",
+                      untrained: str = "untrained generator", composer: str = "Bach") -> str:
+    """What an ``ablation`` table says, read from its numbers (its rows ``trained``, ``untrained``
+    and ``"Bach"``, the style's own pieces): the distance to the composer with each generator; on
+    how many figures the trained generator's voices sit nearer the composer's value than the
+    untrained one's, farther, or level; where training closed most of the gap (as a share of the
+    untrained gap); and which figures sit alike under both: both gaps negligible (``LEVEL``), or
+    the gap changed by under ``SHARE_LEVEL`` of the untrained one (a share, so a small gap that
+    training closed counts as closed)."""
+    t, u, c = rows[trained], rows[untrained], rows["Bach"]
+    nearer: list[tuple[float, str]] = []
+    farther, level = [], []
+    for f in (*FIGURES, *TEACHER_FIGURES, *MOTION_FIGURES):
+        if np.isnan([t[f], u[f], c[f]]).any():
+            continue
+        gap_t, gap_u = abs(t[f] - c[f]), abs(u[f] - c[f])
+        if max(gap_t, gap_u) <= LEVEL * max(abs(c[f]), 0.1) or abs(gap_t - gap_u) <= SHARE_LEVEL * gap_u:
+            level.append(f)
+        elif gap_t < gap_u:
+            nearer.append((1 - gap_t / gap_u, f))
+        else:
+            farther.append(f)
+
+    def values(f: str) -> str:
+        return f"{f}, from {u[f]:.3f} to {t[f]:.3f} ({composer}: {c[f]:.3f})"
+
+    counted = len(nearer) + len(farther) + len(level)
+    said = [f"The distance to {composer}'s figures is {u['distance']:.2f} with the untrained generator and "
+            f"{t['distance']:.2f} with the trained one ({composer}'s own: {c['distance']:.2f}). Of the {counted} "
+            f"other rows, training moved {len(nearer)} nearer {composer}'s value, {len(farther)} farther, "
+            f"and left {len(level)} level."]
+    if nearer:
+        best = [f for _, f in sorted(nearer, reverse=True)[:CLOSED_MOST]]
+        said.append("It closed most of the gap on " + "; ".join(map(values, best)) + ".")
+    if farther:
+        said.append("Farther from " + composer + ": " + "; ".join(map(values, farther)) + ".")
+    if level:
+        said.append("About as near with either generator: " + ", ".join(level) + ".")
+    return "\n".join(said)
+
+
 STYLE_FIGURES = ("note_beats", "notes_per_beat", "chord_kinds", *FIGURES, *MOTION_FIGURES)  # how two styles differ
 
 
@@ -199,6 +246,40 @@ def evaluate_enhancer(enhancer: Enhancer, dataset: PieceDataset) -> dict:
     return result
 
 
+def creative_risk_sentence(before: PianoRoll, afters: dict[float, PianoRoll],
+                           key: tuple[int, str] | None = None) -> str:
+    """Which creative risk (temperature) put the lowest and the highest share of its added notes in
+    key, read from ``afters`` (one enhancement of ``before`` per temperature) as
+    ``plots.enhancement_table`` prints it (2 decimals, in ``key``, else the key of ``before``), and
+    the out-of-key note the most straying one added most often: at low risk (below 1) the model
+    repeats its favourite edits, so an out-of-key favourite is repeated too."""
+    shares = {t: round(enhancement_figures(before, after, key)["in_key"], 2) for t, after in afters.items()}
+    shares = {t: share for t, share in shares.items() if not np.isnan(share)}
+    if len(shares) < 2:
+        return "Fewer than two creative risks added notes: there are no in-key shares to compare."
+    low, high = min(shares.values()), max(shares.values())
+    if low == high:
+        return f"Every creative risk put the same share of its added notes in key ({low:.2f})."
+    strays = [t for t, share in shares.items() if share == low]
+    keeps = [t for t, share in shares.items() if share == high]
+    said = (f"In key: creative risk {' and '.join(map(str, strays))} strays most ({low:.2f} of the added notes "
+            f"in key), {' and '.join(map(str, keeps))} least ({high:.2f}).")
+    scale = key_scale(*(key or estimate_key(before)))
+    stray = strays[0]
+    added, _, _ = note_changes(before, afters[stray])
+    out = Counter(p for _, p, _ in added if p % 12 not in scale)
+    (pitch, repeats), *_ = out.most_common(1)
+    often = f"{pitch_name(pitch)}, {repeats} of its {len(added)} added notes"
+    if stray == min(afters) and stray < 1 and repeats > 1:  # below 1 the softmax is sharpened
+        return (said + " At the lowest risk the sharpened softmax keeps drawing the model's favourite edits, and a "
+                f"favourite out of key is repeated too: {often}.")
+    if stray == max(afters) and stray > 1:  # above 1 it is flattened
+        spread = f"; the most repeated: {often}" if repeats > 1 else ", none repeated"
+        return (said + f" At the highest risk the flattened softmax draws unlikely edits too: its notes out of key "
+                f"are {len(out)} different pitch{'es' if len(out) > 1 else ''}{spread}.")
+    return said + f" At creative risk {stray} the note out of key added most is {often}."
+
+
 def _lower_quarters(row: dict[str, float]) -> float:
     return float(np.mean([row[f"{v}_quarters"] for v in LOWER]))
 
@@ -224,13 +305,17 @@ def motion_sentences(rows: dict[str, dict[str, float]], pairs: dict[str, str]) -
 
 def cross_style_sentence(distances: dict[str, dict[str, dict[str, float]]]) -> str:
     """For each source of melodies, whether each model landed nearer its own style, read from
-    ``{source: cross_style(...)}``; a model's own style is the one whose name its label starts with."""
+    ``{source: cross_style(...)}``; a model's own style is the one whose name its label starts with.
+    A model whose style is none of them (the learner's own) gets its distances and the nearest style."""
     lines = []
     for source, rows in distances.items():
         for model, row in rows.items():
             styles = [name.removeprefix("to ") for name in row]
             own = next((s for s in styles if model.lower().startswith(s.lower())), None)
-            if own is None:
+            if own is None:  # a model of another style (the learner's): how near it lands to each
+                nearest = min(styles, key=lambda s: row[f"to {s}"])
+                lines.append(f"- On {source}'s melodies {model} is at " + " and ".join(
+                    f"{row[f'to {s}']:.2f} from {s}" for s in styles) + f": {'nearer' if len(styles) == 2 else 'nearest'} {nearest}.")
                 continue
             other = min((s for s in styles if s != own), key=lambda s: row[f"to {s}"])
             nearer = row[f"to {own}"] < row[f"to {other}"]

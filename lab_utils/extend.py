@@ -29,11 +29,12 @@ class ExtendError(ValueError):
 
 @dataclass
 class Extension:
-    """The extended melody and where its new part starts."""
+    """The extended melody, where its new part starts, and the key the melody was read in."""
 
     music: PianoRoll
     new_from_step: int
     new_notes: list[Note]
+    key: tuple[int, str]  # (tonic pitch class, mode): the key moved to C for the Transformer, as melody_in_c reads it
 
 
 def melody_of(roll: PianoRoll) -> PianoRoll:
@@ -84,4 +85,4 @@ def _continued(melody: PianoRoll, model: MelodyModel, new_steps: int, sampling: 
     music = PianoRoll.from_notes([notes + new], n_steps=steps_now + continuation.steps, tempo=melody.tempo,
                                  time_signature=melody.time_signature, pickup_steps=melody.pickup_steps,
                                  names=["Melody"], programs=melody.programs[:1])
-    return Extension(music, steps_now, new)
+    return Extension(music, steps_now, new, (read.tonic, read.mode))

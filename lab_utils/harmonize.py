@@ -27,7 +27,7 @@ import numpy as np
 from .pieces import CHOIR_ROLES, GAN_WINDOW_STEPS, Roles
 from .gan_config import (GENERATOR_TFLITE, SHIPPED_MODEL, GanConfig, generator_folder, read_generator_config,
                          read_generator_style)
-from .metrics import estimate_key, key_scale
+from .metrics import key_scale, melody_key
 from .midi import N_PITCHES, STEPS_PER_BEAT, Note, PianoRoll, fits_beats_of, on_quarter_beats, top_pitches
 from .runtime import Runner, as_runner, import_tensorflow, load_runner
 from .voice_leading import DECODER_FILE, Decoder, add_offbeat_motion, add_ornaments, decode_voices, melody_steps_on, load_decoder
@@ -42,8 +42,10 @@ PHRASE_END_STEPS = 2 * STEPS_PER_BEAT  # a melody note this long (or before a re
 
 
 def _octave_shift(melody: PianoRoll, voice_ranges: list[tuple[int, int]], centre_wanted: float) -> int:
-    """Semitones (a multiple of 12) that bring the melody's centre into the soprano's range, and
-    no further than every voice, moved back by as much, stays a MIDI pitch.
+    """Semitones (a multiple of 12) that bring the melody's centre into the soprano's range by the
+    smallest move (none where it already lies there, so the other voices keep their own ranges
+    too), or, where no octave does, nearest ``centre_wanted``; no further than every voice, moved
+    back by as much, stays a MIDI pitch.
 
     Warns when the melody is far from a soprano's range (two octaves or more away) or still
     reaches beyond it after the move.
@@ -51,9 +53,13 @@ def _octave_shift(melody: PianoRoll, voice_ranges: list[tuple[int, int]], centre
     notes = melody.notes(0)
     centre = np.average([n.pitch for n in notes], weights=[n.length for n in notes])
     lowest, highest = min(low for low, _ in voice_ranges), max(high for _, high in voice_ranges)
-    shift = int(np.clip(12 * round((centre_wanted - centre) / 12),
-                        -12 * ((N_PITCHES - 1 - highest) // 12), 12 * (lowest // 12)))
     soprano_range = voice_ranges[0]
+
+    def misfit(shift: int) -> tuple[bool, float]:
+        inside = soprano_range[0] <= centre + shift <= soprano_range[1]
+        return not inside, abs(shift) if inside else abs(centre + shift - centre_wanted)
+
+    shift = min(range(-12 * ((N_PITCHES - 1 - highest) // 12), 12 * (lowest // 12) + 1, 12), key=misfit)
     low, high = min(n.pitch for n in notes) + shift, max(n.pitch for n in notes) + shift
     if abs(shift) >= 24 or low < soprano_range[0] - 5 or high > soprano_range[1] + 5:
         warnings.warn(f"melody moved by {shift:+d} semitones to fit the choir (it spans "
@@ -118,7 +124,7 @@ def generator_evidence(melody: PianoRoll, generator: Any, config: GanConfig,
     top = top_pitches(melody.sounding[:, :, 0])
     line[pad : pad + melody.n_steps] = np.where(top >= 0, np.clip(top + shift, 0, N_PITCHES - 1), -1)
     scores = _generator_scores(as_runner(generator), config, line, bar, np.random.default_rng(seed))
-    return Evidence(line, scores, pad, shift, estimate_key(melody))
+    return Evidence(line, scores, pad, shift, melody_key(melody))
 
 
 def phrase_ends(melody: PianoRoll, pad: int, tonic: int) -> tuple[dict[int, str], int | None]:

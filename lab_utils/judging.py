@@ -10,6 +10,7 @@ count of copied notes, or the true peak that mastering holds at its ceiling).
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,7 +25,8 @@ from .midi import PianoRoll, whole_bars
 from .pieces import PieceDataset
 from .samples import MELODIES, melody_roll
 
-__all__ = ["COMPOSE_TARGETS", "AUDIO_TARGETS", "evaluate_composer", "Criterion", "judge", "judging_table", "new_bars", "flat_tops", "FLAT_TOP_SAMPLES", "FLAT_TOP_RANGE_DB",
+__all__ = ["COMPOSE_TARGETS", "AUDIO_TARGETS", "evaluate_composer", "Criterion", "judge", "judging_table", "moved_most",
+           "new_bars", "bar_novelty", "flat_tops", "FLAT_TOP_SAMPLES", "FLAT_TOP_RANGE_DB",
            "FLAT_TOP_TOLERANCE"]
 
 # A peak cut flat (clipping): the wave stays at one level for FLAT_TOP_SAMPLES samples in a row,
@@ -57,15 +59,17 @@ MOVES = {
                                            "little, in no set direction; parallels stay near 0.",
     "Cleanliness of sound": "Nothing you can change here moves it: the mastering holds the peaks and the DC offset "
                             "in their targets.",
-    "The feeling it leaves": "`SECONDS`, down: a longer piece has a smaller loudness range (at 90 s often under the "
-                             "target). `MELODY` decides the tonic ending most; `SEED` hardly matters.",
+    "The feeling it leaves": "`MELODY`, `SECONDS` and `SEED` each move the loudness range by about 1 LU, well above "
+                             "the target at every length (a longer piece has a longer quiet intro). Every built-in "
+                             "tune ends on its tonic; a melody of your own that does not can miss it.",
 }
 
 
 @dataclass(frozen=True)
 class Criterion:
-    """One judging criterion: its proxy figure, the piece's value, a target, a listening prompt,
-    every figure it reads (by name, its value among them) and what in Lab 7 moves it."""
+    """One judging criterion: its proxy figure, the piece's value, a target (in words, and as the
+    range of values it allows), a listening prompt, every figure it reads (by name, its value among
+    them) and what in Lab 7 moves it."""
 
     name: str
     proxy: str
@@ -75,6 +79,7 @@ class Criterion:
     listen: str
     figures: dict[str, float] = dataclasses.field(default_factory=dict)
     move: str = ""
+    target_range: tuple[float, float] = (0.0, 0.0)
 
 
 def _bars(roll: PianoRoll) -> dict[int, frozenset[tuple[int, int]]]:
@@ -98,11 +103,11 @@ def _moved(notes: frozenset[tuple[int, int]]) -> frozenset[tuple[int, int]]:
     return frozenset((step, p - lowest) for step, p in notes)
 
 
-def new_bars(piece: Composition, melody: PianoRoll | None = None) -> float:
-    """The share of the top line's bars (those where it strikes a note) that are not a bar of
-    ``melody``, the tune ``compose`` was given, note for note: the same notes at the same places
-    in the bar, moved up or down or not at all. Without ``melody``, the piece's theme (the tune's opening as
-    written) stands for the tune. A track that only plays the tune scores 0."""
+def bar_novelty(piece: Composition, melody: PianoRoll | None = None) -> dict[int, bool]:
+    """For each of the top line's bars (those where it strikes a note), whether it is new: not a
+    bar of ``melody``, the tune ``compose`` was given, note for note (the same notes at the same
+    places in the bar, moved up or down or not at all). Without ``melody``, the piece's theme (the
+    tune's opening as written) stands for the tune."""
     top = _bars(piece.voices())
     if melody is not None:
         tune = _bars(whole_bars(melody))
@@ -110,7 +115,22 @@ def new_bars(piece: Composition, melody: PianoRoll | None = None) -> float:
         themes = [s for s in piece.sections if s.name == "theme"]
         tune = {b: notes for b, notes in top.items() if any(s.start_bar <= b < s.start_bar + s.bars for s in themes)}
     known = {_moved(notes) for notes in tune.values()}
-    return float(np.mean([_moved(notes) not in known for notes in top.values()])) if top else 0.0
+    return {b: _moved(notes) not in known for b, notes in top.items()}
+
+
+def new_bars(piece: Composition, melody: PianoRoll | None = None) -> float:
+    """The share of the top line's bars that are new (``bar_novelty``). A track that only plays the
+    tune scores 0."""
+    novelty = bar_novelty(piece, melody)
+    return float(np.mean(list(novelty.values()))) if novelty else 0.0
+
+
+def _counted_in(piece: Composition, bars: list[int]) -> str:
+    """The kinds of section ``bars`` lie in, in the piece's order, in words ("the theme, the new phrase
+    and the variation")."""
+    kinds = list(dict.fromkeys(s.name for s in piece.sections for b in bars if s.start_bar <= b < s.start_bar + s.bars))
+    words = [f"the {kind}" for kind in kinds]
+    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)
 
 
 def flat_tops(audio: np.ndarray) -> int:
@@ -137,6 +157,7 @@ def judge(piece: Composition, audio: np.ndarray, melody: PianoRoll | None = None
     voices = piece.voices()
     values = piece.figures()
     bach = {k: mean for k, (mean, _) in bach_reference().items()}
+    novelty = bar_novelty(piece, melody)
     new = new_bars(piece, melody)
     sound = measure(audio, SAMPLE_RATE)
     clipped = flat_tops(audio)
@@ -150,22 +171,23 @@ def judge(piece: Composition, audio: np.ndarray, melody: PianoRoll | None = None
     clean = bool(clipped == 0) and sound.true_peak_dbtp <= ceiling and sound.max_window_dc < most_dc
     seconds = len(audio) / SAMPLE_RATE
     return [
-        Criterion("Originality", f"share of the top line's bars (the harpsichord) that are new: not a bar of {compared} "
-                  "note for note, even moved up or down", new,
-                  f"at least {lowest['originality']:.2f}", new >= lowest["originality"],
+        Criterion("Originality", f"share of the bars where the top line (the harpsichord) strikes a note, "
+                  f"{len(novelty)} here, in {_counted_in(piece, list(novelty)) or 'no section'}, that are new: not a "
+                  f"bar of {compared} note for note, even moved up or down: {sum(novelty.values())} of {len(novelty)}",
+                  new, f"at least {lowest['originality']:.2f}", new >= lowest["originality"],
                   "Could you sing the tune back? What did the variation add that the theme did not have?",
-                  {"originality": new}, MOVES["Originality"]),
+                  {"originality": new}, MOVES["Originality"], COMPOSE_TARGETS["originality"]),
         Criterion("Rhythm", "share of off-beat 8ths that move (Bach: %.2f)" % bach["offbeat_motion"],
                   values["offbeat_motion"], f"{flowing[0]:g} to {flowing[1]:g}", flowing[0] <= values["offbeat_motion"] <= flowing[1],
                   "Does the pulse flow, and do the slow-downs at phrase ends feel like breathing?",
-                  {"offbeat_motion": values["offbeat_motion"]}, MOVES["Rhythm"]),
+                  {"offbeat_motion": values["offbeat_motion"]}, MOVES["Rhythm"], flowing),
         Criterion("Accompaniment and chord progression",
                   "beats that are one chord (Bach: %.2f); parallels per 100 moves: %.1f" % (bach["chordal"], values["parallels"]),
                   values["chordal"], f"at least {lowest['chordal']:.2f}, parallels at most {most_parallels:g}",
                   values["chordal"] >= lowest["chordal"] and values["parallels"] <= most_parallels,
                   "Do the lower voices support the tune? Does the bass lead somewhere?",
                   {"chordal": values["chordal"], "parallels": values["parallels"]},
-                  MOVES["Accompaniment and chord progression"]),
+                  MOVES["Accompaniment and chord progression"], COMPOSE_TARGETS["chordal"]),
         Criterion("Cleanliness of sound", "peaks cut flat by clipping (the wave held at one level for 3 samples or "
                   "more near the top: mastering turns them down but cannot round them again); true peak %.1f dBTP; "
                   "largest DC offset of a second: %.4f; notes at least an 8th: %.2f"
@@ -173,25 +195,48 @@ def judge(piece: Composition, audio: np.ndarray, melody: PianoRoll | None = None
                   f"none, peak at most {ceiling:g} dBTP, no DC", clean,
                   "Any crackle on loud notes, clicks, harsh clashes or muddy low notes? Is the tune clear above the pad?",
                   {"clipped_peaks": clipped, "true_peak_dbtp": sound.true_peak_dbtp, "max_window_dc": sound.max_window_dc,
-                   "long_notes": values["long_notes"]}, MOVES["Cleanliness of sound"]),
+                   "long_notes": values["long_notes"]}, MOVES["Cleanliness of sound"], (0.0, 0.0)),
         Criterion("The feeling it leaves", "short-term loudness range in LU; loudest 10 s from %.0f s of %.0f; ends on the "
-                  "tonic: %s" % (sound.loudest_10s_start, seconds, final_bass == tonic),
+                  "tonic: %s" % (sound.loudest_10s_start, seconds, "yes" if final_bass == tonic else "no"),
                   sound.loudness_range_lu, f"at least {AUDIO_TARGETS['loudness_range_lu'][0]:g} LU and a tonic ending",
                   sound.loudness_range_lu >= AUDIO_TARGETS["loudness_range_lu"][0] and final_bass == tonic,
                   "Close your eyes at the last chord: Baroque chapel, or a ship drifting past a planet?",
                   {"loudness_range_lu": sound.loudness_range_lu, "tonic_ending": float(final_bass == tonic),
                    "loudest_10s_at": sound.loudest_10s_start / seconds if seconds else 0.0},
-                  MOVES["The feeling it leaves"]),
+                  MOVES["The feeling it leaves"], AUDIO_TARGETS["loudness_range_lu"]),
     ]
 
 
 def judging_table(criteria: list[Criterion]) -> str:
-    """The criteria as a Markdown table for a notebook, with what in Lab 7 moves each one."""
-    rows = ["| criterion | proxy | value | target | met | listen for | how to move it |", "|---|---|---|---|---|---|---|"]
-    for c in criteria:
-        rows.append(f"| **{c.name}** | {c.proxy} | {c.value:.2f} | {c.target} | {'yes' if c.met else 'no'} | {c.listen} "
-                    f"| {c.move} |")
+    """The criteria as Markdown for a notebook, narrow enough to read: a table of five columns
+    (criterion, what its figure counts, value, target, met), then for each criterion what to
+    listen for and what in Lab 7 moves it."""
+    rows = ["| criterion | the figure (a proxy) | value | target | met |", "|---|---|---|---|---|"]
+    rows += [f"| **{c.name}** | {c.proxy} | {c.value:.2f} | {c.target} | {'yes' if c.met else 'no'} |"
+             for c in criteria]
+    rows += ["", "**Listen for, and how to move each figure:**", ""]
+    rows += [f"- **{c.name}.** *Listen for:* {c.listen} *How to move it:* {c.move}" for c in criteria]
     return "\n".join(rows)
+
+
+def moved_most(mine: list[Criterion], theirs: list[Criterion]) -> str:
+    """Which criterion's figure moved most between two pieces' judgings (``judge``'s lists, in the
+    same order), each change measured against the width of the criterion's own target range, since
+    the figures come in different units (a share, a count, LU). A figure whose target is one value
+    (no clipped peaks) counts as moved most whenever it changed at all."""
+    def share(a: Criterion, b: Criterion) -> float:
+        low, high = a.target_range
+        change = abs(b.value - a.value)
+        return change / (high - low) if high > low else (math.inf if change else 0.0)
+
+    a, b = max(zip(mine, theirs), key=lambda pair: share(*pair))
+    moved = share(a, b)
+    if moved == 0.0:
+        return "moved most: none, every figure is the same for both"
+    low, high = a.target_range
+    of = (f"{moved:.0%} of its {low:g}-{high:g} target range" if high > low
+          else f"its target is {low:g}, so any change counts")
+    return f"moved most: {a.name}, {a.value:.2f} → {b.value:.2f} ({of})"
 
 
 def _piece_figures(piece, melody: PianoRoll, audio: bool) -> dict[str, float]:

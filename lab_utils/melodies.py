@@ -29,12 +29,14 @@ from .metrics import estimate_key
 from .midi import STEPS_PER_BEAT, Note, PianoRoll
 from .pieces import DATA_DIR, SPLITS, split_of
 
-__all__ = ["Tune", "TuneSet", "MELODY_CACHE", "load_tunes", "folk_files", "to_c", "SOURCES", "MelodyInC", "melody_in_c"]
+__all__ = ["Tune", "TuneSet", "MELODY_CACHE", "load_tunes", "folk_files", "to_c", "SOURCES", "MelodyInC", "melody_in_c",
+           "VALID_TUNES", "validation_sample"]
 
 MELODY_CACHE = DATA_DIR / "melodies"
 FORMAT_VERSION = 2  # 2: the tunes' words are cached beside their notes
 SOURCES = ("folk", "bach")
 MIN_NOTES = 8
+VALID_TUNES = 300  # a training run scores about this many validation tunes after each epoch
 NOTES_FILE, MANIFEST_FILE, REPORT_FILE = "tunes.npz", "manifest.json", "report.json"
 
 
@@ -89,6 +91,13 @@ class TuneSet:
         return {"splits": counts, "meters": dict(sorted(meters.items(), key=lambda kv: -kv[1])),
                 "minor_share": round(float(np.mean([t.mode == "minor" for t in self.tunes])), 3),
                 "skipped": self.skipped, "build_seconds": round(self.build_seconds, 1)}
+
+
+def validation_sample(valid: list[np.ndarray]) -> list[np.ndarray]:
+    """The validation tunes a training run scores after each epoch (and its Markov baseline
+    with them): every k-th, at least ``VALID_TUNES`` of them, since scoring all would take a
+    fifth of each epoch."""
+    return valid[:: max(1, len(valid) // VALID_TUNES)]
 
 
 def to_c(notes: list[Note], tonic: int) -> tuple[list[Note], int]:

@@ -18,14 +18,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .extend import ExtendError, extend, melody_of
+from .extend import Extension, ExtendError, extend, melody_of
 from .markov import bits_per_note, markov_baseline, train_markov
-from .melodies import SOURCES, Tune, TuneSet, melody_in_c, to_c
-from .melody_tokens import HEADER_LENGTH
+from .melodies import SOURCES, Tune, TuneSet, melody_in_c, to_c, validation_sample
+from .melody_tokens import HEADER_LENGTH, VOCAB_SIZE, note_count
 from .metrics import key_scale
-from .midi import MidiFileError, Note, PianoRoll, bar_steps, read_midi
+from .midi import MidiFileError, Note, PianoRoll, bar_steps, pitch_name, read_midi
 
-__all__ = ["evaluate_melody_model", "continuation_figures", "read_melodies", "motif_share", "CONTINUATION_FIGURES"]
+__all__ = ["evaluate_melody_model", "continuation_figures", "read_melodies", "motif_share", "CONTINUATION_FIGURES",
+           "markov_verdict", "run_markov_verdict", "fair_test_verdict", "blind_guess_sentence", "key_name",
+           "in_key_share", "continuation_sentence", "motif_verdict"]
 
 PROMPT_BARS = 4
 CONTINUATION_TUNES = 40
@@ -62,6 +64,115 @@ def motif_share(new: list[Note], given: list[Note], size: int) -> float:
     """Share of the new notes' ``size``-note runs found among the given notes' runs."""
     runs, known = _motifs(new, size), set(_motifs(given, size))
     return float(np.mean([run in known for run in runs])) if runs else 0.0
+
+
+def motif_verdict(shares: dict[str, float], given: str, size: int = 4) -> str:
+    """Which setting's new notes reuse most of ``given``'s ``size``-note motifs, read from
+    ``shares`` (``motif_share`` per setting, compared as printed: whole percents), or that none
+    reuses one."""
+    if not any(shares.values()):
+        return f"None of the settings reuses a {size}-note motif of {given}: every share is 0%."
+    printed = {label: round(100 * share) for label, share in shares.items()}
+    most = max(printed.values())
+    best = [label for label, share in printed.items() if share == most]
+    return (f"{' and '.join(best)} reuse{'s' if len(best) == 1 else ''} {given}'s {size}-note motifs most: {most}% "
+            f"of {'its' if len(best) == 1 else 'their'} new {size}-note motifs are also in {given}.")
+
+
+def key_name(key: tuple[int, str]) -> str:
+    """A key as a person reads it: (4, 'minor') -> 'E minor'."""
+    tonic, mode = key
+    return f"{pitch_name(60 + tonic)[:-1]} {mode}"
+
+
+def in_key_share(extension: Extension) -> float:
+    """Share of the new notes in the key the melody was read in (``Extension.key``)."""
+    scale = key_scale(*extension.key)
+    return float(np.mean([n.pitch % 12 in scale for n in extension.new_notes])) if extension.new_notes else float("nan")
+
+
+def continuation_sentence(extension: Extension, given: list[Note], whose: str = "your tune", size: int = 4) -> str:
+    """The new notes of ``extension`` in one sentence read from them: how many, the share in the key
+    the Transformer read from the melody ``given`` (named), and the share of their ``size``-note
+    motifs also in it ("none" when none is)."""
+    share = motif_share(extension.new_notes, given, size)
+    motifs = (f"none of their {size}-note motifs is also in {whose}" if share == 0 else
+              f"{share:.0%} of their {size}-note motifs also in {whose}")
+    return (f"{len(extension.new_notes)} new notes: {in_key_share(extension):.0%} in {key_name(extension.key)}, the key "
+            f"the Transformer reads from {whose}'s notes; {motifs}")
+
+
+def blind_guess_sentence(tunes: list[np.ndarray], which: str) -> str:
+    """Blind guessing's bits per note on ``tunes`` (named ``which``; every word 1 in ``VOCAB_SIZE``)
+    and why it is more than log2 of the vocabulary: bar lines and each tune's end word are guessed
+    too, but only notes (and rests) are counted."""
+    words = sum(len(w) - HEADER_LENGTH for w in tunes)
+    per_note = words / sum(note_count(w[HEADER_LENGTH:]) for w in tunes)
+    blind = bits_per_note(np.full(words, 1 / VOCAB_SIZE), tunes)
+    return (f"blind guessing (all {VOCAB_SIZE} words equally likely): {blind:.2f} bits per note on {which}. Each word "
+            f"costs log2({VOCAB_SIZE}) = {np.log2(VOCAB_SIZE):.2f} bits, but the bar lines and each tune's end word "
+            f"are guessed too and only the notes (rests included) are counted: {which} have {per_note:.2f} words per "
+            f"note, so a note costs {per_note:.2f} times as much.")
+
+
+SAME_FIGURE = 0.005  # bits per note: two Markov figures this close print as one
+
+
+def markov_verdict(best: float, run_markov: float, markov_above: float, scored: int, validation: int,
+                   learned: int, training: int) -> list[str]:
+    """Sentences read from a Transformer run's numbers: its best validation bits per note against
+    the Markov figure the same run logged (both on the tunes the run scores), then why that
+    figure is or is not ``markov_above``, the Markov model's on all ``validation`` tunes: the run
+    scored ``scored`` of them and learned from ``learned`` of the ``training`` tunes."""
+    said = f"Its best validation figure, the one whose model is kept, is {best:.3f} bits per note: "
+    gap = round(run_markov, 3) - round(best, 3)  # as printed
+    if best < run_markov:
+        said += (f"{gap:.3f} below the Markov figure its run logged ({run_markov:.3f}), so it "
+                 "predicts these tunes better than counting does.")
+    else:
+        said += (f"{-gap:.3f} above the Markov figure its run logged ({run_markov:.3f}), so not yet "
+                 "better than counting.")
+    if abs(run_markov - markov_above) < SAME_FIGURE:
+        return [said, f"That Markov figure is the {markov_above:.2f} computed above on all {validation:,} "
+                      "validation tunes."]
+    why = []
+    if scored < validation:
+        why.append(f"the run scores {scored:,} of the {validation:,} validation tunes (a sample, to save time)")
+    if learned < training:
+        why.append(f"its Markov model, like its Transformer, learned from {learned:,} of the {training:,} training tunes")
+    reason = " and ".join(why) or "the run was made from another build of the tunes"
+    apart = round(run_markov, 3) - round(markov_above, 2)  # as printed
+    by = f"{abs(apart):.2f}" if abs(apart) >= 0.01 else "less than 0.01"
+    return [said, f"That Markov figure is not the {markov_above:.2f} computed above ({by} {'higher' if apart > 0 else 'lower'}): "
+                  f"{reason}. Within the run both models meet the same tunes, so the comparison just made is fair."]
+
+
+def run_markov_verdict(log: dict[str, np.ndarray], markov_above: float, tunes: TuneSet,
+                       limit: int | None = None) -> list[str]:
+    """``markov_verdict`` for a run's log (``plots.read_log``): its best ``val_bits_per_note`` and
+    its ``val_markov_bits_per_note``, the tunes it used counted as ``train_transformer`` takes
+    them (``limit``: the first tunes of each split, as that run was given)."""
+    valid = tunes.words("valid")
+    return markov_verdict(float(np.min(log["val_bits_per_note"])), float(log["val_markov_bits_per_note"][-1]),
+                          markov_above, len(validation_sample(valid[:limit])), len(valid),
+                          len(tunes.words("train")[:limit]), len(tunes.words("train")))
+
+
+def fair_test_verdict(markov: float, transformer: float) -> str:
+    """The test tunes' bits per note of both models, read as how many times as likely the better
+    one found each note, and what to do when the Transformer is behind. The gap is the one between
+    the figures as the lab prints them (2 decimals), so the sentence agrees with the line above it."""
+    gap = round(round(markov, 2) - round(transformer, 2), 2)
+    if gap == 0:
+        return (f"The two models score the same, {markov:.2f} bits per note: on average they found the notes of "
+                "these tunes about equally likely.")
+    if gap > 0:
+        return (f"The Transformer is {gap:.2f} bits per note better: on average it found each note of these tunes "
+                f"{2 ** gap:.1f} times as likely as the Markov model did.")
+    return (f"The Markov model is {-gap:.2f} bits per note better: on average it found each note of these tunes "
+            f"{2 ** -gap:.1f} times as likely as this Transformer did. The Markov model is made by counting, in one "
+            "pass; the Transformer starts from random weights and learns in small steps, so a short run can leave "
+            "it behind: train longer, or set USE_SHIPPED = True above.")
 
 
 def _spread(values: np.ndarray, support: np.ndarray) -> np.ndarray:

@@ -27,7 +27,7 @@ import numpy as np
 
 from .midi import EIGHTH, STEPS_PER_BEAT, PianoRoll, pitch_name, top_pitches
 
-__all__ = ["FIGURES", "FigureReference", "figures", "estimate_key", "distance_to_bach", "reference_from",
+__all__ = ["FIGURES", "FigureReference", "figures", "estimate_key", "melody_key", "distance_to_bach", "reference_from",
            "stored_reference", "summarize", "key_scale", "CHORDS", "CHORD_SHAPES", "enhancement_figures", "beat_pitches",
            "TEACHER_FIGURES", "bass_track", "voice_leading_faults", "teacher_report", "beat_table", "note_changes", "MUSEGAN_FIGURES",
            "musegan_figures", "musegan_table"]
@@ -47,6 +47,10 @@ CHORD_SHAPES = {"major": (0, 4, 7), "minor": (0, 3, 7), "diminished": (0, 3, 6),
 CHORDS = [frozenset((root + i) % 12 for i in shape) for root in range(12) for shape in CHORD_SHAPES.values()]
 
 
+# how near the best key's correlation a key ending on the melody's last note may be and still win:
+# chosen on the training chorales, where the soprano's key then agrees with the whole chorale's on
+# 78.5 % of them (75.6 % by the correlation alone; 0.05: 77.4 %, 0.2: 77.0 %)
+FINAL_NOTE_MARGIN = 0.1
 # music21.analysis.discrete.KrumhanslSchmuckler's weights: how well each degree of the scale,
 # from the tonic up, fits a major or a minor key
 KEY_PROFILES = {"major": (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88),
@@ -64,12 +68,11 @@ def _pitched(roll: PianoRoll) -> PianoRoll:
                    drums=[False] * len(keep))
 
 
-def estimate_key(roll: PianoRoll) -> tuple[int, str]:
-    """Tonic pitch class and mode ('major' or 'minor') by music21's Krumhansl-Schmuckler rule:
-    the key whose profile correlates best with the quarter notes each pitch class sounds. The
-    sums run in music21's order, so that near-ties fall as they do there; of equal correlations
-    the higher tonic wins, and minor before major, as music21 sorts them.
-    Drum tracks are left out. Raises ValueError for a roll without pitched notes."""
+def _key_correlations(roll: PianoRoll) -> list[tuple[float, int, str]]:
+    """(correlation, tonic, mode) of every key by music21's Krumhansl-Schmuckler rule, best first:
+    how well each key's profile fits the quarter notes each pitch class sounds. The sums run in
+    music21's order, so that near-ties fall as they do there; of equal correlations the higher
+    tonic wins, and minor before major, as music21 sorts them."""
     weights = [0.0] * 12
     roll = _pitched(roll)
     for k in range(roll.n_tracks):
@@ -90,8 +93,27 @@ def estimate_key(roll: PianoRoll) -> tuple[int, str]:
                 weights_spread += (weights[j] - weights_mean) ** 2
             correlation = top / (profile_spread * weights_spread) ** 0.5 if weights_spread else 0.0
             candidates.append((correlation, tonic, mode))
-    _, tonic, mode = max(candidates)
+    return sorted(candidates, reverse=True)
+
+
+def estimate_key(roll: PianoRoll) -> tuple[int, str]:
+    """Tonic pitch class and mode ('major' or 'minor') by music21's Krumhansl-Schmuckler rule
+    (``_key_correlations``). Drum tracks are left out. Raises ValueError for a roll without
+    pitched notes."""
+    _, tonic, mode = _key_correlations(roll)[0]
     return tonic, mode
+
+
+def melody_key(melody: PianoRoll) -> tuple[int, str]:
+    """The key of a melody (its top line): of the keys whose Krumhansl-Schmuckler correlation is
+    within ``FINAL_NOTE_MARGIN`` of the best, the best one whose tonic is the melody's last note,
+    else ``estimate_key``'s. A tune's pitches alone often fit its relative minor or major as well
+    (Mary Had a Little Lamb sounds E more than C, and ends on C); its last note says which."""
+    candidates = _key_correlations(melody)
+    line = top_pitches(_pitched(melody).sounding[:, :, 0])
+    last = line[line >= 0][-1] % 12
+    near = [(tonic, mode) for correlation, tonic, mode in candidates if correlation >= candidates[0][0] - FINAL_NOTE_MARGIN]
+    return next(((tonic, mode) for tonic, mode in near if tonic == last), near[0])
 
 
 def key_scale(tonic: int, mode: str) -> set[int]:
@@ -245,7 +267,7 @@ def voice_leading_faults(roll: PianoRoll, key: tuple[int, str] | None = None) ->
     ends (its last step) over a root-position tonic triad, 0 where it does not, NaN where the melody ends elsewhere.
     The key is the melody's own unless ``key`` is given.
     """
-    tonic, _mode = key or estimate_key(roll.track(0))
+    tonic, _mode = key or melody_key(roll.track(0))
     roll = _pitched(roll)  # the bass track is then the last
     bass = bass_track(roll)
     if bass is None:

@@ -4,7 +4,8 @@ The AR-CNN scores 16th-note cells, but a listener hears notes. A flip of an empt
 note of at least an 8th (the 8th the cell falls in); a flip of a sounding cell removes its note
 when the cell lies in the note's first 8th, or else shortens the note from its end to whole 8ths,
 so no 16th fragment and no hole inside a held note is ever left. The controls count notes:
-``added`` notes the model put in, ``removed`` input notes taken away or shortened.
+``added`` notes the model put in, ``removed`` input notes taken away or shortened. An edit may
+also take back a note the model added, or cut an input note it already shortened once more.
 """
 
 from __future__ import annotations
@@ -15,17 +16,39 @@ import numpy as np
 
 from .midi import EIGHTH, STEPS_PER_BEAT, Note, PianoRoll
 
-__all__ = ["EditCounts", "EditableNotes"]
+__all__ = ["EditCounts", "EditableNotes", "kept_phrase", "controls_phrase"]
 
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}{'' if n == 1 else 's'}"
 
 
 @dataclass
 class EditCounts:
-    """How far an enhancement has moved from its input, in notes."""
+    """How far an enhancement has moved from its input, in notes, and what its edits did."""
 
     added: int = 0  # notes the model added (and did not take back)
     removed: int = 0  # input notes removed or shortened
-    iterations: int = 0
+    iterations: int = 0  # edits made: each adds, takes back, removes or shortens one note
+    taken_back: int = 0  # notes the model added and later removed again
+    cut_again: int = 0  # edits of input notes already shortened (shortened more, or removed)
+
+    def phrase(self, asked: int | None = None) -> str:
+        """What the edits did, in a few words read from the counts ("100 edits: 70 notes added, 30
+        of them taken back again, so 40 stay; none of the input's notes removed or shortened");
+        ``asked``: the iterations asked for, named when fewer edits were made."""
+        said = _count(self.iterations, "edit")
+        if asked is not None and self.iterations < asked:
+            said += f" (fewer than the {asked} asked: enhance stops early when the controls allow no more edits)"
+        if self.taken_back:
+            said += (f": {_count(self.added + self.taken_back, 'note')} added, {self.taken_back} of them taken back "
+                     f"again, so {self.added} stay{'s' if self.added == 1 else ''}")
+        else:
+            said += f": {_count(self.added, 'note') if self.added else 'no note'} added"
+        said += f"; {self.removed or 'none'} of the input's notes removed or shortened"
+        if self.cut_again:
+            said += f", {_count(self.cut_again, 'edit')} cut such a note again"
+        return said
 
 
 @dataclass
@@ -110,9 +133,13 @@ class EditableNotes:
                 cells[cells < 0] = k
         if keep == 0:
             note.alive = False
-            self.counts.added -= 0 if note.from_input else 1
+            if not note.from_input:
+                self.counts.added -= 1
+                self.counts.taken_back += 1
         note.length = keep
-        if note.from_input and not note.edited:
+        if note.from_input and note.edited:
+            self.counts.cut_again += 1
+        elif note.from_input:
             note.edited = True
             self.counts.removed += 1
 
@@ -136,3 +163,30 @@ class EditableNotes:
                 if low <= n.pitch < low + n_columns:
                     edits.put(_EditedNote(k, n.start, n.pitch - low, n.length, from_input=True, kept=k == kept_track))
         return edits
+
+
+def kept_phrase(before: list[Note], after: list[Note]) -> str:
+    """How many of ``before``'s notes (a melody) ``after`` still holds whole, same start, pitch
+    and length, in a few words read from the counts: "all 30 kept", "27 of 30 kept, 3 removed
+    or shortened", "none of 30 kept"."""
+    kept = len(set(before) & set(after))
+    if kept == len(before):
+        return f"all {kept} kept"
+    if kept == 0:
+        return f"none of {len(before)} kept"
+    return f"{kept} of {len(before)} kept, {len(before) - kept} removed or shortened"
+
+
+def controls_phrase(max_notes_added: int, max_removed_pct: float) -> str:
+    """What ``enhance``'s two ceilings allow an edit to do, read from the settings: why a setting
+    keeps, or loses, the input's notes."""
+    if max_notes_added == 0 and max_removed_pct == 0:
+        return "no note may be added and none of the input's notes removed, so no edit is allowed"
+    if max_notes_added == 0:
+        return (f"no note may be added (at most 0), so every edit removes or shortens one of the input's notes "
+                f"(up to {max_removed_pct:g} % of them)")
+    if max_removed_pct == 0:
+        return (f"0 % removal: none of the input's notes may be removed or shortened, so every edit adds a note "
+                f"(at most {max_notes_added} stay) or takes back one the model added")
+    return (f"up to {max_notes_added} notes may be added and up to {max_removed_pct:g} % of the input's notes "
+            "removed or shortened: the model chooses which")

@@ -22,14 +22,15 @@ from .files import REPOSITORY, atomic_path, file_sha256
 from .midi import N_PITCHES, STEPS_PER_BEAT, Note, PianoRoll, bar_steps
 from .music_files import corpus_dir
 
-__all__ = ["VOICES", "CHOIR_ROLES", "Roles", "Piece", "PieceDataset", "GAN_WINDOW_STEPS", "ARCNN_WINDOW_STEPS", "SPLITS", "KINDS",
-           "DATA_DIR", "tune_signature", "split_of", "dataset_from", "read_cache", "write_cache", "to_gan_input",
+__all__ = ["VOICES", "CHOIR_ROLES", "Roles", "Piece", "PieceDataset", "GAN_WINDOW_STEPS", "ARCNN_WINDOW_STEPS", "ARCNN_HOP_BARS", "SPLITS", "KINDS",
+           "DATA_DIR", "first_of_each", "tune_signature", "split_of", "dataset_from", "read_cache", "write_cache", "to_gan_input",
            "transpose_windows"]
 
 VOICES = ("Soprano", "Alto", "Tenor", "Bass")  # the four roles of a choir, and of Bach's chorales
 CHOIR_PROGRAMS = (52, 52, 52, 52)  # General MIDI "Choir Aahs"
 GAN_WINDOW_STEPS = 32  # 2 bars of 4/4
 ARCNN_WINDOW_STEPS = 128  # 8 bars of 4/4
+ARCNN_HOP_BARS = 2  # an AR-CNN roll starts on every second bar line
 MIN_MELODY_SHARE = 0.75  # a GAN window is kept where the soprano sounds this much of the time
 FORMAT_VERSION = 3
 DATA_DIR = REPOSITORY / "data"  # one folder per style
@@ -103,6 +104,10 @@ class Piece:
             pickup_steps=self.pickup_steps, names=list(self.roles.names), programs=list(self.roles.programs),
             drums=self.roles.drums)
 
+    def opening_steps(self, bars: int) -> int:
+        """Steps of the pickup (the notes before the first bar line) and the first ``bars`` bars."""
+        return self.pickup_steps + bars * self.steps_per_bar
+
     def bar_starts(self, every_bars: int = 1) -> range:
         """Steps where bars begin (after any pickup), every ``every_bars`` bars."""
         return range(self.pickup_steps, self.n_steps, self.steps_per_bar * every_bars)
@@ -146,26 +151,31 @@ class PieceDataset:
     def piece_windows(piece: Piece) -> tuple[np.ndarray, np.ndarray]:
         """One piece's GAN windows (see ``gan_windows``): (n, 32, 128, 4) sounding and onsets."""
         roll = piece.roll()
-        starts = [s for s in piece.bar_starts() if s + GAN_WINDOW_STEPS <= roll.n_steps
-                  and roll.sounding[s : s + GAN_WINDOW_STEPS, :, 0].any(axis=1).mean() >= MIN_MELODY_SHARE]
+        starts = _gan_starts(piece, roll)
         shape = (len(starts), GAN_WINDOW_STEPS, N_PITCHES, roll.n_tracks)
         sounding, onsets = np.zeros(shape, bool), np.zeros(shape, bool)
         for i, s in enumerate(starts):
             sounding[i], onsets[i] = roll.sounding[s : s + GAN_WINDOW_STEPS], roll.onsets[s : s + GAN_WINDOW_STEPS]
         return sounding, onsets
 
-    def arcnn_rolls(self, split: str, hop_bars: int = 2) -> np.ndarray:
-        """Eight-bar rolls with all voices merged, (N, 128, 128, 1) float32 in {0, 1}."""
+    def gan_window_sources(self, split: str) -> list[tuple[Piece, int]]:
+        """The piece and first step of each of ``gan_windows``' windows, in its order."""
+        return [(piece, start) for piece in self.split(split) for start in _gan_starts(piece, piece.roll())]
+
+    def arcnn_rolls(self, split: str, hop_bars: int = ARCNN_HOP_BARS) -> np.ndarray:
+        """Eight-bar rolls (of 4/4) with all voices merged, (N, 128, 128, 1) float32 in {0, 1}, one
+        on every ``hop_bars``-th bar line: a piece's consecutive rolls overlap."""
         rolls = []
         for piece in self.split(split):
             merged = piece.roll().sounding.any(axis=2)
-            for start in piece.bar_starts(hop_bars):
-                if start + ARCNN_WINDOW_STEPS > merged.shape[0]:
-                    break
-                rolls.append(merged[start : start + ARCNN_WINDOW_STEPS])
+            rolls += [merged[start : start + ARCNN_WINDOW_STEPS] for start in _arcnn_starts(piece, hop_bars)]
         if not rolls:
             return np.zeros((0, ARCNN_WINDOW_STEPS, N_PITCHES, 1), np.float32)
         return np.stack(rolls)[..., None].astype(np.float32)
+
+    def arcnn_roll_sources(self, split: str, hop_bars: int = ARCNN_HOP_BARS) -> list[tuple[Piece, int]]:
+        """The piece and first step of each of ``arcnn_rolls``' rolls, in its order."""
+        return [(piece, start) for piece in self.split(split) for start in _arcnn_starts(piece, hop_bars)]
 
     def voice_ranges(self, split: str = "train") -> list[tuple[int, int]]:
         """Lowest and highest pitch of each role in a split.
@@ -201,6 +211,31 @@ class PieceDataset:
             "skipped": self.skipped,
             "source_hash": self.source_hash,
         }
+
+
+def _gan_starts(piece: Piece, roll: PianoRoll) -> list[int]:
+    """Where a piece's GAN windows start: on bar lines, where the melody sounds enough."""
+    return [s for s in piece.bar_starts() if s + GAN_WINDOW_STEPS <= roll.n_steps
+            and roll.sounding[s : s + GAN_WINDOW_STEPS, :, 0].any(axis=1).mean() >= MIN_MELODY_SHARE]
+
+
+def _arcnn_starts(piece: Piece, hop_bars: int) -> list[int]:
+    """Where a piece's AR-CNN rolls start: every ``hop_bars``-th bar line with a whole roll after it."""
+    return [s for s in piece.bar_starts(hop_bars) if s + ARCNN_WINDOW_STEPS <= piece.n_steps]
+
+
+def first_of_each(sources: list[tuple[Piece, int]], n: int,
+                  meter: tuple[int, int] | None = None) -> list[int]:
+    """Indices (into ``sources``, e.g. ``arcnn_roll_sources``) of the first window of each of the
+    first ``n`` pieces (only pieces in ``meter`` when given): ``n`` different pieces, not one
+    piece's overlapping windows."""
+    chosen: dict[str, int] = {}  # piece id -> its first window
+    for i, (piece, _) in enumerate(sources):
+        if len(chosen) == n:
+            break
+        if piece.id not in chosen and (meter is None or piece.time_signature == tuple(meter)):
+            chosen[piece.id] = i
+    return list(chosen.values())
 
 
 def to_gan_input(windows: np.ndarray) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,16 +16,19 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from .metrics import enhancement_figures, note_changes
-from .midi import EIGHTH, STEPS_PER_BEAT, Note, PianoRoll, pitch_name, read_midi, roll_to_notes, top_pitches
-from .pieces import VOICES, PieceDataset
+from .midi import (EIGHTH, STEPS_PER_BEAT, Note, PianoRoll, bar_steps, beat_steps, pitch_name, read_midi, roll_to_notes,
+                   top_pitches)
+from .pieces import ARCNN_HOP_BARS, ARCNN_WINDOW_STEPS, GAN_WINDOW_STEPS, VOICES, Piece, PieceDataset
 
 if TYPE_CHECKING:
     from .harmonize import Harmonizer
 
 __all__ = ["VOICE_COLOURS", "pitch_range", "plot_pianoroll", "plot_multitrack", "plot_windows", "plot_dataset_stats",
-           "short_note_share", "note_lengths_sentence", "read_log", "plot_losses",
-           "plot_curves", "plot_figures_vs_bach", "training_animation", "plot_enhancement", "plot_enhancements",
-           "enhancement_table", "plot_corruption", "plot_generator_scores"]
+           "dataset_sentences", "meter_sentence", "window_meters_sentence", "roll_overlap_sentence",
+           "short_note_share", "note_lengths_sentence", "read_log", "epochs_from_one", "plot_losses",
+           "plot_curves", "last_epoch_sentences", "plot_figures_vs_bach", "training_animation", "plot_enhancement", "plot_enhancements",
+           "enhancement_table", "plot_corruption", "plot_generator_scores", "clear_favourites",
+           "generator_score_examples"]
 
 VOICE_COLOURS = ("#d62728", "#ff7f0e", "#2ca02c", "#1f77b4", "#9467bd", "#8c564b")
 
@@ -125,9 +129,12 @@ def plot_multitrack(multitrack, margin: int = 2) -> plt.Figure:
 
 
 def plot_windows(windows: np.ndarray, onsets: np.ndarray | None = None, n: int = 4,
-                 title: str = "", names: list[str] | None = None) -> plt.Figure:
+                 title: str = "", names: list[str] | None = None,
+                 meters: list[tuple[int, int]] | None = None) -> plt.Figure:
     """The first ``n`` training windows side by side, as the model sees them (``names``: the
-    roles, default soprano, alto, tenor, bass)."""
+    roles, default soprano, alto, tenor, bass). Each window starts on a bar line; ``meters``
+    (each window's time signature, default 4/4) places and numbers its bars, and is named in
+    its title: a 32-step window is two bars of 4/4 but one bar of 4/2."""
     n = min(n, len(windows))
     fig, axes = plt.subplots(1, n, figsize=(4 * n, 3.2), squeeze=False)
     for i, ax in enumerate(axes[0]):
@@ -135,8 +142,10 @@ def plot_windows(windows: np.ndarray, onsets: np.ndarray | None = None, n: int =
         if sounding.ndim == 2:
             sounding = sounding[:, :, None]
         starts = onsets[i] if onsets is not None else np.zeros_like(sounding)
-        roll = PianoRoll(sounding, starts, names=(names or list(VOICES)) if sounding.shape[2] == 4 else ["all voices"])
-        plot_pianoroll(roll, ax=ax, title=f"window {i + 1}")
+        meter = tuple(meters[i]) if meters else (4, 4)
+        roll = PianoRoll(sounding, starts, time_signature=meter,
+                         names=(names or list(VOICES)) if sounding.shape[2] == 4 else ["all voices"])
+        plot_pianoroll(roll, ax=ax, title=f"window {i + 1}" + (f", in {meter[0]}/{meter[1]}" if meters else ""))
         if i:
             ax.get_legend().remove()
     fig.suptitle(title)
@@ -160,6 +169,7 @@ def plot_dataset_stats(dataset: PieceDataset) -> plt.Figure:
     ax.barh([k for k, _ in keys][::-1], [n for _, n in keys][::-1],
             color=["#1f77b4" if "major" in k else "#9467bd" for k, _ in keys][::-1])
     ax.set_title("most common keys (blue major, purple minor)")
+    ax.set_xlabel("chorales")
 
     ax = axes[1, 0]
     ax.hist([c.bars for c in dataset.pieces], bins=20, color="#2ca02c")
@@ -174,9 +184,88 @@ def plot_dataset_stats(dataset: PieceDataset) -> plt.Figure:
     for i, (s, c) in enumerate(zip(splits, counts)):
         ax.text(i, c, f"{len(dataset.split(s))} chorales\n{c} windows", ha="center", va="bottom")
     ax.set_ylim(0, max(counts) * 1.25)
-    ax.set_title("2-bar GAN windows per split")
+    ax.set_title(f"GAN windows ({GAN_WINDOW_STEPS} steps) per split")
     fig.tight_layout()
     return fig
+
+
+SAME_SHARE = 0.1  # two counts within this share of their total are "about as many"
+
+
+def dataset_sentences(dataset: PieceDataset, pieces: str = "chorales") -> list[str]:
+    """What ``plot_dataset_stats`` shows, read from the numbers: the modes of the keys (and whether
+    about as many of each), how long most pieces last, and how many are in each meter."""
+    modes = Counter(piece.key.split()[-1] for piece in dataset.pieces).most_common()
+    total = len(dataset.pieces)
+    counted = ", ".join(f"{n} in {mode}" for mode, n in modes)
+    if len(modes) < 2:
+        verdict = "all in one"
+    elif modes[0][1] - modes[1][1] <= SAME_SHARE * total:
+        verdict = "about as many of each"
+    else:
+        verdict = f"more in {modes[0][0]}"
+    bars = np.array([piece.bars for piece in dataset.pieces])
+    low, high = int(np.floor(np.percentile(bars, 10))), int(np.ceil(np.percentile(bars, 90)))
+    within = np.mean((bars >= low) & (bars <= high))
+    meters = Counter(piece.time_signature for piece in dataset.pieces).most_common()
+    return [f"keys: {counted} ({verdict})",
+            f"lengths: {100 * within:.0f} % of the {pieces} last {low} to {high} bars "
+            f"(the shortest {bars.min():.3g}, the longest {bars.max():.3g})",
+            "time signatures: " + ", ".join(f"{n} in {_meter(m)}" for m, n in meters)]
+
+
+def _meter(meter: tuple[int, int]) -> str:
+    return f"{meter[0]}/{meter[1]}"
+
+
+FRACTIONS = {Fraction(1, 4): "¼", Fraction(1, 3): "⅓", Fraction(1, 2): "½", Fraction(2, 3): "⅔", Fraction(3, 4): "¾"}
+
+
+def _bars(steps: int, meter: tuple[int, int]) -> str:
+    """``steps`` counted in bars of ``meter``: "1 bar", "2 bars", "2⅔ bars", or "1.4 bars" where no
+    simple fraction fits."""
+    bars = Fraction(steps, bar_steps(meter))
+    whole, part = divmod(bars, 1)
+    if not part:
+        return f"{whole} bar" + ("s" if whole != 1 else "")
+    return (f"{whole or ''}{FRACTIONS[part]}" if part in FRACTIONS else f"{float(bars):.2g}") + " bars"
+
+
+def meter_sentence(piece: Piece, bars: int = 2) -> str:
+    """A piece's meter in steps, and what its first ``bars`` bars (``Piece.opening_steps``) hold."""
+    per_bar = piece.steps_per_bar
+    pickup = (f"a pickup of {piece.pickup_steps} steps (notes before the first bar line) and"
+              if piece.pickup_steps else "no pickup (it starts on a bar line), so")
+    return (f"{piece.id} is in {_meter(piece.time_signature)}: {per_bar // beat_steps(piece.time_signature)} beats "
+            f"a bar, {per_bar} steps a bar. It has {pickup} its first {bars} bars end at step "
+            f"{piece.opening_steps(bars)}.")
+
+
+def window_meters_sentence(meters: list[tuple[int, int]], steps: int = GAN_WINDOW_STEPS,
+                           what: str = "training windows", pieces: str = "chorales") -> str:
+    """How many windows of ``steps`` come from pieces in each meter (``meters``: each window's),
+    and how many bars that length is in each."""
+    counts = Counter(tuple(m) for m in meters).most_common()
+    parts = [f"{n:,} from {pieces} in {_meter(m)} ({_bars(steps, m)} each)" for m, n in counts]
+    return f"Of the {len(meters):,} {what} ({steps} steps each): " + "; ".join(parts) + "."
+
+
+def roll_overlap_sentence(sources: list[tuple[Piece, int]], n_pieces: int, what: str = "training rolls",
+                          pieces: str = "chorales", hop_bars: int = ARCNN_HOP_BARS) -> str:
+    """Where the AR-CNN's rolls come from (``sources``: ``PieceDataset.arcnn_roll_sources``, of a
+    split of ``n_pieces``) and whether a piece's consecutive rolls overlap."""
+    per_piece = Counter(piece.id for piece, _ in sources)
+    most = max(per_piece.values(), default=0)
+    bars = ARCNN_WINDOW_STEPS // bar_steps((4, 4))
+    origin = (f"all {n_pieces} {pieces}" if len(per_piece) == n_pieces else
+              f"{len(per_piece)} of the {n_pieces} {pieces} (the others are too short for a whole roll)")
+    if most > 1:
+        overlap = (f"{min(per_piece.values())} to {most} rolls each: a new roll starts every {hop_bars} bars, so "
+                   f"consecutive rolls of one piece overlap (in 4/4 two neighbours share {bars - hop_bars} of "
+                   f"their {bars} bars)")
+    else:
+        overlap = "one roll each, so no two rolls overlap"
+    return f"The {len(sources):,} {what} come from {origin}, {overlap}."
 
 
 def short_note_share(dataset: PieceDataset) -> float:
@@ -202,6 +291,12 @@ def read_log(path: str | Path) -> dict[str, np.ndarray]:
     return {key: values for key, values in columns.items() if not np.isnan(values).all()}
 
 
+def epochs_from_one(log: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """A Keras log (``read_log``) with its epochs counted from 1, as the live plot and
+    ``runs.describe_curves`` count them (Keras logs the first epoch as 0)."""
+    return {**log, "epoch": log["epoch"] + 1} if "epoch" in log else log
+
+
 def _number(text: str) -> float:
     try:
         return float(text)
@@ -211,49 +306,76 @@ def _number(text: str) -> float:
 
 CURVE_TITLES = {
     "critic_loss": "critic loss", "generator_loss": "generator loss",
-    "wasserstein": "Wasserstein estimate (real - fake)", "distance": "distance to the style's figures",
-    "told_apart": "told apart from the style's own voices", "loss": "training loss (KL)",
+    "wasserstein": "Wasserstein estimate (real - fake)", "distance": "distance to the composer's figures",
+    "told_apart": "told apart from the composer's own voices", "loss": "training loss (KL)",
     "val_loss": "validation loss (KL)", "val_bits_per_note": "bits per note on the validation tunes",
 }
-CURVE_UNITS = {"wasserstein": "critic score difference", "distance": "distance (0 = the style's mean)",
+CURVE_UNITS = {"wasserstein": "critic score difference", "distance": "distance (0 = the composer's mean)",
                "told_apart": "classifier's accuracy", "val_bits_per_note": "bits per note (lower: better)"}  # else "loss"
 CHANCE = 0.5  # a classifier that cannot tell two sides apart is right half of the time
 MARKED_POINTS = 40  # curves with this many points or fewer are drawn with a dot on each
 
 
 def _smooth(values: np.ndarray, window: int) -> np.ndarray:
-    if window <= 1 or len(values) < window:
-        return values
-    kernel = np.ones(window) / window
-    return np.convolve(np.pad(values, (window - 1, 0), mode="edge"), kernel, mode="valid")
+    """Each point averaged with its neighbours, ``window // 2`` on each side: centred, so a dip
+    stays where it was logged (a trailing average moves it later). Near the ends the window
+    shrinks to as many points as there are on both sides, so the first and last points stay as
+    logged."""
+    half = window // 2
+    return np.array([np.mean(values[i - r : i + r + 1])
+                     for i in range(len(values)) for r in [min(half, i, len(values) - 1 - i)]])
 
 
-def plot_curves(log: dict[str, np.ndarray], keys: tuple[str, ...], smooth: int = 3) -> plt.Figure:
+def plot_curves(log: dict[str, np.ndarray], keys: tuple[str, ...], smooth: int = 3,
+                band: tuple[float, float] | None = None, band_label: str = "") -> plt.Figure:
     """One panel per logged value against iterations (or epochs: the log's own, counted from 1, or
-    1, 2, ... where it has none), raw and smoothed; up to
-    ``MARKED_POINTS`` points each get a dot, so that a run of one epoch shows its one value."""
+    1, 2, ... where it has none): what was logged (grey where a smoothed line is drawn over it,
+    averaging each point with its neighbours: ``smooth``, an odd number of points, centred on it); up to
+    ``MARKED_POINTS`` points each get a dot, so that a run of one epoch shows its one value.
+    ``band`` (lowest, highest) is drawn on every panel as a grey band with dashed edges, named
+    ``band_label`` (e.g. the loss of a model with no idea). A panel of one line has no legend."""
     keys = [k for k in keys if k in log]
     x = log.get("iteration", log.get("epoch", np.arange(1, len(log[keys[0]]) + 1)))
     marker = "o" if len(x) <= MARKED_POINTS else None
     fig, axes = plt.subplots(1, len(keys), figsize=(5 * len(keys), 3.8), squeeze=False)
     for ax, key in zip(axes[0], keys):
         if smooth > 1:
-            ax.plot(x, log[key], color="lightgrey", label="raw")
+            ax.plot(x, log[key], color="darkgrey", label="logged")
         ax.plot(x, _smooth(log[key], smooth), color="#1f77b4", marker=marker, markersize=4,
-                label=f"smoothed ({smooth})" if smooth > 1 else "logged")
+                label=f"average of {smooth} neighbouring points" if smooth > 1 else "logged")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if len(x) == 1:  # one epoch: its own tick, not 0.945 ... 1.065
+            ax.set_xticks(x)
         ax.set_title(CURVE_TITLES.get(key, key.replace("_", " ")))
         ax.set_xlabel("iteration" if "iteration" in log else "epoch")
         ax.set_ylabel(CURVE_UNITS.get(key, "loss"))
-        if key == "told_apart":  # the goal: voices a classifier cannot tell from the style's own
-            ax.axhline(CHANCE, color="#2ca02c", linestyle="--", label="chance: the style against itself")
+        if key == "told_apart":  # the goal: voices a classifier cannot tell from the composer's own
+            ax.axhline(CHANCE, color="#2ca02c", linestyle="--", label="chance: the composer against himself")
             ax.set_ylim(0.4, 1.02)
+        if band is not None:
+            ax.axhspan(*band, facecolor="grey", alpha=0.2, edgecolor="grey", linestyle="--", label=band_label)
         if key == "val_bits_per_note" and "val_markov_bits_per_note" in log:  # the baseline to beat
             ax.axhline(float(log["val_markov_bits_per_note"][-1]), color="#d62728", linestyle="--",
                        label="the Markov baseline")
-        ax.legend(fontsize=8)
+        if len(ax.get_legend_handles_labels()[0]) > 1:
+            ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def last_epoch_sentences(log: dict[str, np.ndarray], train: str = "loss", valid: str = "val_loss") -> list[str]:
+    """Two sentences on a training log's last epoch: which of the training and validation losses
+    is higher, and whether each still fell in that epoch (so a longer run would likely help)."""
+    t, v = log[train], log[valid]
+    order = "above" if t[-1] > v[-1] else "below" if t[-1] < v[-1] else "level with"
+    sentences = [f"at the last epoch the training loss ({t[-1]:.3g}) is {order} the validation loss ({v[-1]:.3g})"]
+    if len(v) < 2:
+        return [*sentences, "only one epoch is logged, so neither loss has a direction yet"]
+    moves = [f"the {name} loss {'fell' if c[-1] < c[-2] else 'did not fall'} ({c[-2]:.3g} to {c[-1]:.3g})"
+             for name, c in (("training", t), ("validation", v))]
+    verdict = ("a longer run would likely lower the validation loss further" if v[-1] < v[-2]
+               else "more of the same training may not lower the validation loss")
+    return [*sentences, f"in the last epoch {moves[0]} and {moves[1]}, so {verdict}"]
 
 
 def plot_losses(log: dict[str, np.ndarray], smooth: int = 3) -> plt.Figure:
@@ -261,10 +383,16 @@ def plot_losses(log: dict[str, np.ndarray], smooth: int = 3) -> plt.Figure:
     return plot_curves(log, ("critic_loss", "generator_loss", "wasserstein"), smooth)
 
 
+FIGURE_UNITS = {"in_key": "share of notes", "consonant": "share of pairs on beats", "chordal": "share of beats",
+                "parallels": "per 100 moves", "long_notes": "share of notes", "voices": "voices sounding",
+                "block_attacks": "share of note starts", "offbeat_motion": "share of off-beat 8ths"}
+
+
 def plot_figures_vs_bach(log: dict[str, np.ndarray], reference: dict[str, tuple[float, float]]) -> plt.Figure:
-    """Each musical figure during training, with Bach's mean and spread as a green band, and in the
-    last panel how often a classifier told the voices from Bach's (chance dashed), or for a log
-    written before that was measured, the distance to the style's figures."""
+    """Each musical figure during training (red: the harmonizations the log measured), with Bach's
+    mean (dark green) and spread (green band), and in the last panel how often a classifier told
+    the voices from Bach's (chance dashed), or for a log written before that was measured, the
+    distance to the style's figures; a legend under the panels names the lines."""
     x = log.get("iteration", np.arange(1, len(log["in_key"]) + 1))
     names = [name for name in reference if name in log]
     summary = "told_apart" if "told_apart" in log else "distance"
@@ -272,16 +400,23 @@ def plot_figures_vs_bach(log: dict[str, np.ndarray], reference: dict[str, tuple[
     for ax, name in zip(axes.flat, [*names, summary]):
         ax.plot(x, log[name], marker=".", color="#d62728")
         if name == "told_apart":
-            ax.axhline(CHANCE, color="green", linestyle="--", label="chance")
+            ax.axhline(CHANCE, color="green", linestyle="--")
         elif name != "distance":
             mean, spread = reference[name]
             ax.axhspan(mean - spread, mean + spread, color="green", alpha=0.15)
-            ax.axhline(mean, color="green", label="Bach")
+            ax.axhline(mean, color="darkgreen")
         ax.set_title(CURVE_TITLES.get(name, name.replace("_", " ")))
         ax.set_xlabel("iteration")
+        ax.set_ylabel(FIGURE_UNITS.get(name) or CURVE_UNITS[name])
     for ax in list(axes.flat)[len(names) + 1:]:
         ax.set_visible(False)
-    fig.tight_layout()
+    handles = [Line2D([], [], marker=".", color="#d62728", label="the GAN's harmonizations, as the log measured them"),
+               Line2D([], [], color="darkgreen", label="Bach's mean"),
+               Patch(color="green", alpha=0.15, label="Bach's mean ± spread")]
+    if summary == "told_apart":
+        handles.append(Line2D([], [], color="green", linestyle="--", label="chance (last panel)"))
+    fig.legend(handles=handles, loc="lower center", ncols=len(handles), fontsize=9, frameon=False)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig
 
 
@@ -381,7 +516,9 @@ def enhancement_table(before: PianoRoll, afters: dict[str | float, PianoRoll], l
 def plot_corruption(clean: np.ndarray, noisy: np.ndarray, n: int = 3, pitch_low: int = 0) -> plt.Figure:
     """Training pairs: cells of Bach's roll the damage took away (green: the model should add
     them back) and stray cells it added (red outline: the model should remove them). A training
-    roll has no onsets, so the titles count cells, the unit the loss counts, as drawn."""
+    roll has no onsets, so the titles count cells, the unit the loss counts, as drawn. The grey
+    lines are bar lines of 4/4 from the roll's first step: give it rolls of pieces in 4/4
+    (``pieces.first_of_each``)."""
     fig, axes = plt.subplots(n, 1, figsize=(12, 2.9 * n), sharex=True, squeeze=False, layout="constrained")
     for i, ax in enumerate(axes[:, 0]):
         full = [np.zeros((clean.shape[1], 128), bool) for _ in range(2)]
@@ -404,13 +541,59 @@ def plot_corruption(clean: np.ndarray, noisy: np.ndarray, n: int = 3, pitch_low:
 
 SCORE_COLOURS = "magma"  # dark = the generator does not want the pitch, bright = it does
 DECODED_EDGE, FAVOURITE, MELODY_LINE = "#00e5ff", "#7CFC00", "white"
-CLEAR_WISH = 0.5  # a beat's best score above this (the bright half of the colours) is a clear favourite
+CLEAR_WISH = 0.5  # a beat's best score above this (the bright half of the colours) may be a clear favourite,
+CLEAR_MARGIN = 0.25  # if it is this much above every other pitch's score on the beat (a tie is no favourite)
 
 
 def _clipped_notes(notes: list[Note], start: int, end: int) -> list[Note]:
     """The parts of ``notes`` that sound between steps ``start`` and ``end``."""
     clipped = [Note(max(n.start, start), n.pitch, min(n.start + n.length, end) - max(n.start, start)) for n in notes]
     return [n for n in clipped if n.length > 0]
+
+
+def _shown_steps(melody: PianoRoll, bars: tuple[int, int] | None) -> np.ndarray:
+    """The steps of ``bars`` (first, last, counted from 1; bar 1 includes a pickup), or all of the
+    melody. Raises ValueError for bars the melody lacks."""
+    if bars is None:
+        return np.arange(melody.n_steps)
+    first, last = bars
+    if not 1 <= first <= last:
+        raise ValueError(f"bars must be (first, last) with 1 <= first <= last, not {bars}")
+    bar = melody.steps_per_bar
+    start = 0 if first == 1 else min(melody.n_steps, melody.pickup_steps + (first - 1) * bar)
+    end = min(melody.n_steps, melody.pickup_steps + last * bar)
+    if start >= end:
+        raise ValueError(f"the melody has no bar {first}")
+    return np.arange(start, end)
+
+
+def _voice_pitches(harmonizer: Harmonizer, evidence, v: int) -> tuple[int, int, int]:
+    """For lower voice ``v`` (0 alto, 1 tenor, 2 bass): the lowest and highest pitch the generator
+    can write, in the melody's frame, and the shift from there into the generator's frame."""
+    config = harmonizer.config
+    shift = 0 if harmonizer.roles.kinds[v + 1] == "drums" else evidence.shift
+    return max(0, config.pitch_low - shift), min(127, config.pitch_low + config.n_pitches - 1 - shift), shift
+
+
+def _beat_wishes(evidence, steps: np.ndarray, v: int, low: int, high: int, shift: int) -> tuple[np.ndarray, np.ndarray]:
+    """The beats among ``steps`` and, for each, voice ``v``'s wish for every pitch from ``low`` to
+    ``high``: its score averaged over the beat's first 8th, what the decoder weighs on the beat."""
+    beats = steps[(evidence.pad + steps) % STEPS_PER_BEAT == 0]
+    on_beat = evidence.scores[evidence.pad + beats[:, None] + np.arange(STEPS_PER_BEAT // 2)]
+    return beats, on_beat[:, :, low + shift : high + shift + 1, v].mean(axis=1)
+
+
+def clear_favourites(wishes: np.ndarray) -> np.ndarray:
+    """For each beat's wishes (beats, pitches): whether one pitch is the clear favourite, its score
+    above ``CLEAR_WISH`` and more than ``CLEAR_MARGIN`` above every other pitch's."""
+    top = np.sort(wishes, axis=1)
+    return (top[:, -1] > CLEAR_WISH) & (top[:, -1] - top[:, -2] > CLEAR_MARGIN)
+
+
+def _bar_and_beat(melody: PianoRoll, evidence, step: int) -> tuple[int, int]:
+    """The bar (counted from 1; 0 for a pickup) and the beat in it (from 1) of a beat's ``step``."""
+    bar = melody.steps_per_bar
+    return (step - melody.pickup_steps) // bar + 1, (evidence.pad + step) % bar // STEPS_PER_BEAT + 1
 
 
 def plot_generator_scores(melody: PianoRoll, harmonizer: Harmonizer, bars: tuple[int, int] | None = None,
@@ -420,25 +603,16 @@ def plot_generator_scores(melody: PianoRoll, harmonizer: Harmonizer, bars: tuple
     One heat map per voice: the generator's raw score (-1 to +1, averaged over the overlapping
     2-bar windows) for every 16th step and every pitch the generator can write; the notes the
     decoder chose for that voice as outlines; a dot on each beat where the generator has a clear
-    favourite (its best score over the beat's first 8th, what the decoder weighs on the beat,
-    above ``CLEAR_WISH``); the voice's singing range as dashed lines; the melody as a thin line.
+    favourite (``clear_favourites`` of its scores over the beat's first 8th, what the decoder
+    weighs on the beat); the voice's singing range as dashed lines; the melody as a thin line.
     ``bars`` (first, last, counted from 1 as the bar numbers; bar 1 includes a pickup) shows part
     of a longer melody, decoded whole, so its voices are those of ``harmonizer(melody, seed)``.
     The legend and colour bar sit outside the maps. Raises ValueError for bars the melody lacks.
     """
     evidence, parts = harmonizer.explain(melody, seed)
     bar = melody.steps_per_bar
-    start, end = 0, melody.n_steps
-    if bars is not None:
-        first, last = bars
-        if not 1 <= first <= last:
-            raise ValueError(f"bars must be (first, last) with 1 <= first <= last, not {bars}")
-        start = 0 if first == 1 else min(melody.n_steps, melody.pickup_steps + (first - 1) * bar)
-        end = min(melody.n_steps, melody.pickup_steps + last * bar)
-        if start >= end:
-            raise ValueError(f"the melody has no bar {first}")
-    steps = np.arange(start, end)
-    config = harmonizer.config
+    steps = _shown_steps(melody, bars)
+    start, end = int(steps[0]), int(steps[-1]) + 1
     kinds = harmonizer.roles.kinds
     tune = top_pitches(melody.sounding[:, :, 0])[start:end].astype(float)
     tune[tune < 0] = np.nan
@@ -446,9 +620,7 @@ def plot_generator_scores(melody: PianoRoll, harmonizer: Harmonizer, bars: tuple
     width = min(14.0, max(8.0, (end - start) / 6))
     fig, axes = plt.subplots(3, 1, figsize=(width, 10.0), sharex=True, layout="constrained")
     for v, ax in enumerate(axes):
-        shift = 0 if kinds[v + 1] == "drums" else evidence.shift  # the scores are in the generator's frame
-        low = max(0, config.pitch_low - shift)
-        high = min(127, config.pitch_low + config.n_pitches - 1 - shift)
+        low, high, shift = _voice_pitches(harmonizer, evidence, v)  # the scores are in the generator's frame
         scores = evidence.scores[evidence.pad + steps][:, low + shift : high + shift + 1, v]  # (steps, pitches)
         image = ax.imshow(scores.T, origin="lower", aspect="auto", interpolation="nearest", cmap=SCORE_COLOURS,
                           vmin=-1.0, vmax=1.0, extent=(start, end, low - 0.5, high + 0.5))
@@ -457,12 +629,10 @@ def plot_generator_scores(melody: PianoRoll, harmonizer: Harmonizer, bars: tuple
         for note in sung:
             ax.add_patch(Rectangle((note.start, note.pitch - 0.5), note.length, 1.0, facecolor="none",
                                    edgecolor=DECODED_EDGE, linewidth=1.6, gid="decoded note"))
-        beats = steps[(evidence.pad + steps) % STEPS_PER_BEAT == 0]
-        on_beat = evidence.scores[evidence.pad + beats[:, None] + np.arange(STEPS_PER_BEAT // 2)]
-        wishes = on_beat[:, :, low + shift : high + shift + 1, v].mean(axis=1)  # (beats, pitches)
+        beats, wishes = _beat_wishes(evidence, steps, v, low, high, shift)
         picks = low + wishes.argmax(axis=1)
         sounding = parts.sounding[:, :, v + 1]
-        clear = sounding[beats].any(axis=1) & (wishes.max(axis=1) > CLEAR_WISH)
+        clear = sounding[beats].any(axis=1) & clear_favourites(wishes)
         followed = sounding[beats[clear], picks[clear]]
         ax.plot(beats[clear] + 1.0, picks[clear], linestyle="none", marker="o", markersize=5,
                 markerfacecolor=FAVOURITE, markeredgecolor="black", markeredgewidth=0.6, gid="favourite")
@@ -485,12 +655,8 @@ def plot_generator_scores(melody: PianoRoll, harmonizer: Harmonizer, bars: tuple
         ax.set_title(f"{name}: the GAN has a clear favourite (dot) on {int(clear.sum())} beats; "
                      f"the decoder sang it on {int(followed.sum())}", loc="left", fontsize=10)
 
-    beats = steps[(evidence.pad + steps) % STEPS_PER_BEAT == 0]
-    labels = []
-    for t in beats:
-        in_bar = (evidence.pad + t) % bar
-        number = (t - melody.pickup_steps) // bar + 1
-        labels.append(f"bar {number}" if in_bar == 0 else str(in_bar // STEPS_PER_BEAT + 1))
+    labels = [f"bar {number}" if beat == 1 else str(beat)  # the beats are the same in every panel
+              for number, beat in (_bar_and_beat(melody, evidence, t) for t in beats)]
     axes[-1].set_xticks(beats, labels, fontsize=8)
     axes[-1].set_xlim(start, end)
     axes[-1].set_xlabel("beats of each bar (each beat is four 16th-note steps; grey lines are bar lines)")
@@ -511,6 +677,42 @@ def plot_generator_scores(melody: PianoRoll, harmonizer: Harmonizer, bars: tuple
     bar_colour.set_label("colour: how much the GAN wants this pitch for this voice")
     fig.suptitle("Inside the harmonizer: the GAN's wishes (colour) and the decoder's choices (outlines)")
     return fig
+
+
+def generator_score_examples(melody: PianoRoll, harmonizer: Harmonizer, bars: tuple[int, int] | None = None,
+                             seed: int = 0) -> list[str]:
+    """Two beats of ``plot_generator_scores``'s picture, read from the same scores: the first where
+    a voice sings and the GAN wants two or more pitches about as much (a bright score, no clear
+    favourite), and the first where the decoder did not sing the GAN's clear favourite; each with
+    the scores and the note the decoder sang, or a sentence saying there is none."""
+    evidence, parts = harmonizer.explain(melody, seed)
+    steps = _shown_steps(melody, bars)
+    undecided: str | None = None
+    overruled: str | None = None
+    for v in range(3):
+        low, high, shift = _voice_pitches(harmonizer, evidence, v)
+        beats, wishes = _beat_wishes(evidence, steps, v, low, high, shift)
+        clear = clear_favourites(wishes)
+        sounding = parts.sounding[:, :, v + 1]
+        for t, wish, is_clear in zip(beats, wishes, clear):
+            sang = [int(p) for p in np.nonzero(sounding[t])[0]]
+            if not sang:
+                continue
+            number, beat = _bar_and_beat(melody, evidence, int(t))
+            where = f"{parts.names[v + 1].lower()}, {f'bar {number}' if number else 'the pickup'}, beat {beat}"
+            sung = " and ".join(map(pitch_name, sang))
+            order = np.argsort(wish)[::-1]
+            if undecided is None and not is_clear and wish[order[0]] > CLEAR_WISH:
+                rivals = [p for p in order if wish[p] >= wish[order[0]] - CLEAR_MARGIN][:3]
+                scored = [f"{pitch_name(low + p)} {wish[p]:.2f}" for p in rivals]
+                undecided = (f"No clear favourite ({where}): the GAN scores {', '.join(scored[:-1])} and {scored[-1]}; "
+                             f"the decoder sang {sung}.")
+            elif overruled is None and is_clear and low + order[0] not in sang:
+                overruled = (f"Overruled ({where}): the GAN clearly favours {pitch_name(low + order[0])} ({wish[order[0]]:.2f}; "
+                             f"next best {pitch_name(low + order[1])}, {wish[order[1]]:.2f}); the decoder sang {sung}.")
+    return [undecided or (f"On no beat here does the GAN score two pitches within {CLEAR_MARGIN} of each other "
+                          f"above {CLEAR_WISH}: where a voice sings, it wants one pitch clearly, or none."),
+            overruled or "On every beat with a dot the decoder sang the GAN's favourite."]
 
 
 def plot_attention(weights: np.ndarray, names: list[str], place: int, layer: int) -> plt.Figure:

@@ -32,7 +32,10 @@ THREADS = 2  # the workshop's machines have two cores or more
 
 def import_tensorflow() -> Any:
     """TensorFlow, imported with its C++ start-up lines (printed whatever the log level) hidden
-    and its Python log kept to errors (no "INFO:tensorflow: Assets written" in a notebook)."""
+    and its Python log kept to errors (no "INFO:tensorflow: Assets written" in a notebook). Its C++
+    INFO lines ("Memory patch applied" at the first ``fit``) are turned off before the import:
+    they are read once, then; warnings still show."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
     with quiet_stderr():
         import tensorflow as tf
     tf.get_logger().setLevel("ERROR")

@@ -29,6 +29,7 @@ from .harmonize import Harmonizer, load_harmonizer
 from .metrics import note_changes
 from .extend import extend
 from .midi import MidiFileError, PianoRoll, extract_melody, read_midi, slice_bars, whole_bars, write_midi
+from .note_edits import kept_phrase
 from .plots import plot_enhancement, plot_pianoroll
 from .samples import MELODIES
 from .styles import model_for_style, shipped_styles
@@ -81,6 +82,8 @@ def make_music(melody: PianoRoll, model: str, harmonizer, enhancer, seed: int = 
         added, removed, shortened = note_changes(before, music)  # counted as the picture counts them
         summary = (summary + "; " if summary else "") + \
             f"AR-CNN: {len(added)} notes added, {len(removed) + len(shortened)} removed or shortened"
+        if model == "both":  # said from this result, not promised
+            summary += f"; your melody's notes: {kept_phrase(melody.notes(0), music.notes(0))}"
         return before, music, summary
     return melody, music, summary
 

@@ -165,18 +165,20 @@ class Checkpoint(keras.callbacks.Callback):
 
 
 class LivePlot(keras.callbacks.Callback):
-    """Redraw the training curves in the notebook after each chunk (or epoch)."""
+    """Redraw the training curves in the notebook after each chunk (or epoch), with a line under
+    them: the iteration (or epoch), the minutes since this training started, and the last values."""
 
     def __init__(self, keys: tuple[str, ...] = ("critic_loss", "generator_loss", "wasserstein", "told_apart")):
         super().__init__()
         self.keys = keys
         self.log: dict[str, list[float]] = {}
+        self.started = time.perf_counter()  # made just before training starts
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         import matplotlib.pyplot as plt
         from IPython.display import clear_output, display
 
-        from .plots import plot_curves  # heavy (matplotlib)
+        from .plots import CURVE_TITLES, plot_curves  # heavy (matplotlib)
 
         for key, value in (logs or {}).items():
             self.log.setdefault(key, []).append(float(value))
@@ -186,7 +188,11 @@ class LivePlot(keras.callbacks.Callback):
         figure = plot_curves({k: np.array(v) for k, v in self.log.items()}, self.keys, smooth=1)
         display(figure)
         plt.close(figure)
-        print(", ".join(f"{k} {self.log[k][-1]:.3f}" for k in self.keys if k in self.log))
+        where = "iteration" if "iteration" in self.log else "epoch"
+        minutes = (time.perf_counter() - self.started) / 60
+        print(f"{where} {self.log[where][-1]:g}, {minutes:.1f} min after this training started: "
+              + ", ".join(f"{CURVE_TITLES.get(k, k.replace('_', ' '))} {self.log[k][-1]:.3g}"
+                          for k in self.keys if k in self.log))
 
 
 def say_device() -> None:

@@ -23,14 +23,16 @@ from pathlib import Path
 import numpy as np
 
 from .files import MODELS_DIR
-from .melody_tokens import BAR, END, HEADER_LENGTH, MAX_DURATION, PAD, VOCAB_SIZE, WORD_LENGTHS, WORD_PITCHES
+from .melody_tokens import (BAR, END, HEADER_LENGTH, MAX_DURATION, PAD, VOCAB_SIZE, WORD_LENGTHS, WORD_PITCHES,
+                            word_name)
 from .midi import STEPS_PER_BEAT
 from .runtime import Runner, export_tflite, load_runner
 
 __all__ = ["TransformerConfig", "build_transformer", "save_transformer", "load_melody_model", "MelodyModel",
            "transformer_folder", "TRANSFORMER_WEIGHTS", "TRANSFORMER_TFLITE", "Sampling", "sample_word",
-           "continue_melody", "Continuation", "attention_weights"]
+           "continue_melody", "Continuation", "attention_weights", "attention_sentences", "LOG_UNITS"]
 
+LOG_UNITS = {"loss": "nats per word"}  # a logged curve's unit where its name (runs.CURVE_WORDS) does not say it
 TRANSFORMER_WEIGHTS = "transformer.weights.h5"
 TRANSFORMER_TFLITE = "transformer.tflite"
 CONFIG_FILE = "config.json"
@@ -276,3 +278,34 @@ def attention_weights(folder: str | Path | None, words: np.ndarray) -> np.ndarra
     window[0, :n] = words[:n]
     _, *scores = model(window, training=False)
     return np.stack([np.asarray(s)[0, :, :n, :n] for s in scores])
+
+
+def attention_sentences(weights: np.ndarray, words: np.ndarray, place: int, layer: int, look_at: int) -> list[str]:
+    """Read from ``attention_weights`` while the model writes the word after ``words[place]``: for
+    each head of ``layer``, the earlier word it gives its largest weight (and its bar), then
+    whether any head looks back at bar ``look_at`` (gives its largest weight there), and the most
+    weight one head puts on that bar's words together, beside an even spread."""
+    bars = np.cumsum(np.asarray(words[: place + 1]) == BAR)  # bar of each word; its bar line opens it
+    names = [word_name(int(w)) for w in words[: place + 1]]
+    rows = weights[layer, :, place, : place + 1]
+    lines = []
+    for head, row in enumerate(rows):
+        top = int(row.argmax())
+        back = place - top
+        where = f"bar {bars[top]}" if bars[top] else "the header" if top < HEADER_LENGTH else "the pickup"
+        lines.append(f"head {head + 1}: most on '{names[top]}' ({back} word{'s' if back != 1 else ''} back, {where}) "
+                     f"with {row[top]:.0%} of its weight")
+    in_bar = bars == look_at
+    if not in_bar.any():
+        return [*lines, f"Bar {look_at}: not among the {place + 1} words read so far, so no head can look at it."]
+    on_bar = rows[:, in_bar].sum(axis=1)
+    heads = [head + 1 for head, row in enumerate(rows) if in_bar[int(row.argmax())]]
+    most = int(on_bar.argmax())
+    said = f"Bar {look_at} ({int(in_bar.sum())} words, its bar line included): "
+    if heads:
+        said += (f"yes, head{'s' if len(heads) > 1 else ''} {' and '.join(map(str, heads))} "
+                 f"put{' their' if len(heads) > 1 else 's its'} largest weight there")
+    else:
+        said += "no head puts its largest weight there"
+    return [*lines, said + f"; head {most + 1} puts the most on its words together, {on_bar[most]:.0%} of its weight "
+                           f"(an even spread over the {place + 1} words so far would give them {in_bar.sum() / (place + 1):.0%})."]

@@ -17,7 +17,7 @@ import numpy as np
 
 from .files import atomic_folder, complete_folder
 from .markov import bits_per_note, markov_baseline
-from .melodies import TuneSet, load_tunes
+from .melodies import TuneSet, load_tunes, validation_sample
 from .runtime import as_runner, import_tensorflow
 from .runs import TrainingError, check_run_folder, log_history, trim_log
 from .training import BACKUP, LOG_FILE, MODEL, Backup, LivePlot, TimeLimit, restore_backup, say_device
@@ -29,7 +29,6 @@ import keras  # noqa: E402
 
 __all__ = ["train_transformer", "WordWindows", "DATA_CHOICES"]
 
-VALID_TUNES = 300  # validation tunes scored after each epoch (and by the Markov baseline)
 DATA_CHOICES = {"melodies": None, "bach": "bach", "folk": "folk"}  # --data NAME: which tunes are learned
 
 
@@ -95,7 +94,7 @@ def train_transformer(folder: str | Path, minutes: float | None = None, epochs: 
     tunes = tunes or load_tunes(progress=verbose > 0)
     train = tunes.words("train", DATA_CHOICES[data], limit)
     valid = tunes.words("valid", DATA_CHOICES[data], limit)
-    valid = valid[:: max(1, len(valid) // VALID_TUNES)]  # every k-th: scoring all would take a fifth of each epoch
+    valid = validation_sample(valid)
     if not train or not valid:
         raise TrainingError(f"no {data} tunes to train on or to validate with")
     order, markov_bits = markov_baseline(train, valid)

@@ -30,7 +30,7 @@ from sklearn.preprocessing import StandardScaler
 
 from .metrics import CHORD_SHAPES, estimate_key
 from .midi import Note, PianoRoll, beat_steps, top_pitches
-from .motion import LOWER
+from .motion import LOWER, STEP
 
 __all__ = ["FEATURES", "WINDOW_BARS", "FOLDS", "TOP_FEATURES", "TABLE_HEADER", "Giveaway", "TwoSampleResult",
            "windows", "window_features", "piece_features", "feature_table", "grouped_folds",
@@ -47,7 +47,6 @@ TOP_FEATURES = 3  # features reported as what gives the voices away
 BASS_OCTAVE = 40  # the rule-based harmonizer's bass sings the chord's root in E2..D#3 (MIDI 40-51)
 SUSPENSION_INTERVALS = (1, 2, 5, 10, 11)  # semitones above the bass (mod 12) that a held note must resolve from
 LEAP = 5  # semitones: a move of a 4th or more is a leap (a 3rd is a skip, a 2nd a step)
-STEP = 2  # semitones: a move of a 2nd at most is a step
 SYMMETRIC = ("augmented", "diminished seventh")  # chords whose pitch classes do not tell their root
 _CHORDS = {frozenset((root + i) % 12 for i in shape): (name, -1 if name in SYMMETRIC else root)
            for name, shape in CHORD_SHAPES.items() for root in range(12)}
@@ -508,20 +507,29 @@ def to_json(result: TwoSampleResult) -> dict:
 
 
 def verdict(rows: Sequence[TwoSampleResult], composer: str = "Bach") -> str:
-    """What a ``yardstick`` says, in two sentences read from its numbers: how often the trained
-    model is told from the composer against the calibrations, and what training brought (the
-    same decoder over an untrained generator), where those rows are there."""
+    """What a ``yardstick`` says, in sentences read from its numbers: how often the trained model
+    is told from the composer against the calibrations (at or below the composer against himself:
+    no easier to tell than the composer's own pieces from each other), what training brought
+    (the same decoder over an untrained generator), where those rows are there, and whether the
+    composer against himself sits so far above chance (over 60 %) that the figures are rough."""
     by_name = {row.name: row for row in rows}
-    trained, untrained = by_name.get(TRAINED), by_name.get(UNTRAINED)
-    ends = f"{composer} against {composer} {by_name[ITSELF].accuracy:.1%}, rule-based triads {by_name[TRIADS].accuracy:.1%}"
+    trained, untrained, itself = by_name.get(TRAINED), by_name.get(UNTRAINED), by_name[ITSELF]
+    ends = f"{composer} against {composer} {itself.accuracy:.1%}, rule-based triads {by_name[TRIADS].accuracy:.1%}"
+    rough = (f" {composer} against {composer} should sit near 50 % (chance); at {itself.accuracy:.1%} on "
+             f"{itself.n_windows} windows, read these figures as rough." if itself.accuracy > 0.6 else "")
     if trained is None:
-        return f"Calibration: {ends}."
-    said = (f"A classifier tells the trained model's lower voices from {composer}'s {trained.accuracy:.1%} of the time "
-            f"({ends}; nearer the first is better).")
+        return f"Calibration: {ends}.{rough}"
+    if trained.accuracy <= itself.accuracy:
+        said = (f"A classifier tells the trained model's lower voices from {composer}'s {trained.accuracy:.1%} of the "
+                f"time ({ends}): on these pieces the model's voices are no easier to tell from {composer}'s than "
+                f"{composer}'s own pieces from each other.")
+    else:
+        said = (f"A classifier tells the trained model's lower voices from {composer}'s {trained.accuracy:.1%} of the "
+                f"time ({ends}; nearer the first is better).")
     if untrained is not None:
         gain = untrained.accuracy - trained.accuracy
         said += (f" Over an untrained generator the same decoder is told apart {untrained.accuracy:.1%} of the time: "
                  + (f"training brought the voices {gain * 100:.1f} points nearer {composer}'s."
                     if gain > trained.spread else
                     f"training has not brought them measurably nearer (the folds spread by {trained.spread:.1%})."))
-    return said
+    return said + rough

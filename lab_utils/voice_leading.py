@@ -331,7 +331,8 @@ def _chord_pitches(chord_pcs: np.ndarray, low: int, high: int) -> np.ndarray:
 
 def _candidates(melody: int, labels: np.ndarray, tonic: int, ranges: list[tuple[int, int]],
                 strict: bool, melody_outside: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """All voicings (melody >= alto >= tenor > bass, each within its range) of ``labels``
+    """All voicings (the alto at or below the melody, the tenor and bass at most ``CROSSING`` above the
+    voice above, each within its range) of ``labels``
     that hold the melody's pitch class, or with ``melody_outside`` that do not (an accented
     passing note or appoggiatura in the melody, over the chord it resolves into).
 
@@ -347,7 +348,7 @@ def _candidates(melody: int, labels: np.ndarray, tonic: int, ranges: list[tuple[
             continue
         alto, tenor, bass = (_chord_pitches(pcs, *ranges[v]) for v in (1, 2, 3))
         a, t, b = (g.ravel() for g in np.meshgrid(alto, tenor, bass, indexing="ij"))
-        ok = (a <= melody) & (t <= a + CROSSING) & (b < t + CROSSING) & (melody - t <= 24)
+        ok = (a <= melody) & (t <= a + CROSSING) & (b <= t + CROSSING) & (melody - t <= 24)
         if strict:
             ok &= (melody - a <= 12) & (a - t <= 12)
             root = _root(label, tonic)

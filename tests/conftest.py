@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from lab_utils.compose import ARRANGEMENT, Composition, Parameters, Part, Section
 from lab_utils.midi import Note
 
 REPO = Path(__file__).resolve().parent.parent
@@ -123,3 +124,19 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     from lab_utils.shards import ensure_shards
 
     ensure_shards(load_dataset(progress=False))
+
+
+def composition_by_hand(voices: list[list[tuple[Note, int]]], sections: list[Section], title: str) -> Composition:
+    """A composition by hand: ``voices`` ((note, velocity) lists, the top line first) in the
+    arrangement's parts, 16 steps a bar of 4/4 at 76 beats a minute; its parameters claim every
+    top-line note new."""
+    parts = [Part(name, program, volume) for name, program, _, volume in ARRANGEMENT.parts]
+    for part, notes in zip(parts, voices):
+        part.notes = notes
+    total = sum(s.bars for s in sections)
+    return Composition(
+        title=title, description="", parts=parts, sections=sections, steps_per_bar=16, time_signature=(4, 4),
+        beat_tempi=np.full(total * 4, 76.0), seed=0,
+        parameters=Parameters(seconds=60.0, tempo_bpm=76.0, form="by hand", key=(0, "major"),
+                              top_line_notes=len(voices[0]), top_line_copied=0, notes_not_copied=1.0,
+                              time_signature=(4, 4), instruments={}))

@@ -115,7 +115,8 @@ QUOTES = [  # (file, benchmark, the sentence as it must read, figures filled in)
      "{peak_mb_10x:.0f} MB"),
     ("models/gan/MODEL_CARD.md", "gan_minutes",
      "told apart {told_apart_1:.3f} after 1 minute of training ({iterations_1:,.0f} iterations), {told_apart_3:.3f} after 3 "
-     "({iterations_3:,.0f}), {told_apart_10:.3f} after 10 ({iterations_10:,.0f}), {told_apart_30:.3f} after 30 "
+     "({iterations_3:,.0f}), {told_apart_5:.3f} after 5 ({iterations_5:,.0f}), {told_apart_10:.3f} after 10 "
+     "({iterations_10:,.0f}), {told_apart_30:.3f} after 30 "
      "({iterations_30:,.0f}); the shipped model (15 minutes, 3,700 iterations) {told_apart_shipped:.3f}, an untrained "
      "generator {told_apart_untrained:.3f}."),
     ("models/gan/MODEL_CARD.md", "gan_speed",

@@ -78,7 +78,12 @@ def _check(melody: PianoRoll, music: PianoRoll) -> None:
 @pytest.mark.parametrize("name", list(MELODIES))
 def test_builtin_tunes_are_kept_and_covered(shipped, name):
     melody = melody_roll(name)
-    _check(melody, shipped(melody))
+    music = shipped(melody)
+    _check(melody, music)
+    # a tune a soprano can sing as written is not moved, so alto, tenor and bass stay in their
+    # ranges (Ode to Joy, C4-G4, was harmonized an octave up and moved down: its bass reached C1)
+    low = {v: min(n.pitch for n in music.notes(v)) for v in range(1, 4)}
+    assert low[3] >= 36 and low[2] >= 43, low
 
 
 @pytest.mark.parametrize("meter,bar,pickup", [((3, 4), 12, 4), ((2, 4), 8, 0), ((6, 4), 24, 8), ((4, 4), 16, 2),

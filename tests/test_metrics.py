@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lab_utils.metrics import estimate_key, musegan_figures, musegan_table
+from lab_utils.metrics import estimate_key, melody_key, musegan_figures, musegan_table
 from lab_utils.midi import STEPS_PER_BEAT, Note, PianoRoll
 from lab_utils.samples import MELODIES, melody_roll
 
@@ -47,6 +47,21 @@ def test_a_roll_without_notes_has_no_key():
         estimate_key(PianoRoll.from_notes([[]], n_steps=16))
     lone_c = PianoRoll.from_notes([[Note(0, 60, 4)]], n_steps=16)
     assert estimate_key(lone_c) == music21_key(lone_c) == (0, "major")
+
+
+def test_a_melodys_last_note_decides_between_keys_that_fit_its_pitches_almost_as_well():
+    mary = melody_roll("mary_lamb")  # sings E more than C, and ends on C
+    assert estimate_key(mary) == (4, "minor") and melody_key(mary) == (0, "major")
+    assert all(melody_key(melody_roll(name)) == estimate_key(melody_roll(name)) for name in MELODIES if name != "mary_lamb")
+    c_scale_to_g = PianoRoll.from_notes([[Note(4 * i, p, 4) for i, p in enumerate([60, 62, 64, 65, 67, 69, 71, 72, 67])]])
+    assert melody_key(c_scale_to_g) == (0, "major")  # ending on its 5th: G major fits far worse (F natural)
+
+
+def test_the_soprano_alone_finds_the_chorales_key_more_often_with_its_last_note(dataset):
+    pieces = [c.roll() for c in dataset.pieces]
+    by_correlation = sum(estimate_key(p.track(0)) == estimate_key(p) for p in pieces)
+    with_last_note = sum(melody_key(p.track(0)) == estimate_key(p) for p in pieces)
+    assert with_last_note >= by_correlation + 0.02 * len(pieces)
 
 
 # pypianoroll's metrics (MuseGAN's), as Lab 3 shows them beside the eight figures

@@ -16,7 +16,7 @@ def test_the_sentences_follow_the_numbers():
     assert "lowest -30 at iteration 6" in critic and "highest 5.1 at iteration 2" in critic
     assert wasserstein.startswith("the Wasserstein estimate rose: from 2 to 29")
     assert "stayed about level: from 0.95 to 0.95 over 3 points (lowest 0.9 at iteration 6" in told  # NaN left out
-    assert missing.endswith("0 value(s) logged, too few to read a trend")
+    assert missing.endswith("0 values logged, too few to read a trend")
 
 
 def test_epochs_are_counted_where_there_are_no_iterations():

@@ -104,3 +104,26 @@ def test_export_and_a_wrong_runtime_are_one_line_user_errors(tmp_path):
                                 env=dict(os.environ, PYTHONPATH=str(REPO), LAB_RUNTIME="gpu"))
     assert env_result.returncode == 2 and env_result.stderr.startswith("error: runtime must be one of")
     assert not list(tmp_path.iterdir())
+
+
+FIRST_FIT = """
+import numpy as np
+from lab_utils.runtime import import_tensorflow
+import_tensorflow()
+import keras
+class Batches(keras.utils.PyDataset):
+    def __len__(self): return 2
+    def __getitem__(self, i): return np.zeros((4, 3), "float32"), np.zeros((4, 1), "float32")
+model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+model.compile("sgd", "mse")
+model.fit(Batches(), epochs=1, verbose=0)
+print("fitted")
+"""
+
+
+def test_a_first_fit_prints_no_tensorflow_info_line():
+    # Labs 4 and 9 showed "I0000 ... Memory patch applied" under their first epoch
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run([sys.executable, "-c", FIRST_FIT], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.stdout.strip() == "fitted" and "Memory patch" not in done.stderr and "I0000" not in done.stderr

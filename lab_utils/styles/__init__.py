@@ -31,11 +31,12 @@ Roles, by layout:
 from .build import BACH_METER, build_style, write_pieces
 from .places import (REPORT_FILE, StyleError, check_replace, corpus_description, folder_description,
                      model_for_style, parts_folder, shipped_styles, style_folder, style_names)
-from .report import ANY_METER, StyleReport, read_reference, read_report
+from .report import ANY_METER, StyleReport, deciding_figures, distance_parts, read_reference, read_report
 from .roles import MAPPING_FILE, assign_roles, role_kinds
 from .sources import Source, build_part, corpus_sources, folder_sources
 
 __all__ = ["BACH_METER", "build_style", "write_pieces", "REPORT_FILE", "StyleError", "check_replace",
            "corpus_description", "folder_description", "model_for_style", "parts_folder", "shipped_styles",
-           "style_folder", "style_names", "ANY_METER", "StyleReport", "read_reference", "read_report",
+           "style_folder", "style_names", "ANY_METER", "StyleReport", "read_reference", "read_report", "distance_parts",
+           "deciding_figures",
            "MAPPING_FILE", "assign_roles", "role_kinds", "Source", "build_part", "corpus_sources", "folder_sources"]

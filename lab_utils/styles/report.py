@@ -11,13 +11,14 @@ import warnings
 import numpy as np
 
 from ..files import complete_folder
-from ..metrics import FigureReference, stored_reference
+from ..metrics import FigureReference, distance_to_bach, figures, stored_reference
+from ..midi import PianoRoll
 from ..motion import LOWER
 from ..pieces import SPLITS, PieceDataset
 from .places import REPORT_FILE, style_folder
 
 __all__ = ["ANY_METER", "StyleReport", "skip_group", "window_figures", "role_figures", "report_picture",
-           "read_report", "read_reference"]
+           "read_report", "read_reference", "distance_parts", "deciding_figures"]
 
 ANY_METER = "any"
 
@@ -68,11 +69,11 @@ class StyleReport:
                          f"{role['notes_per_bar']:>10.2f}{role['empty_windows']:>14.0%}")
         if self.motion:
             m = self.motion
-            lines.append("motion on the meter's beats: " + ", ".join(
-                f"{role['name']} notes {m[f'{voice}_quarters']:.1f} quarters, a new one on {m[f'{voice}_moves']:.0%} "
-                "of beats" for role, voice in zip(self.roles[1:], LOWER))
-                + f"; the three strike together on {m['together']:.0%} of the beats any strikes, one alone on "
-                f"{m['alone']:.0%}")
+            lines.append("motion on the meter's beats: " + "; ".join(
+                f"{role['name']} notes last {m[f'{voice}_quarters']:.1f} quarters, a new one starts on "
+                f"{m[f'{voice}_moves']:.0%} of the beats it sings" for role, voice in zip(self.roles[1:], LOWER))
+                + f"; of the beats where any of the three starts a note, all three do on {m['together']:.0%}, "
+                f"one alone on {m['alone']:.0%}")
         return "\n".join(lines)
 
 
@@ -84,7 +85,8 @@ def skip_group(reason: str) -> str:
 
 def window_figures(dataset: PieceDataset) -> tuple[dict[str, int], list[float], tuple | None]:
     """GAN windows per split, each role's share of training windows it is silent in, and three
-    training windows for the picture: one piece at a time, so memory does not grow with the folder."""
+    windows for the picture (sounding, onsets and each one's meter): one piece at a time, so
+    memory does not grow with the folder."""
     counts, silent, shown = {}, np.zeros(4), []
     for split in SPLITS:
         pieces = dataset.split(split)
@@ -96,9 +98,10 @@ def window_figures(dataset: PieceDataset) -> tuple[dict[str, int], list[float], 
             if split == "train":
                 silent += (~sounding.any(axis=(1, 2))).sum(axis=0)
             if i in picks and len(sounding) and len(shown) < 3:
-                shown.append((sounding[len(sounding) // 2], onsets[len(sounding) // 2]))
+                shown.append((sounding[len(sounding) // 2], onsets[len(sounding) // 2], piece.time_signature))
     empty = (silent / counts["train"]).tolist() if counts["train"] else [1.0] * 4
-    picture = (np.stack([w for w, _ in shown]), np.stack([o for _, o in shown])) if shown else None
+    picture = (np.stack([w for w, _, _ in shown]), np.stack([o for _, o, _ in shown]),
+               [m for *_, m in shown]) if shown else None
     return counts, empty, picture
 
 
@@ -113,14 +116,16 @@ def role_figures(dataset: PieceDataset, empty: list[float]) -> list[dict]:
 
 
 def report_picture(dataset: PieceDataset, windows: tuple | None, path: Path) -> None:
-    """Three training windows as piano rolls, one colour per role."""
+    """Three windows (``window_figures``' picture) as piano rolls, one colour per role, their
+    bars in each piece's meter."""
     if windows is None:
         return
     import matplotlib.pyplot as plt
 
     from ..plots import plot_windows  # heavy (matplotlib)
 
-    figure = plot_windows(*windows, n=3, names=list(dataset.roles.names))
+    sounding, onsets, meters = windows
+    figure = plot_windows(sounding, onsets, n=3, names=list(dataset.roles.names), meters=meters)
     figure.savefig(path, dpi=90, bbox_inches="tight")
     plt.close(figure)
 
@@ -143,3 +148,37 @@ def read_reference(folder: Path, load: Callable[[], PieceDataset]) -> FigureRefe
                       "(building the style again writes the file)", stacklevel=3)
         stored = stored_reference(c.roll() for c in load().split("test"))
     return {f: (mean, spread) for f, (mean, spread) in stored.items()}
+
+
+def distance_parts(pieces: list[PianoRoll], reference: FigureReference) -> dict[str, float]:
+    """What each figure adds to the mean distance of ``pieces`` to a style (``metrics.distance_to_bach``
+    against its ``reference``, averaged over pieces, as ``evaluate.cross_style`` measures it): its
+    term, over the figures a piece counts, averaged over pieces. The parts add up to the distance."""
+    parts = dict.fromkeys(reference, 0.0)
+    for values in (figures(roll) for roll in pieces):
+        counted = [f for f in reference if not np.isnan(values[f])]
+        for f in counted:
+            parts[f] += distance_to_bach(values, {f: reference[f]}) / len(counted) / len(pieces)
+    return parts
+
+
+def deciding_figures(harmonized: dict[str, dict[str, list[PianoRoll]]], references: dict[str, FigureReference]) -> str:
+    """For each model and source of melodies (``harmonized[model][source]``: its pieces), which
+    style's figures (``references``) it lands nearest, and the figure that decides it: the one whose
+    part of the distance to the runner-up style exceeds its part of the distance to the nearest
+    by most. Then the figure that adds most to each distance."""
+    lines = []
+    for model, by_source in harmonized.items():
+        for source, pieces in by_source.items():
+            parts = {style: distance_parts(pieces, reference) for style, reference in references.items()}
+            nearest, runner_up = sorted(parts, key=lambda style: sum(parts[style].values()))[:2]
+            near, far = parts[nearest], parts[runner_up]
+            decides = max(near, key=lambda f: far[f] - near[f])
+            largest = "; ".join(f"to {style}: `{max(p, key=p.get)}` ({max(p.values()):.2f} of {sum(p.values()):.2f})"
+                                for style, p in parts.items())
+            who = model if model.lower().startswith("your") else f"the {model}"
+            lines.append(f"- On {source}'s melodies {who} is nearer {nearest} ({sum(near.values()):.2f}, against "
+                         f"{sum(far.values()):.2f} from {runner_up}), decided most by `{decides}`: it adds "
+                         f"{near[decides]:.2f} to the distance from {nearest} and {far[decides]:.2f} to the one from "
+                         f"{runner_up}. The figure that adds most to each distance, {largest}.")
+    return "\n".join(lines)

@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -94,20 +96,54 @@ def _read_one(job: tuple[str, str, bool]) -> tuple[str, ReadPiece | str]:
     return key, _cached_read(Path(path), key, Path(cache), reread)
 
 
+class NotebookLine:
+    """Where a text progress bar writes in a notebook: one output, replaced by each new state, so
+    that a notebook saved after running keeps the bar's last state (a widget bar keeps its first)."""
+
+    encoding = "utf-8"  # tqdm draws its blocks, not #s
+
+    def __init__(self) -> None:
+        self.handle = None
+
+    def write(self, text: str) -> None:
+        from IPython.display import Pretty, display  # only in a notebook
+
+        line = text.replace("\r", "").strip()
+        if not line:
+            return
+        if self.handle is None:
+            self.handle = display(Pretty(line), display_id=True)
+        else:
+            self.handle.update(Pretty(line))
+
+    def flush(self) -> None:
+        pass
+
+
+def _bar_file() -> NotebookLine | None:
+    """A ``NotebookLine`` in a notebook's kernel, else None (tqdm's own: the terminal's stderr)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return NotebookLine() if type(shell).__name__ == "ZMQInteractiveShell" else None
+
+
 def read_all(sources: list[Source], jobs: int | None = None, progress: bool = True,
              reread: bool = False) -> Iterator[tuple[str, ReadPiece | str]]:
     """(content key, reading or reason) for every source, in order, one at a time, read on
-    ``jobs`` processes (default: every core); ``reread`` ignores the cache of earlier readings."""
-    from tqdm.auto import tqdm
+    ``jobs`` processes (default: every core); ``reread`` ignores the cache of earlier readings.
+    ``progress`` shows a bar (on stderr in a terminal, one line in a notebook) that counts each
+    file as it is handed on, so that it reaches 100 % with the last even where the caller then
+    stops asking (``zip`` with the sources does)."""
+    from tqdm import tqdm
 
     work = [(str(s.path), str(places.READ_CACHE), reread) for s in sources]
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(work) or 1))
-    bar = dict(total=len(work), desc="reading", unit="file", disable=not progress)
-    if jobs == 1:
-        yield from tqdm(map(_read_one, work), **bar)
-        return
-    with ProcessPoolExecutor(jobs) as pool:
-        yield from tqdm(pool.map(_read_one, work, chunksize=8), **bar)
+    bar = tqdm(total=len(work), desc="reading", unit="file", disable=not progress, file=_bar_file())
+    with bar, (ProcessPoolExecutor(jobs) if jobs > 1 else nullcontext()) as pool:
+        results = pool.map(_read_one, work, chunksize=8) if pool else map(_read_one, work)
+        for result in results:
+            bar.update()
+            yield result
 
 
 def read_cached(key: str) -> ReadPiece:
