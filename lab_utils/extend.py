@@ -1,6 +1,6 @@
 """A melody that goes on: the input kept note for note, then the Transformer's continuation.
 
-The melody is moved to C (its key found as ``metrics.estimate_key`` finds it), written as words
+The melody is moved to C (its key found as ``metrics.melody_key`` finds it), written as words
 (``melody_tokens``), continued by the Transformer for the seconds asked, ending on the tonic at a
 bar line, and moved back: the continuation is in the input's key, metre and tempo. No note of
 it is longer than twice the input's longest. The same seed gives the same notes.

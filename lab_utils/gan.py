@@ -176,12 +176,16 @@ def load_generator(folder: Path) -> tuple[keras.Model, GanConfig, list[tuple[int
 
 def config_table() -> str:
     """The configs side by side as a Markdown table (with parameter counts), for the notebook."""
-    rows = ["| setting | " + " | ".join(CONFIGS) + " |", "|---|" + "---|" * len(CONFIGS)]
-    for field in dataclasses.fields(GanConfig):
-        if field.name != "name":
-            rows.append(f"| {field.name} | " + " | ".join(str(getattr(c, field.name)) for c in CONFIGS.values()) + " |")
-    rows.append("| latent shape | " + " | ".join(str(c.latent_shape) for c in CONFIGS.values()) + " |")
+    rows = ["| setting | " + " | ".join(CONFIGS) + " | what it sets |", "|---|" + "---|" * (len(CONFIGS) + 1)]
+
+    def row(name: str, values: list, meaning: str) -> None:
+        rows.append(f"| {name} | " + " | ".join(map(str, values)) + f" | {meaning} |")
+
+    for setting in dataclasses.fields(GanConfig):
+        if setting.name != "name":
+            row(setting.name, [getattr(c, setting.name) for c in CONFIGS.values()], setting.metadata["meaning"])
+    row("latent shape", [c.latent_shape for c in CONFIGS.values()], "the noise block: time x pitch x channels")
     counts = [(build_generator(c).count_params(), build_critic(c).count_params()) for c in CONFIGS.values()]
-    rows.append("| generator parameters | " + " | ".join(f"{g:,}" for g, _ in counts) + " |")
-    rows.append("| critic parameters | " + " | ".join(f"{c:,}" for _, c in counts) + " |")
+    row("generator parameters", [f"{g:,}" for g, _ in counts], "numbers the generator learns")
+    row("critic parameters", [f"{c:,}" for _, c in counts], "numbers the critic learns")
     return "\n".join(rows)

@@ -3,13 +3,12 @@ TensorFlow (the networks themselves are in ``gan``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-
-import dataclasses
 
 from .pieces import CHOIR_ROLES, GAN_WINDOW_STEPS, Roles
 from .files import MODELS_DIR, REPOSITORY, complete_folder
@@ -24,24 +23,30 @@ GENERATOR_TFLITE = "generator.tflite"  # the LiteRT copy, to run
 CHECKPOINT = "checkpoint"  # a training run's GAN state, with the config the run trains with
 
 
+def _setting(meaning: str, **default) -> dataclasses.Field:
+    """A config field with what it sets in plain words (``config_table`` prints them)."""
+    return field(metadata={"meaning": meaning}, **default)
+
+
 @dataclass(frozen=True)
 class GanConfig:
     """Architecture and training hyper-parameters of one GAN."""
 
     name: str
-    pitch_low: int  # the pitch axis is cropped to [pitch_low, pitch_low + n_pitches)
-    n_pitches: int
-    filters: int  # generator width at the first level, doubled per level
-    critic_filters: int
-    latent_channels: int
-    batch_size: int
-    critic_steps: int
-    learning_rate: float
-    beta_1: float = 0.5
-    beta_2: float = 0.9
-    gradient_penalty: float = 10.0
-    reconstruction: float = 0.0  # weight of an L1 term towards Bach's voices (pix2pix style)
-    transpose: int = 0  # training windows transposed by up to this many semitones
+    pitch_low: int = _setting("the lowest pitch the GAN sees (MIDI number; 36 is C2)")
+    n_pitches: int = _setting("how many pitches it sees, upwards from the lowest")
+    filters: int = _setting("the generator's width: patterns learned at its first level, doubled per level")
+    critic_filters: int = _setting("the same for the critic")
+    latent_channels: int = _setting("numbers of random noise per cell of the generator's middle")
+    batch_size: int = _setting("windows looked at per training step")
+    critic_steps: int = _setting("critic updates per generator update")
+    learning_rate: float = _setting("how big a step each update takes (Adam)")
+    beta_1: float = _setting("Adam's memory of past steps' direction", default=0.5)
+    beta_2: float = _setting("Adam's memory of past steps' size", default=0.9)
+    gradient_penalty: float = _setting("how hard the critic is kept smooth (the GP of WGAN-GP)", default=10.0)
+    reconstruction: float = _setting("weight of an L1 term pulling the output towards Bach's own voices "
+                                     "(pix2pix style)", default=0.0)
+    transpose: int = _setting("training windows moved up or down by up to this many semitones", default=0)
 
     @property
     def latent_shape(self) -> tuple[int, int, int]:

@@ -35,7 +35,9 @@ __all__ = ["COMPOSE_TARGETS", "AUDIO_TARGETS", "evaluate_composer", "Criterion",
 # sample within FLAT_TOP_TOLERANCE of the peak level from the one before (at 44.1 kHz, three
 # samples of a smooth wave stay that close only if a tone below about 100 Hz makes the peak on
 # its own). "Near the top": within FLAT_TOP_RANGE_DB of the loudest sample, where a clip cuts.
-# Mastering turns such a stretch down but cannot round it again.
+# "A top": the samples on either side of the stretch are quieter; a wave of many tones can pause at
+# one level on its way up or down (a 634 Hz mixture held 0.593 for three samples, louder on both
+# sides), and that is no clip. Mastering turns a clipped stretch down but cannot round it again.
 FLAT_TOP_SAMPLES = 3
 FLAT_TOP_RANGE_DB = 3.0
 FLAT_TOP_TOLERANCE = 1e-4  # of the peak level: about 0.001 dB
@@ -136,8 +138,8 @@ def _counted_in(piece: Composition, bars: list[int]) -> str:
 def flat_tops(audio: np.ndarray) -> int:
     """How many times the wave is cut flat near the top (clipped): stretches of
     ``FLAT_TOP_SAMPLES`` or more samples in a row, in one channel, all within
-    ``FLAT_TOP_RANGE_DB`` of the loudest sample and each within ``FLAT_TOP_TOLERANCE`` of the
-    peak level from the one before."""
+    ``FLAT_TOP_RANGE_DB`` of the loudest sample, each within ``FLAT_TOP_TOLERANCE`` of the
+    peak level from the one before, and louder than the samples on either side."""
     x = np.asarray(audio, np.float64).reshape(len(audio), -1)
     peak = float(np.abs(x).max()) if x.size else 0.0
     if peak == 0.0:
@@ -145,10 +147,15 @@ def flat_tops(audio: np.ndarray) -> int:
     near_top = np.abs(x) >= peak * 10 ** (-FLAT_TOP_RANGE_DB / 20)
     level = (np.abs(np.diff(x, axis=0)) <= FLAT_TOP_TOLERANCE * peak) & near_top[1:] & near_top[:-1]
     count = 0
-    for column in level.T:  # stretches of FLAT_TOP_SAMPLES samples: FLAT_TOP_SAMPLES - 1 level steps
+    for column, size in zip(level.T, np.abs(x).T):
         edges = np.diff(np.concatenate([[0], column.astype(np.int8), [0]]))
-        count += int((np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1) >= FLAT_TOP_SAMPLES - 1).sum())
-    return count
+        # level steps first..last-1 join samples first..last: FLAT_TOP_SAMPLES samples take FLAT_TOP_SAMPLES - 1 steps
+        for first, last in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+            lowest = size[first:last + 1].min()
+            before = size[first - 1] if first > 0 else 0.0
+            after = size[last + 1] if last + 1 < len(size) else 0.0
+            count += last - first >= FLAT_TOP_SAMPLES - 1 and before < lowest and after < lowest
+    return int(count)
 
 
 def judge(piece: Composition, audio: np.ndarray, melody: PianoRoll | None = None) -> list[Criterion]:

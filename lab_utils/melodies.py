@@ -3,7 +3,8 @@
 music21's bundled corpus holds the Essen collection (31 files of ABC, about 8,500 German,
 Chinese and other folk songs; nothing is downloaded) and Bach's chorales. A tune is kept with its
 metre, any pickup, its mode and its notes moved so that its tonic is C (the key found as
-``metrics.estimate_key`` finds a melody's, so an input melody is read the same way). Folk songs
+``metrics.melody_key`` finds a melody's, so an input melody is read the same way: of the keys
+that fit its pitches nearly as well as the best, the one whose tonic is its last note). Folk songs
 fall in a split by a hash of their intervals and rhythm (a tune found in two collections falls
 once); a chorale's soprano keeps its chorale's split, and only the training split's sopranos are
 learned from. Reading the Essen files takes a few minutes on 2 cores, once: the tunes are cached
@@ -25,7 +26,7 @@ import numpy as np
 from .chorales import load_dataset
 from .files import atomic_folder, file_sha256
 from .melody_tokens import METERS, PITCH_HIGH, PITCH_LOW, encode
-from .metrics import estimate_key
+from .metrics import melody_key
 from .midi import STEPS_PER_BEAT, Note, PianoRoll
 from .pieces import DATA_DIR, SPLITS, split_of
 
@@ -33,7 +34,7 @@ __all__ = ["Tune", "TuneSet", "MELODY_CACHE", "load_tunes", "folk_files", "to_c"
            "VALID_TUNES", "validation_sample"]
 
 MELODY_CACHE = DATA_DIR / "melodies"
-FORMAT_VERSION = 2  # 2: the tunes' words are cached beside their notes
+FORMAT_VERSION = 3  # 2: the tunes' words are cached beside their notes; 3: keys read by melody_key
 SOURCES = ("folk", "bach")
 MIN_NOTES = 8
 VALID_TUNES = 300  # a training run scores about this many validation tunes after each epoch
@@ -121,7 +122,7 @@ class MelodyInC:
 def melody_in_c(notes: list[Note], time_signature: tuple[int, int], pickup_steps: int = 0,
                 end: bool = False) -> MelodyInC:
     """A melody's words in C (moved by octaves as well where that keeps it inside the words' range)."""
-    tonic, mode = estimate_key(PianoRoll.from_notes([notes]))
+    tonic, mode = melody_key(PianoRoll.from_notes([notes]))
     moved, shift = to_c(notes, tonic)
     octaves = 1 if min(n.pitch for n in moved) < PITCH_LOW else -1 if max(n.pitch for n in moved) >= PITCH_HIGH else 0
     moved = [Note(n.start, n.pitch + 12 * octaves, n.length) for n in moved]
@@ -134,7 +135,7 @@ def _tune_record(notes: list[Note], time_signature: tuple[int, int], pickup: int
         return f"fewer than {MIN_NOTES} notes"
     if tuple(time_signature) not in METERS:
         return "a metre without a word"
-    tonic, mode = estimate_key(PianoRoll.from_notes([notes]))
+    tonic, mode = melody_key(PianoRoll.from_notes([notes]))
     moved, _ = to_c(notes, tonic)
     if min(n.pitch for n in moved) < PITCH_LOW or max(n.pitch for n in moved) >= PITCH_HIGH:
         return "pitches out of range"

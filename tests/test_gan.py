@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import random_melody, run_cli
-from lab_utils.gan import HarmonyGAN, generator_folder, load_generator, make_optimizers
+from lab_utils.gan import CONFIGS, HarmonyGAN, config_table, generator_folder, load_generator, make_optimizers
 from lab_utils.harmonize import harmonize
 from lab_utils.metrics import distance_to_bach, figures, reference_from, voice_leading_faults
 from lab_utils.midi import PianoRoll, read_midi, write_midi
@@ -73,6 +73,15 @@ def _check(melody: PianoRoll, music: PianoRoll) -> None:
     sings = melody.sounding[:, :, 0].any(axis=1)
     accompanied = music.sounding[:, :, 1:].any(axis=1).sum(axis=1)
     assert (accompanied[sings] == 3).mean() > 0.95  # three voices under the whole melody
+
+
+def test_the_config_table_says_what_each_setting_sets():
+    lines = config_table().splitlines()
+    assert lines[0].split("|")[-2].strip() == "what it sets"
+    rows = {line.split("|")[1].strip(): [cell.strip() for cell in line.split("|")[2:-1]] for line in lines[2:]}
+    assert rows["n_pitches"] == [str(c.n_pitches) for c in CONFIGS.values()] + ["how many pitches it sees, upwards from the lowest"]
+    assert all(len(cells) == len(CONFIGS) + 1 and cells[-1] for cells in rows.values())
+    assert int(rows["generator parameters"][list(CONFIGS).index("default")].replace(",", "")) > 1_000_000
 
 
 @pytest.mark.parametrize("name", list(MELODIES))

@@ -134,6 +134,11 @@ def test_a_flat_top_is_three_samples_at_one_level():
     jitter = (np.arange(4000) % 2)[:, None] * 2 * FLAT_TOP_TOLERANCE  # every step twice what "one level" allows
     assert flat_tops(np.minimum(wave, 0.99) + jitter) == 0
     assert flat_tops(np.zeros((100, 2))) == 0  # silence: nothing near a top
+    notch = wave.copy()
+    notch[48:51] = 0.9  # three samples at one level near the top, but louder samples on both sides: no top
+    assert flat_tops(notch) == 0
+    notch[47], notch[51] = 0.85, 0.85  # quieter on both sides: a top cut flat
+    assert flat_tops(notch) == 1
 
 
 def test_dc_offset_and_a_flat_full_scale_sound_are_not_clean():

@@ -16,7 +16,7 @@ from lab_utils.markov import bits_per_note, markov_baseline, train_markov
 from lab_utils.melodies import load_tunes, melody_in_c
 from lab_utils.melody_tokens import BAR, END, HEADER_LENGTH, VOCAB_SIZE, decode, encode, note_count
 from lab_utils.melody_evaluation import motif_share
-from lab_utils.metrics import estimate_key, key_scale
+from lab_utils.metrics import key_scale, melody_key
 from lab_utils.midi import Note, bar_steps, read_midi, write_midi
 from lab_utils.samples import MELODIES, melody_roll
 from lab_utils.transformer import Sampling, load_melody_model, sample_word
@@ -119,7 +119,7 @@ def test_extend_keeps_the_tune_and_goes_on_in_its_key(model, name):
     assert all(n.start >= result.new_from_step for n in new)
     new_seconds = (new[-1].start + new[-1].length - result.new_from_step) * melody.seconds_per_step
     assert new_seconds >= 15
-    tonic, mode = estimate_key(melody)
+    tonic, mode = melody_key(melody)
     assert np.mean([n.pitch % 12 in key_scale(tonic, mode) for n in new]) >= 0.85
     assert max(n.length for n in new) <= 2 * max(n.length for n in given)
     assert motif_share(new, given, 8) <= 0.5  # not a loop of the input
