@@ -25,7 +25,8 @@ from lab_utils.export import plot_composition, render_audio  # noqa: E402
 from lab_utils.melody_source import melody_from  # noqa: E402
 from lab_utils.gan import SHIPPED_MODEL  # noqa: E402
 from lab_utils.harmonize import load_harmonizer  # noqa: E402
-from lab_utils.plots import plot_curves, plot_figures_vs_bach, plot_generator_scores, plot_losses, read_log  # noqa: E402
+from lab_utils.plots import (epochs_from_one, plot_curves, plot_figures_vs_bach, plot_generator_scores,  # noqa: E402
+                             plot_losses, read_log)
 from lab_utils.transformer import load_melody_model, transformer_folder  # noqa: E402
 
 
@@ -44,9 +45,9 @@ def main() -> None:
         DOCS / "gan_figures.png", dpi=70, metadata={"Software": None})
     plot_generator_scores(melody, load_harmonizer(), bars=(1, 2)).savefig(
         DOCS / "gan_wishes.png", dpi=70, metadata={"Software": None})
-    plot_curves(read_log(SHIPPED_ARCNN / "log.csv"), ("loss", "val_loss"), smooth=1).savefig(
+    plot_curves(epochs_from_one(read_log(SHIPPED_ARCNN / "log.csv")), ("loss", "val_loss"), smooth=1).savefig(
         DOCS / "arcnn_loss.png", dpi=70, metadata={"Software": None})
-    plot_curves(read_log(transformer_folder() / "log.csv"), ("val_bits_per_note",), smooth=1).savefig(
+    plot_curves(epochs_from_one(read_log(transformer_folder() / "log.csv")), ("val_bits_per_note",), smooth=1).savefig(
         DOCS / "transformer_bits.png", dpi=70, metadata={"Software": None})
     for path in sorted(DOCS.iterdir()):
         print(f"{path.name:24s} {path.stat().st_size / 1024:7.0f} KB")

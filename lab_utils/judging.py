@@ -54,7 +54,9 @@ AUDIO_TARGETS = {"integrated_lufs": (-16.0, -13.0), "true_peak_dbtp": (-60.0, -1
 # directions benchmarks/judging_levers.py measures (the shipped models, 7 built-in tunes x seeds
 # 0-2 x 30, 60 and 90 s); its table has the figures.
 MOVES = {
-    "Originality": "`SECONDS`, up: a longer piece has more new bars. `SEED` and `MELODY` hardly move it.",
+    "Originality": "`SECONDS`, up: a longer piece has more new bars (at 90 s every built-in tune met the target). "
+                   "`MELODY` moves it too: where the Transformer goes on with the tune's own figures (Twinkle's "
+                   "repeated notes) fewer bars count as new. `SEED` hardly moves it.",
     "Rhythm": "`SEED`, `MELODY` and `SECONDS` each move it a little, not in a way you can aim; longer pieces "
               "move a little more.",
     "Accompaniment and chord progression": "`SEED`, `MELODY` and `SECONDS` each move the share of one-chord beats a "
