@@ -88,6 +88,7 @@ class DecoderWeights:
     overlap: float = 1.0  # price of a voice moving past where its neighbour just was (crossings need one)
     incomplete: float = 2.0  # price of a beat sounding only two pitch classes (a triad without its fifth and doubled)
     offbeat_gan: float = 1.0  # how much the generator's evidence sways the off-beat moves (0: Bach's odds alone)
+    unison: float = 0.0  # price of two neighbouring voices on one pitch (0: only the spacing odds count them)
 
 
 @dataclass
@@ -425,7 +426,7 @@ def _transition(prev: _Beat, cur: _Beat, harmony: np.ndarray, moves: np.ndarray,
 def _state_score(beat: _Beat, evidence: np.ndarray, stats: VoiceLeadingStats, w: DecoderWeights,
                  tonic: int, scale: np.ndarray) -> np.ndarray:
     """What each state earns alone: the GAN's evidence, notes outside the key (a price), spacing,
-    the bass's chord tone, two pitch classes only (a price)."""
+    the bass's chord tone, two pitch classes only and neighbours in unison (prices)."""
     pitches = beat.pitches
     score = w.gan * sum(evidence[pitches[:, v], v - 1] for v in (1, 2, 3))
     score = score - w.chromatic * (~scale[pitches[:, 1:] % 12]).sum(axis=1)
@@ -437,7 +438,8 @@ def _state_score(beat: _Beat, evidence: np.ndarray, stats: VoiceLeadingStats, w:
     score = score + w.harmony * np.asarray(stats.bass_position)[(pitches[:, 3] - root) % 12]
     classes = np.sort(pitches % 12, axis=1)
     two_or_fewer = (np.diff(classes, axis=1) != 0).sum(axis=1) <= 1
-    return score - w.incomplete * two_or_fewer
+    unisons = (np.diff(pitches, axis=1) == 0).sum(axis=1)
+    return score - w.incomplete * two_or_fewer - w.unison * unisons
 
 
 def _cadence_bonus(beat: _Beat, kind: str, tonic: int) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Choose the harmonizer's decoder weights on the validation split, and save them beside the model.
 
     python scripts/tune_decoder.py [--model models/gan] [--rounds 2] [--data NAME] [--pieces N]
-                                   [--objective classifier|distance]
+                                   [--objective classifier|distance] [--sweep NAME=VALUE ...]
 
 The statistics (chord transitions, voice motion, spacing, ornaments) are counted from the
 training split. The weights are chosen by a coordinate search: each weight in turn is tried at
@@ -16,7 +16,9 @@ its voices apart more often. "Closest", by ``--objective``: ``classifier`` (the 
 classifier two-sample test (``lab_utils.two_sample``) tells the voices from Bach's; ``distance``,
 the mean distance over the eight figures of DESIGN.md and two of the bass's motion (how often
 it stands still under moving voices, how often it moves by step). The test split and the
-built-in tunes are never looked at.
+built-in tunes are never looked at. ``--sweep`` tries only the values given, each weight
+changed alone from the model's own decoder (a weight whose default is 0, which the search's
+multiples cannot move, or a step the search cannot take), and keeps by the same rule.
 Prints every setting tried, with both measures; writes ``decoder.json`` in the model's folder.
 """
 
@@ -35,7 +37,7 @@ from lab_utils.catalog import load_style
 from lab_utils.metrics import distance_to_bach, figures, reference_from, voice_leading_faults
 from lab_utils.motion import MOTION_FIGURES, mean_motion
 from lab_utils.two_sample import checklist, told_apart
-from lab_utils.voice_leading import Decoder, DecoderWeights, count_voice_leading, save_decoder
+from lab_utils.voice_leading import Decoder, DecoderWeights, count_voice_leading, load_decoder, save_decoder
 
 MULTIPLES = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)  # tried for each weight, times its default value
 # The teacher's rules (parallels, hidden octaves, leading tones) and the cadences stay firm:
@@ -58,6 +60,17 @@ def _figures(music) -> dict[str, float]:
     return {**figures(music), **{f: faults[f] for f in JUDGED}}
 
 
+def _name_value(item: str) -> tuple[str, float]:
+    """``NAME=VALUE`` of ``--sweep``: a decoder weight and a number."""
+    name, _, value = item.partition("=")
+    if name not in {f.name for f in dataclasses.fields(DecoderWeights)}:
+        raise ValueError(f"--sweep {item!r}: no decoder weight {name!r}")
+    try:
+        return name, float(value)
+    except ValueError:
+        raise ValueError(f"--sweep {item!r}: {value!r} is not a number") from None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="a GAN folder (default: the shipped model)")
@@ -67,7 +80,13 @@ def main() -> None:
     parser.add_argument("--objective", choices=("classifier", "distance"), default="classifier",
                         help="what is minimized on the validation split (default: how often a classifier tells "
                              "the voices from Bach's)")
+    parser.add_argument("--sweep", nargs="+", metavar="NAME=VALUE",
+                        help="instead of the search, try each weight at each value, from the model's own decoder")
     args = parser.parse_args()
+    try:
+        sweep = [_name_value(item) for item in args.sweep or []]
+    except ValueError as exc:
+        parser.error(str(exc))  # one line, exit code 2
     folder = generator_folder(args.model)
     harmonizer = load_harmonizer(folder)
     ranges, roles = harmonizer.voice_ranges, harmonizer.roles
@@ -97,20 +116,22 @@ def main() -> None:
               + "/".join(f"{motion[f]:.2f}" for f in MOTION_CHECKS[3:]), end=" ", flush=True)
         return (result.accuracy if args.objective == "classifier" else distance), held
 
-    best = DecoderWeights()  # the defaults; the teacher's rules and cadences keep theirs
+    # the search starts from the defaults (the teacher's rules and cadences keep theirs), a sweep from the model's own
+    best = load_decoder(folder).weights if args.sweep else DecoderWeights()
     best_score, best_held = objective(best)
     print(f"start {best_score:.3f} {best}")
-    for round_ in range(args.rounds):
-        for name in TUNED:
-            for multiple in MULTIPLES:
-                value = getattr(DecoderWeights(), name) * multiple
-                trial = dataclasses.replace(best, **{name: value})
-                started = time.perf_counter()
-                score, held = objective(trial)
-                print(f"round {round_ + 1} {name:10s} {value:7.3f} -> {score:.3f} ({time.perf_counter() - started:.0f} s)",
-                      flush=True)
-                if held > best_held or held == best_held and score < best_score - MIN_GAIN[args.objective]:
-                    best, best_score, best_held = trial, score, held
+    if args.sweep:
+        trials = [("sweep", name, value) for name, value in sweep]
+    else:
+        trials = [(f"round {round_ + 1}", name, getattr(DecoderWeights(), name) * multiple)
+                  for round_ in range(args.rounds) for name in TUNED for multiple in MULTIPLES]
+    for label, name, value in trials:
+        trial = dataclasses.replace(best, **{name: value})
+        started = time.perf_counter()
+        score, held = objective(trial)
+        print(f"{label} {name:10s} {value:7.3f} -> {score:.3f} ({time.perf_counter() - started:.0f} s)", flush=True)
+        if held > best_held or held == best_held and score < best_score - MIN_GAIN[args.objective]:
+            best, best_score, best_held = trial, score, held
     save_decoder(Decoder(stats, best), folder)
     print(f"chosen (validation {args.objective} {best_score:.3f}): {best}")
     print(f"written to {Path(folder) / 'decoder.json'}")
