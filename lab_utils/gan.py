@@ -178,7 +178,7 @@ def config_table() -> str:
     """The configs side by side as a Markdown table (with parameter counts), for the notebook."""
     rows = ["| setting | " + " | ".join(CONFIGS) + " | what it sets |", "|---|" + "---|" * (len(CONFIGS) + 1)]
 
-    def row(name: str, values: list, meaning: str) -> None:
+    def row(name: str, values: list[object], meaning: str) -> None:
         rows.append(f"| {name} | " + " | ".join(map(str, values)) + f" | {meaning} |")
 
     for setting in dataclasses.fields(GanConfig):

@@ -7,6 +7,7 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -23,9 +24,9 @@ GENERATOR_TFLITE = "generator.tflite"  # the LiteRT copy, to run
 CHECKPOINT = "checkpoint"  # a training run's GAN state, with the config the run trains with
 
 
-def _setting(meaning: str, **default) -> dataclasses.Field:
+def _setting(meaning: str, default: Any = dataclasses.MISSING) -> Any:
     """A config field with what it sets in plain words (``config_table`` prints them)."""
-    return field(metadata={"meaning": meaning}, **default)
+    return field(default=default, metadata={"meaning": meaning})
 
 
 @dataclass(frozen=True)

@@ -198,7 +198,7 @@ def judge(piece: Composition, audio: np.ndarray, melody: PianoRoll | None = None
                   {"chordal": values["chordal"], "parallels": values["parallels"]},
                   MOVES["Accompaniment and chord progression"], COMPOSE_TARGETS["chordal"]),
         Criterion("Cleanliness of sound", "peaks cut flat by clipping (the wave held at one level for 3 samples or "
-                  "more near the top: mastering turns them down but cannot round them again); true peak %.1f dBTP; "
+                  "more near the top, quieter on both sides: mastering turns them down but cannot round them again); true peak %.1f dBTP; "
                   "largest DC offset of a second: %.4f; notes at least an 8th: %.2f"
                   % (sound.true_peak_dbtp, sound.max_window_dc, values["long_notes"]), clipped,
                   f"none, peak at most {ceiling:g} dBTP, no DC", clean,

@@ -88,7 +88,7 @@ class DecoderWeights:
     overlap: float = 1.0  # price of a voice moving past where its neighbour just was (crossings need one)
     incomplete: float = 2.0  # price of a beat sounding only two pitch classes (a triad without its fifth and doubled)
     offbeat_gan: float = 1.0  # how much the generator's evidence sways the off-beat moves (0: Bach's odds alone)
-    unison: float = 0.0  # price of two neighbouring voices on one pitch (0: only the spacing odds count them)
+    unison: float = 0.0  # price of each pair of voices on one pitch, crossed or not (0: only the spacing odds count them)
 
 
 @dataclass
@@ -438,7 +438,7 @@ def _state_score(beat: _Beat, evidence: np.ndarray, stats: VoiceLeadingStats, w:
     score = score + w.harmony * np.asarray(stats.bass_position)[(pitches[:, 3] - root) % 12]
     classes = np.sort(pitches % 12, axis=1)
     two_or_fewer = (np.diff(classes, axis=1) != 0).sum(axis=1) <= 1
-    unisons = (np.diff(pitches, axis=1) == 0).sum(axis=1)
+    unisons = (np.diff(np.sort(pitches, axis=1), axis=1) == 0).sum(axis=1)  # neighbours in pitch, crossed or not
     return score - w.incomplete * two_or_fewer - w.unison * unisons
 
 

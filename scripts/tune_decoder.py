@@ -16,9 +16,10 @@ its voices apart more often. "Closest", by ``--objective``: ``classifier`` (the 
 classifier two-sample test (``lab_utils.two_sample``) tells the voices from Bach's; ``distance``,
 the mean distance over the eight figures of DESIGN.md and two of the bass's motion (how often
 it stands still under moving voices, how often it moves by step). The test split and the
-built-in tunes are never looked at. ``--sweep`` tries only the values given, each weight
-changed alone from the model's own decoder (a weight whose default is 0, which the search's
-multiples cannot move, or a step the search cannot take), and keeps by the same rule.
+built-in tunes are never looked at. ``--sweep`` replaces the search: it starts from the model's
+own decoder weights and tries the NAME=VALUE pairs given, in turn, each kept by the same rule
+(a kept value stays for the pairs after it): for a weight whose default is 0, which the search's
+multiples cannot move, or a step the search cannot take.
 Prints every setting tried, with both measures; writes ``decoder.json`` in the model's folder.
 """
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import time
 from pathlib import Path
 
@@ -37,7 +39,7 @@ from lab_utils.catalog import load_style
 from lab_utils.metrics import distance_to_bach, figures, reference_from, voice_leading_faults
 from lab_utils.motion import MOTION_FIGURES, mean_motion
 from lab_utils.two_sample import checklist, told_apart
-from lab_utils.voice_leading import Decoder, DecoderWeights, count_voice_leading, load_decoder, save_decoder
+from lab_utils.voice_leading import Decoder, DecoderWeights, count_voice_leading, save_decoder
 
 MULTIPLES = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)  # tried for each weight, times its default value
 # The teacher's rules (parallels, hidden octaves, leading tones) and the cadences stay firm:
@@ -66,22 +68,26 @@ def _name_value(item: str) -> tuple[str, float]:
     if name not in {f.name for f in dataclasses.fields(DecoderWeights)}:
         raise ValueError(f"--sweep {item!r}: no decoder weight {name!r}")
     try:
-        return name, float(value)
+        number = float(value)
     except ValueError:
         raise ValueError(f"--sweep {item!r}: {value!r} is not a number") from None
+    if not math.isfinite(number) or number < 0:
+        raise ValueError(f"--sweep {item!r}: a weight is a number from 0 up")
+    return name, number
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="a GAN folder (default: the shipped model)")
-    parser.add_argument("--rounds", type=int, default=2)
+    search = parser.add_mutually_exclusive_group()
+    search.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--data", help="the style to count and judge on (default: the model's own)")
     parser.add_argument("--pieces", type=int, help="judge on the first N validation pieces (default: all)")
     parser.add_argument("--objective", choices=("classifier", "distance"), default="classifier",
                         help="what is minimized on the validation split (default: how often a classifier tells "
                              "the voices from Bach's)")
-    parser.add_argument("--sweep", nargs="+", metavar="NAME=VALUE",
-                        help="instead of the search, try each weight at each value, from the model's own decoder")
+    search.add_argument("--sweep", nargs="+", metavar="NAME=VALUE",
+                        help="instead of the search, try these weight values in turn, from the model's own decoder")
     args = parser.parse_args()
     try:
         sweep = [_name_value(item) for item in args.sweep or []]
@@ -117,10 +123,10 @@ def main() -> None:
         return (result.accuracy if args.objective == "classifier" else distance), held
 
     # the search starts from the defaults (the teacher's rules and cadences keep theirs), a sweep from the model's own
-    best = load_decoder(folder).weights if args.sweep else DecoderWeights()
+    best = harmonizer.decoder.weights if sweep else DecoderWeights()
     best_score, best_held = objective(best)
     print(f"start {best_score:.3f} {best}")
-    if args.sweep:
+    if sweep:
         trials = [("sweep", name, value) for name, value in sweep]
     else:
         trials = [(f"round {round_ + 1}", name, getattr(DecoderWeights(), name) * multiple)

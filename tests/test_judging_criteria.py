@@ -139,6 +139,8 @@ def test_a_flat_top_is_three_samples_at_one_level():
     assert flat_tops(notch) == 0
     notch[47], notch[51] = 0.85, 0.85  # quieter on both sides: a top cut flat
     assert flat_tops(notch) == 1
+    edges = np.minimum(np.cos(np.linspace(0, 4 * np.pi, 401)), 0.99)[:, None]  # cut flat at its first and last samples
+    assert flat_tops(edges) == 3  # the top at each end (nothing before or after it) and the one between
 
 
 def test_dc_offset_and_a_flat_full_scale_sound_are_not_clean():

@@ -20,7 +20,6 @@ from lab_utils.runs import describe_curves
 from lab_utils.transformer import LOG_UNITS, MelodyModel, TransformerConfig, attention_sentences
 
 C_MAJOR = [Note(8 * i, p, 8) for i, p in enumerate([60, 62, 64, 65, 67, 65, 64, 62, 60, 64, 67, 72, 67, 64, 60, 60])]
-MARY = "E4 D4 C4 D4 E4 E4 E4- D4 D4 D4- E4 G4 G4-"
 
 
 # Lab 5, cell 4 and 8: what the iterations did, and why a setting keeps or loses the melody's notes

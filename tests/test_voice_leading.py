@@ -172,17 +172,18 @@ def test_a_beat_of_two_pitch_classes_pays_its_price(decoder):
     assert scores[0] - scores[1] == pytest.approx([3.0, 0.0])
 
 
-def test_each_pair_of_neighbours_in_unison_pays_the_unison_price_once(decoder):
+def test_each_pair_of_voices_in_unison_pays_the_unison_price_once(decoder):
     from lab_utils.voice_leading import _Beat, _state_score
 
-    # C E G C; C E E C (alto and tenor on one E); C C C C an octave apart (no unison); G G G G (three pairs)
-    beat = _Beat(np.array([[72, 64, 55, 48], [72, 64, 64, 48], [72, 60, 48, 36], [67, 67, 67, 67]]),
-                 np.zeros(4, int), np.zeros(4))
+    # C E G C; C E E C (alto and tenor on one E); C C C C an octave apart (no unison); G G G G (three
+    # pairs); C G E G, the tenor crossed above the alto onto the bass's G (one pair, not neighbours by role)
+    beat = _Beat(np.array([[72, 64, 55, 48], [72, 64, 64, 48], [72, 60, 48, 36], [67, 67, 67, 67], [72, 55, 64, 55]]),
+                 np.zeros(5, int), np.zeros(5))
     scale = np.zeros(12, bool)
     scale[[0, 2, 4, 5, 7, 9, 11]] = True
     scores = [_state_score(beat, _flat(1)[0], decoder.stats, dataclasses.replace(decoder.weights, unison=price),
                            0, scale) for price in (0.0, 1.5)]
-    assert scores[0] - scores[1] == pytest.approx([0.0, 1.5, 0.0, 4.5])
+    assert scores[0] - scores[1] == pytest.approx([0.0, 1.5, 0.0, 4.5, 1.5])
 
 
 def test_a_voice_moving_past_its_neighbours_last_pitch_pays_the_overlap_price(decoder):
