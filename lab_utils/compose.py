@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from .harmonize import Harmonizer
     from .transformer import MelodyModel
 
-__all__ = ["gap_steps", "Arrangement", "ARRANGEMENT", "Section", "Part", "Parameters", "Composition", "plan_form", "vary_melody", "played_phrase", "compose", "TAG"]
+__all__ = ["gap_steps", "Arrangement", "ARRANGEMENT", "Section", "Part", "Parameters", "Composition", "plan_form", "vary_melody", "in_words", "played_phrase", "compose", "TAG"]
 
 
 TAG = "aug-arch-ml-workshop"
@@ -507,13 +507,17 @@ def _starfield(parts: list[Part], sections: list[Section], bar: int, first_chord
             stars.notes.append((Note(t, tones[i % len(tones)], length), int(velocity * fade)))
 
 
+def in_words(words: list[str]) -> str:
+    """Words joined as a sentence lists them: "a", "a and b", "a, b and c"."""
+    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)
+
+
 def played_phrase(played: list[Section]) -> str:
     """The sections the tune is played in, counted by kind in words: "the theme, 1 new phrase and
     1 variation"."""
     counts = {kind: sum(s.name == kind for s in played) for kind in ("theme", "new phrase", "variation")}
     words = [f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in counts.items() if n and kind != "theme"]
-    words = (["the theme"] if counts["theme"] else []) + words
-    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)
+    return in_words((["the theme"] if counts["theme"] else []) + words)
 
 
 def compose(melody: PianoRoll, harmonizer: Harmonizer, enhancer: Enhancer, seconds: float = 60.0,

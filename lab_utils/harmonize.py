@@ -28,7 +28,7 @@ from .pieces import CHOIR_ROLES, GAN_WINDOW_STEPS, Roles
 from .gan_config import (GENERATOR_TFLITE, SHIPPED_MODEL, GanConfig, generator_folder, read_generator_config,
                          read_generator_style)
 from .metrics import key_scale, melody_key
-from .midi import N_PITCHES, STEPS_PER_BEAT, Note, PianoRoll, fits_beats_of, on_quarter_beats, top_pitches
+from .midi import N_PITCHES, STEPS_PER_BEAT, Note, PianoRoll, beat_scale, on_quarter_beats, top_pitches
 from .runtime import Runner, as_runner, import_tensorflow, load_runner
 from .voice_leading import DECODER_FILE, Decoder, add_offbeat_motion, add_ornaments, decode_voices, melody_steps_on, load_decoder
 
@@ -108,7 +108,8 @@ def generator_evidence(melody: PianoRoll, generator: Any, config: GanConfig,
                        voice_ranges: list[tuple[int, int]], seed: int = 0,
                        melody_centre: float = SOPRANO_CENTRE) -> Evidence:
     """Run the generator (a Keras model or a ``runtime`` runner) over a one-track melody of any
-    length and meter, moved by octaves towards ``melody_centre``."""
+    length and meter, moved by octaves into the soprano's range where it lies outside it (towards
+    ``melody_centre``, ``_octave_shift``)."""
     if melody.n_tracks != 1:
         raise ValueError("harmonize takes a one-track melody (see midi.extract_melody)")
     if not melody.onsets.any():
@@ -158,8 +159,7 @@ def voices_from(melody: PianoRoll, evidence: Evidence, voice_ranges: list[tuple[
     notes start on that grid), the off-beat moves half-way through it.
     """
     line, n_steps = evidence.line, len(evidence.line)
-    scale = decoder.stats.beat_quarters  # 2 for a 4/2 style: one half-note beat is decided as one quarter
-    scale = scale if fits_beats_of(melody, scale) else 1
+    scale = beat_scale(melody, decoder.stats.beat_quarters)  # 2 for a 4/2 style: a half-note beat decided as a quarter
     coarse_line = line[::scale]
     beat_starts = np.arange(0, len(coarse_line), STEPS_PER_BEAT)
     in_beat = coarse_line[: len(beat_starts) * STEPS_PER_BEAT].reshape(len(beat_starts), STEPS_PER_BEAT)

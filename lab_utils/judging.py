@@ -18,7 +18,7 @@ import numpy as np
 
 from .audio import SAMPLE_RATE
 from .chorales import bach_reference
-from .compose import Composition
+from .compose import Composition, in_words
 from .export import render_audio
 from .mastering import measure
 from .midi import PianoRoll, whole_bars
@@ -125,7 +125,10 @@ def bar_novelty(piece: Composition, melody: PianoRoll | None = None) -> dict[int
 def new_bars(piece: Composition, melody: PianoRoll | None = None) -> float:
     """The share of the top line's bars that are new (``bar_novelty``). A track that only plays the
     tune scores 0."""
-    novelty = bar_novelty(piece, melody)
+    return _new_share(bar_novelty(piece, melody))
+
+
+def _new_share(novelty: dict[int, bool]) -> float:
     return float(np.mean(list(novelty.values()))) if novelty else 0.0
 
 
@@ -133,8 +136,7 @@ def _counted_in(piece: Composition, bars: list[int]) -> str:
     """The kinds of section ``bars`` lie in, in the piece's order, in words ("the theme, the new phrase
     and the variation")."""
     kinds = list(dict.fromkeys(s.name for s in piece.sections for b in bars if s.start_bar <= b < s.start_bar + s.bars))
-    words = [f"the {kind}" for kind in kinds]
-    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)
+    return in_words([f"the {kind}" for kind in kinds])
 
 
 def flat_tops(audio: np.ndarray) -> int:
@@ -167,7 +169,7 @@ def judge(piece: Composition, audio: np.ndarray, melody: PianoRoll | None = None
     values = piece.figures()
     bach = {k: mean for k, (mean, _) in bach_reference().items()}
     novelty = bar_novelty(piece, melody)
-    new = new_bars(piece, melody)
+    new = _new_share(novelty)
     sound = measure(audio, SAMPLE_RATE)
     clipped = flat_tops(audio)
     lowest = {k: low for k, (low, _) in COMPOSE_TARGETS.items()}

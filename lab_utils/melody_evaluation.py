@@ -108,7 +108,7 @@ def blind_guess_sentence(tunes: list[np.ndarray], which: str) -> str:
     too, but only notes (and rests) are counted."""
     words = sum(len(w) - HEADER_LENGTH for w in tunes)
     per_note = words / sum(note_count(w[HEADER_LENGTH:]) for w in tunes)
-    blind = bits_per_note(np.full(words, 1 / VOCAB_SIZE), tunes)
+    blind = per_note * np.log2(VOCAB_SIZE)  # every word 1 in VOCAB_SIZE, words per note of them
     return (f"blind guessing (all {VOCAB_SIZE} words equally likely): {blind:.2f} bits per note on {which}. Each word "
             f"costs log2({VOCAB_SIZE}) = {np.log2(VOCAB_SIZE):.2f} bits, but the bar lines and each tune's end word "
             f"are guessed too and only the notes (rests included) are counted: {which} have {per_note:.2f} words per "

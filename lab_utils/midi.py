@@ -43,6 +43,7 @@ __all__ = [
     "beat_steps",
     "quarters_per_beat",
     "fits_beats_of",
+    "beat_scale",
     "on_quarter_beats",
 ]
 
@@ -93,6 +94,11 @@ def fits_beats_of(roll: "PianoRoll", scale: int) -> bool:
     starts = np.nonzero((roll.onsets & roll.sounding).any(axis=(1, 2)))[0]
     return (roll.steps_per_bar % (STEPS_PER_BEAT * scale) == 0 and roll.pickup_steps % scale == 0
             and not (starts % scale).any())
+
+
+def beat_scale(roll: "PianoRoll", quarters: int) -> int:
+    """Beats of ``quarters`` quarters where they fit the roll (``fits_beats_of``), else quarters (1)."""
+    return quarters if fits_beats_of(roll, quarters) else 1
 
 
 def on_quarter_beats(roll: "PianoRoll", scale: int) -> "PianoRoll":

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .metrics import figures
-from .midi import STEPS_PER_BEAT, PianoRoll, beat_steps, fits_beats_of, on_quarter_beats, quarters_per_beat
+from .midi import STEPS_PER_BEAT, PianoRoll, beat_steps, beat_scale, on_quarter_beats, quarters_per_beat
 
 __all__ = ["LOWER", "MOTION_FIGURES", "voice_motion", "mean_motion", "STEP", "step_shares", "Texture", "texture",
            "beat_parallels", "texture_sentences"]
@@ -103,8 +103,7 @@ def beat_parallels(roll: PianoRoll, beat_quarters: int | None = None) -> float:
     ``beat_quarters``: 2 for a 4/2 style, whose chords are chosen per half note), or, with None,
     the piece's own metre's. As the decoder does, every quarter is a beat where the melody (track 0)
     does not fit the longer beats."""
-    scale = quarters_per_beat(roll.time_signature) if beat_quarters is None else beat_quarters
-    scale = scale if fits_beats_of(roll.track(0), scale) else 1
+    scale = beat_scale(roll.track(0), quarters_per_beat(roll.time_signature) if beat_quarters is None else beat_quarters)
     return figures(on_quarter_beats(roll, scale))["parallels"]
 
 

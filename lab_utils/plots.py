@@ -145,7 +145,7 @@ def plot_windows(windows: np.ndarray, onsets: np.ndarray | None = None, n: int =
         meter = tuple(meters[i]) if meters else (4, 4)
         roll = PianoRoll(sounding, starts, time_signature=meter,
                          names=(names or list(VOICES)) if sounding.shape[2] == 4 else ["all voices"])
-        plot_pianoroll(roll, ax=ax, title=f"window {i + 1}" + (f", in {meter[0]}/{meter[1]}" if meters else ""))
+        plot_pianoroll(roll, ax=ax, title=f"window {i + 1}" + (f", in {_meter(meter)}" if meters else ""))
         if i:
             ax.get_legend().remove()
     fig.suptitle(title)

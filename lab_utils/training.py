@@ -101,7 +101,7 @@ def sample_melodies(dataset: PieceDataset, n: int = SAMPLE_MELODIES) -> list[tup
     pairs = []
     for chorale in _watched(dataset)[:n]:
         roll = chorale.roll()
-        end = chorale.pickup_steps + SAMPLE_BARS * chorale.steps_per_bar
+        end = chorale.opening_steps(SAMPLE_BARS)
         bach = PianoRoll(roll.sounding[:end], roll.onsets[:end], tempo=roll.tempo,
                          time_signature=roll.time_signature, pickup_steps=roll.pickup_steps,
                          names=roll.names, programs=roll.programs)

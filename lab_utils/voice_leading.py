@@ -47,7 +47,7 @@ from pathlib import Path
 import numpy as np
 
 from .metrics import CHORDS, beat_pitches, key_scale
-from .midi import STEPS_PER_BEAT, fits_beats_of, on_quarter_beats, quarters_per_beat, top_pitches
+from .midi import STEPS_PER_BEAT, beat_scale, on_quarter_beats, quarters_per_beat, top_pitches
 
 __all__ = ["DecoderWeights", "VoiceLeadingStats", "Decoder", "count_voice_leading", "decode_voices",
            "chord_label", "melody_steps_on", "add_offbeat_motion", "add_ornaments", "DECODER_FILE",
@@ -250,8 +250,7 @@ def count_voice_leading(chorales: list) -> VoiceLeadingStats:
         roll = chorale.roll()
         melody = roll.notes(0)
         melody_sums += (sum(n.pitch * n.length for n in melody), sum(n.length for n in melody))
-        scale = quarters_per_beat(roll.time_signature)
-        scale = scale if fits_beats_of(roll, scale) else 1
+        scale = beat_scale(roll, quarters_per_beat(roll.time_signature))
         scales[scale] += 1
         roll = on_quarter_beats(roll, scale)  # counted per beat of the piece's metre
         beats = beat_pitches(roll)  # (beats, 4)
