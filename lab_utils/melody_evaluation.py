@@ -87,8 +87,13 @@ def key_name(key: tuple[int, str]) -> str:
 
 def in_key_share(extension: Extension) -> float:
     """Share of the new notes in the key the melody was read in (``Extension.key``)."""
-    scale = key_scale(*extension.key)
-    return float(np.mean([n.pitch % 12 in scale for n in extension.new_notes])) if extension.new_notes else float("nan")
+    return _in_key(extension.new_notes, extension.key) if extension.new_notes else float("nan")
+
+
+def _in_key(notes: list[Note], key: tuple[int, str]) -> float:
+    """Share of ``notes`` whose pitch class is in ``key``'s scale."""
+    scale = key_scale(*key)
+    return float(np.mean([n.pitch % 12 in scale for n in notes]))
 
 
 def continuation_sentence(extension: Extension, given: list[Note], whose: str = "your tune", size: int = 4) -> str:
@@ -201,12 +206,11 @@ def _figures(pairs: list[tuple[PianoRoll, list[Note]]], tunes: TuneSet) -> dict:
         if not new:
             continue
         read = melody_in_c(given, melody.time_signature)
-        scale = key_scale(read.tonic, read.mode)
         joined = given[-1:] + new
         intervals.extend(b.pitch - a.pitch for a, b in zip(joined, joined[1:]))
         lengths.extend(n.length for n in new)
         rows.append({"new_seconds": (new[-1].start + new[-1].length - new[0].start) * melody.seconds_per_step,
-                     "in_key": float(np.mean([n.pitch % 12 in scale for n in new])),
+                     "in_key": _in_key(new, (read.tonic, read.mode)),
                      "motif_reuse": motif_share(new, given, 4), "loop_share": motif_share(new, given, 8),
                      "longest_ratio": max(n.length for n in new) / max(n.length for n in given)})
     figures = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]} if rows else {}

@@ -251,7 +251,7 @@ def window_meters_sentence(meters: list[tuple[int, int]], steps: int = GAN_WINDO
 
 
 def roll_overlap_sentence(sources: list[tuple[Piece, int]], n_pieces: int, what: str = "training rolls",
-                          pieces: str = "chorales", hop_bars: int = ARCNN_HOP_BARS) -> str:
+                          pieces: str = "chorales") -> str:
     """Where the AR-CNN's rolls come from (``sources``: ``PieceDataset.arcnn_roll_sources``, of a
     split of ``n_pieces``) and whether a piece's consecutive rolls overlap."""
     per_piece = Counter(piece.id for piece, _ in sources)
@@ -260,8 +260,8 @@ def roll_overlap_sentence(sources: list[tuple[Piece, int]], n_pieces: int, what:
     origin = (f"all {n_pieces} {pieces}" if len(per_piece) == n_pieces else
               f"{len(per_piece)} of the {n_pieces} {pieces} (the others are too short for a whole roll)")
     if most > 1:
-        overlap = (f"{min(per_piece.values())} to {most} rolls each: a new roll starts every {hop_bars} bars, so "
-                   f"consecutive rolls of one piece overlap (in 4/4 two neighbours share {bars - hop_bars} of "
+        overlap = (f"{min(per_piece.values())} to {most} rolls each: a new roll starts every {ARCNN_HOP_BARS} bars, so "
+                   f"consecutive rolls of one piece overlap (in 4/4 two neighbours share {bars - ARCNN_HOP_BARS} of "
                    f"their {bars} bars)")
     else:
         overlap = "one roll each, so no two rolls overlap"
